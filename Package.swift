@@ -1,0 +1,112 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "mapdepot",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mapdepot", targets: ["MapDepotCLI"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // Pure value libraries: no dependencies.
+        .target(name: "GeoJSON", swiftSettings: swiftSettings),
+        .target(name: "Geometry", dependencies: ["GeoJSON"], swiftSettings: swiftSettings),
+        .target(name: "TileGrid", dependencies: ["Geometry"], swiftSettings: swiftSettings),
+        // OGC GeoPackage tiles writer/reader.
+        .target(
+            name: "GeoPackage",
+            dependencies: ["TileGrid", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // Export domain: requests, validation, planning, task state machine, store protocols.
+        .target(
+            name: "ExportCore",
+            dependencies: [
+                "GeoJSON", "Geometry", "TileGrid", "GeoPackage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Storage backends (SQLite) and tile sources / artifact stores on disk.
+        .target(
+            name: "Storage",
+            dependencies: [
+                "ExportCore", "GeoPackage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP API: translation only, plus the composition root.
+        .target(
+            name: "MapDepotAPI",
+            dependencies: [
+                "ExportCore", "Storage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "MapDepotCLI",
+            dependencies: [
+                "MapDepotAPI", "ExportCore", "Storage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "TestSupport", dependencies: ["GeoJSON"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "GeoJSONTests", dependencies: ["GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TileGridTests", dependencies: ["TileGrid", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GeoPackageTests", dependencies: ["GeoPackage", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ExportCoreTests",
+            dependencies: ["ExportCore", "Storage", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MapDepotAPITests",
+            dependencies: [
+                "MapDepotAPI", "ExportCore", "Storage", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import TileGrid
+
+/// Reads tiles from a tile table of an existing GeoPackage (or any SQLite file with the same columns).
+///
+/// Opened read-only through a pool so that several tasks read at once.
+public struct GeoPackageTileReader: Sendable {
+    private let pool: DatabasePool
+    private let table: String
+    /// MBTiles count rows from the bottom (TMS); GeoPackage from the top.
+    private let rowsFromBottom: Bool
+
+    /// - Parameters:
+    ///   - table: the tiles table; nil picks the first `tiles` entry of `gpkg_contents`.
+    ///   - rowsFromBottom: true for MBTiles-style files.
+    public init(path: String, table: String?, rowsFromBottom: Bool = false) throws {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw GeoPackageError("\(path) does not exist or cannot be read")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.maximumReaderCount = 4
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            if let table {
+                self.table = table
+            } else {
+                guard
+                    let first = try pool.read({ db in
+                        try String.fetchOne(db, sql: "SELECT table_name FROM gpkg_contents WHERE data_type = 'tiles' ORDER BY table_name")
+                    })
+                else { throw GeoPackageError("\(path) holds no tiles table") }
+                self.table = first
+            }
+            let name = self.table
+            let exists = try pool.read { db in try db.tableExists(name) }
+            guard exists else { throw GeoPackageError("\(path) has no table \(name)") }
+        } catch let error as GeoPackageError {
+            throw error
+        } catch {
+            throw GeoPackageError("\(path) is not a readable SQLite file: \(error)")
+        }
+        self.rowsFromBottom = rowsFromBottom
+    }
+
+    private func storedRow(zoom: Int, row: Int) -> Int {
+        rowsFromBottom ? WorldCRS84Quad.matrixHeight(zoom) - 1 - row : row
+    }
+
+    /// The tiles of one row between two columns (half-open), keyed by column.
+    public func tiles(zoom: Int, row: Int, columns: Range<Int>) throws -> [Int: Data] {
+        let sql = """
+            SELECT tile_column, tile_data FROM \(quoted(table))
+            WHERE zoom_level = ? AND tile_row = ? AND tile_column >= ? AND tile_column < ?
+            """
+        let stored = storedRow(zoom: zoom, row: row)
+        return try pool.read { db in
+            var result: [Int: Data] = [:]
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: [zoom, stored, columns.lowerBound, columns.upperBound])
+            while let row = try rows.next() {
+                result[row[0]] = row[1]
+            }
+            return result
+        }
+    }
+
+    /// One tile, or nil.
+    public func tile(_ coordinate: TileCoordinate) throws -> Data? {
+        try tiles(zoom: coordinate.zoom, row: coordinate.row, columns: coordinate.column..<(coordinate.column + 1))[
+            coordinate.column
+        ]
+    }
+
+    /// Per zoom: tile count and total bytes.
+    public func inventory() throws -> [Int: (count: Int, bytes: Int)] {
+        try pool.read { db in
+            var result: [Int: (count: Int, bytes: Int)] = [:]
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT zoom_level, count(*), sum(length(tile_data)) FROM \(quoted(table)) GROUP BY zoom_level"
+            )
+            for row in rows { result[row[0]] = (row[1], row[2]) }
+            return result
+        }
+    }
+
+    /// Every tile coordinate at `zoom` (rows from the top).
+    public func coordinates(zoom: Int) throws -> [TileCoordinate] {
+        let height = WorldCRS84Quad.matrixHeight(zoom)
+        let fromBottom = rowsFromBottom
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT tile_column, tile_row FROM \(quoted(table)) WHERE zoom_level = ?", arguments: [zoom])
+                .map { row in
+                    let stored: Int = row[1]
+                    return TileCoordinate(zoom: zoom, column: row[0], row: fromBottom ? height - 1 - stored : stored)
+                }
+        }
+    }
+}

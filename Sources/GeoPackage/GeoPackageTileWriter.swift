@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import Geometry
+import TileGrid
+
+/// Writes one WorldCRS84Quad tile pyramid into a new GeoPackage file.
+///
+/// One writer per file (SQLite has one writer anyway; MapProxy's two-writer runs are slower, see
+/// export-peers §3). Tiles are appended in batches, one transaction each, through one prepared statement.
+/// The file is built with `journal_mode=OFF` and `synchronous=OFF`: it is a temporary file until
+/// ``finish()`` closes it and the caller fsyncs and renames it, so a crash can only lose a file nobody sees.
+///
+/// Identical input gives a byte-identical file: `last_change` is given, not "now", and rows are written in
+/// the order given.
+public final class GeoPackageTileWriter {
+    public struct Options: Sendable {
+        /// The tiles table's name (also `gpkg_contents.identifier`).
+        public var tableName: String
+        /// `gpkg_contents` bounds: the exported area's box, not the matrix set's (§1.1.3.1.1).
+        public var contentsBounds: BoundingBox
+        /// `gpkg_tile_matrix` gets a row for every zoom 0…maxZoom.
+        public var maxZoom: Int
+        /// `gpkg_contents.last_change`, fixed so that identical exports are identical files.
+        public var lastChange: Date
+        public var description: String
+
+        public init(tableName: String, contentsBounds: BoundingBox, maxZoom: Int, lastChange: Date, description: String = "") {
+            self.tableName = tableName
+            self.contentsBounds = contentsBounds
+            self.maxZoom = maxZoom
+            self.lastChange = lastChange
+            self.description = description
+        }
+    }
+
+    private let queue: DatabaseQueue
+    private let options: Options
+    private let insertSQL: String
+    public private(set) var tilesWritten = 0
+
+    /// Creates the file (it must not exist) with the GeoPackage header, core tables and an empty tiles table.
+    public init(path: String, options: Options) throws {
+        guard (0...WorldCRS84Quad.maxZoom).contains(options.maxZoom) else {
+            throw GeoPackageError("zoom \(options.maxZoom) is outside the WorldCRS84Quad grid (0…22)")
+        }
+        if FileManager.default.fileExists(atPath: path) {
+            throw GeoPackageError("\(path) exists already")
+        }
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.label = "gpkg-writer"
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        self.options = options
+        let table = quoted(options.tableName)
+        insertSQL = "INSERT INTO \(table) (zoom_level, tile_column, tile_row, tile_data) VALUES (?, ?, ?, ?)"
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = 65536")
+            try db.execute(sql: "PRAGMA journal_mode = OFF")
+            try db.execute(sql: "PRAGMA synchronous = OFF")
+            try db.execute(sql: "PRAGMA application_id = \(GeoPackageSchema.applicationID)")
+            try db.execute(sql: "PRAGMA user_version = \(GeoPackageSchema.userVersion)")
+            try db.inTransaction {
+                try db.execute(sql: GeoPackageSchema.core)
+                try db.execute(
+                    sql: """
+                        INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?, \
+                        'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')
+                        """,
+                    arguments: [GeoPackageSchema.wgs84Definition]
+                )
+                try db.execute(sql: GeoPackageSchema.tilesTable(table))
+                let bounds = options.contentsBounds
+                try db.execute(
+                    sql: """
+                        INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change,
+                          min_x, min_y, max_x, max_y, srs_id) VALUES (?, 'tiles', ?, ?, ?, ?, ?, ?, ?, 4326)
+                        """,
+                    arguments: [
+                        options.tableName, options.tableName, options.description,
+                        Self.timestamp(options.lastChange),
+                        bounds.minX, bounds.minY, bounds.maxX, bounds.maxY,
+                    ]
+                )
+                // §2.2.6: the matrix set is the whole grid, so tile indices stay those of WorldCRS84Quad.
+                try db.execute(
+                    sql: "INSERT INTO gpkg_tile_matrix_set VALUES (?, 4326, -180, -90, 180, 90)",
+                    arguments: [options.tableName]
+                )
+                for zoom in 0...options.maxZoom {
+                    let pixel = WorldCRS84Quad.resolution(zoom)
+                    try db.execute(
+                        sql: "INSERT INTO gpkg_tile_matrix VALUES (?, ?, ?, ?, 256, 256, ?, ?)",
+                        arguments: [
+                            options.tableName, zoom, WorldCRS84Quad.matrixWidth(zoom),
+                            WorldCRS84Quad.matrixHeight(zoom), pixel, pixel,
+                        ]
+                    )
+                }
+                return .commit
+            }
+        }
+    }
+
+    /// Appends tiles in one transaction. Bytes are stored as given (tiles are copied, never re-encoded).
+    public func append(_ tiles: [(TileCoordinate, Data)]) throws {
+        guard !tiles.isEmpty else { return }
+        let sql = insertSQL
+        let maxZoom = options.maxZoom
+        try queue.inTransaction { db in
+            let statement = try db.cachedStatement(sql: sql)
+            for (tile, data) in tiles {
+                guard tile.zoom <= maxZoom else {
+                    throw GeoPackageError("tile \(tile) is above the package's max zoom \(maxZoom)")
+                }
+                try statement.execute(arguments: [tile.zoom, tile.column, tile.row, data])
+            }
+            return .commit
+        }
+        tilesWritten += tiles.count
+    }
+
+    /// Closes the file. The caller fsyncs and renames it into place.
+    public func finish() throws {
+        try queue.close()
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+}
