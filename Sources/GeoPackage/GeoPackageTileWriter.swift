@@ -12,7 +12,7 @@ import TileGrid
 ///
 /// Identical input gives a byte-identical file: `last_change` is given, not "now", and rows are written in
 /// the order given.
-public final class GeoPackageTileWriter {
+public struct GeoPackageTileWriter: Sendable {
     public struct Options: Sendable {
         /// The tiles table's name (also `gpkg_contents.identifier`).
         public var tableName: String
@@ -36,7 +36,6 @@ public final class GeoPackageTileWriter {
     private let queue: DatabaseQueue
     private let options: Options
     private let insertSQL: String
-    public private(set) var tilesWritten = 0
 
     /// Creates the file (it must not exist) with the GeoPackage header, core tables and an empty tiles table.
     public init(path: String, options: Options) throws {
@@ -102,11 +101,12 @@ public final class GeoPackageTileWriter {
     }
 
     /// Appends tiles in one transaction. Bytes are stored as given (tiles are copied, never re-encoded).
-    public func append(_ tiles: [(TileCoordinate, Data)]) throws {
+    /// Runs on GRDB's writer queue, not on the caller's thread.
+    public func append(_ tiles: [(TileCoordinate, Data)]) async throws {
         guard !tiles.isEmpty else { return }
         let sql = insertSQL
         let maxZoom = options.maxZoom
-        try queue.inTransaction { db in
+        try await queue.writeWithoutTransaction { db in try db.inTransaction {
             let statement = try db.cachedStatement(sql: sql)
             for (tile, data) in tiles {
                 guard tile.zoom <= maxZoom else {
@@ -115,8 +115,7 @@ public final class GeoPackageTileWriter {
                 try statement.execute(arguments: [tile.zoom, tile.column, tile.row, data])
             }
             return .commit
-        }
-        tilesWritten += tiles.count
+        } }
     }
 
     /// Closes the file. The caller fsyncs and renames it into place.

@@ -1,0 +1,18 @@
+import Foundation
+import TileGrid
+
+/// A product's tiles, read-only. Implementations: a `{z}/{x}/{y}` directory, a GeoPackage, an MBTiles file.
+public protocol TileSource: Sendable {
+    /// The tiles present in one row between two columns (half-open), keyed by column; missing tiles are absent.
+    func tiles(zoom: Int, row: Int, columns: Range<Int>) async throws -> [Int: Data]
+    /// Per zoom, how many tiles there are and their total size.
+    func statistics() async throws -> [ZoomStatistics]
+    /// Every tile present at `zoom`.
+    func coordinates(zoom: Int) async throws -> [TileCoordinate]
+}
+
+/// Opens the source a record names.
+public protocol TileSourceOpener: Sendable {
+    /// - Throws: ``ExportError`` `.invalid` when the source is missing or unreadable.
+    func open(_ descriptor: TileSourceDescriptor) throws -> any TileSource
+}

@@ -1,0 +1,144 @@
+import Foundation
+import GeoJSON
+
+/// Webhook events of the Export contract (export-management v1.7.0 `events` plus the lifecycle events the
+/// shared library defines, export-anchors §2.1).
+public enum WebhookEvent: String, Sendable, Codable, CaseIterable {
+    case taskStarted = "TASK_STARTED"
+    case taskInProgress = "TASK_IN_PROGRESS"
+    case taskCompleted = "TASK_COMPLETED"
+    case taskFailed = "TASK_FAILED"
+    case taskAborted = "TASK_ABORTED"
+    case taskPaused = "TASK_PAUSED"
+    case taskExpired = "TASK_EXPIRED"
+    case taskArchived = "TASK_ARCHIVED"
+}
+
+/// A `webhooks[]` entry.
+public struct Webhook: Sendable, Hashable {
+    public var url: String
+    public var events: [WebhookEvent]
+
+    public init(url: String, events: [WebhookEvent]) {
+        self.url = url
+        self.events = events
+    }
+
+    public var json: JSONValue {
+        .object(["url": .string(url), "events": .array(events.map { .string($0.rawValue) })])
+    }
+}
+
+/// One ROI feature with the resolutions it asks for (export-anchors §1.2: per-feature `maxResolutionDeg`,
+/// optional `minResolutionDeg`).
+public struct ROIFeature: Sendable, Hashable {
+    public var polygons: [PolygonCoordinates]
+    /// Finest requested resolution (degrees per pixel); nil = the product's.
+    public var maxResolutionDeg: Double?
+    /// Coarsest requested resolution; nil = zoom 0.
+    public var minResolutionDeg: Double?
+}
+
+/// A `POST /export-tasks` body, parsed and checked against the contract's schema
+/// (CreateTaskRequest, `additionalProperties: false`, export-anchors §1.1). Checks that need the catalog
+/// record (resolutions, footprint) are the planner's.
+public struct ExportRequest: Sendable {
+    public var catalogRecordID: UUID
+    public var domain: ProductDomain
+    public var roi: [ROIFeature]
+    /// The ROI exactly as sent, echoed in the task.
+    public var roiJSON: JSONValue
+    public var artifactCRS: String
+    public var description: String?
+    public var keywords: JSONValue?
+    public var parameters: JSONValue?
+    public var webhooks: [Webhook]
+
+    public static let fields: Set<String> = [
+        "catalogRecordID", "domain", "ROI", "artifactCRS", "description", "keywords", "parameters", "webhooks",
+    ]
+    /// export-management's `description` column is varchar(2000).
+    public static let maxDescriptionLength = 2000
+
+    public init(json: JSONValue) throws(ExportError) {
+        let reader = try JSONObjectReader(json, path: "", allowed: Self.fields)
+        let recordID = try reader.requiredString("catalogRecordID")
+        guard let uuid = UUID(uuidString: recordID) else {
+            throw .invalid("catalogRecordID must be a UUID, found \"\(recordID)\"")
+        }
+        catalogRecordID = uuid
+        guard let domain = try reader.oneOf("domain", ProductDomain.self) else { throw .invalid("domain is required") }
+        guard domain == .raster else {
+            throw .invalid(#"unsupported domain requested: "\#(domain.rawValue)" - currently only "RASTER" domain is supported"#)
+        }
+        self.domain = domain
+        let crs = try reader.required("artifactCRS")
+        guard crs == .string("4326") else {
+            throw .invalid("artifactCRS must be \"4326\" (EPSG:4326, the only CRS offered), found \(crs.stringValue.map { "\"\($0)\"" } ?? crs.typeName)")
+        }
+        artifactCRS = "4326"
+        description = try reader.string("description")
+        if let description, description.count > Self.maxDescriptionLength {
+            throw .invalid("description is \(description.count) characters long, more than \(Self.maxDescriptionLength)")
+        }
+        keywords = try reader.objectValue("keywords").map(JSONValue.object)
+        parameters = try reader.objectValue("parameters").map(JSONValue.object)
+        guard let webhooks = try reader.array("webhooks") else { throw .invalid("webhooks is required (it may be an empty array)") }
+        self.webhooks = try webhooks.enumerated().map { index, value throws(ExportError) in
+            try Self.webhook(value, path: "webhooks[\(index)]")
+        }
+        roiJSON = try reader.required("ROI")
+        roi = try Self.roi(roiJSON)
+    }
+
+    private static func webhook(_ json: JSONValue, path: String) throws(ExportError) -> Webhook {
+        let reader = try JSONObjectReader(json, path: path, allowed: ["url", "events"])
+        let url = try reader.requiredString("url")
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            parsed.host != nil
+        else { throw .invalid("\(path).url must be an absolute http or https URL, found \"\(url)\"") }
+        guard let events = try reader.array("events"), !events.isEmpty else {
+            throw .invalid("\(path).events needs at least one event")
+        }
+        var parsedEvents: [WebhookEvent] = []
+        for (index, event) in events.enumerated() {
+            guard let raw = event.stringValue, let value = WebhookEvent(rawValue: raw) else {
+                throw .invalid("\(path).events[\(index)] must be one of \(WebhookEvent.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard !parsedEvents.contains(value) else { throw .invalid("\(path).events lists \(raw) twice") }
+            parsedEvents.append(value)
+        }
+        return Webhook(url: url, events: parsedEvents)
+    }
+
+    private static func roi(_ json: JSONValue) throws(ExportError) -> [ROIFeature] {
+        let collection: FeatureCollection
+        do {
+            collection = try FeatureCollection(json: json, path: "ROI")
+        } catch {
+            throw ExportError(geoJSON: error)
+        }
+        guard !collection.features.isEmpty else { throw .invalid("ROI.features needs at least one feature") }
+        return try collection.features.enumerated().map { index, feature throws(ExportError) in
+            let path = "ROI.features[\(index)]"
+            guard let geometry = feature.geometry else { throw .invalid("\(path).geometry must be a Polygon or MultiPolygon, found null") }
+            guard !geometry.polygons.isEmpty else {
+                throw .invalid("\(path).geometry must be a Polygon or MultiPolygon, found \(geometry.typeName)")
+            }
+            func resolution(_ key: String) throws(ExportError) -> Double? {
+                switch feature.properties?[key] {
+                case nil, .null?: return nil
+                case .number(let value)?:
+                    guard value > 0, value.isFinite else { throw .invalid("\(path).properties.\(key) must be a positive number") }
+                    return value
+                case let value?: throw .invalid("\(path).properties.\(key) must be a number, found \(value.typeName)")
+                }
+            }
+            return ROIFeature(
+                polygons: geometry.polygons,
+                maxResolutionDeg: try resolution("maxResolutionDeg"),
+                minResolutionDeg: try resolution("minResolutionDeg")
+            )
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GeoJSON
+
+/// Task statuses of the Export contract (export-management v1.7.0 `status`).
+public enum TaskStatus: String, Sendable, Codable, CaseIterable {
+    case pending = "PENDING"
+    case inProgress = "IN_PROGRESS"
+    case completed = "COMPLETED"
+    case failed = "FAILED"
+    case aborted = "ABORTED"
+    case paused = "PAUSED"
+    case expired = "EXPIRED"
+    case archived = "ARCHIVED"
+
+    /// Whether the task has reached an end.
+    public var isFinished: Bool {
+        switch self {
+        case .completed, .failed, .aborted, .expired, .archived: true
+        case .pending, .inProgress, .paused: false
+        }
+    }
+}
+
+/// Artifact types the raster exporter emits (export-anchors §1.1 "Artifact").
+public enum ArtifactType: String, Sendable, Codable, CaseIterable {
+    case gpkg = "GPKG"
+    case metadata = "METADATA"
+}
+
+/// A published file of a task.
+public struct Artifact: Sendable, Hashable {
+    public var type: ArtifactType
+    public var name: String
+    public var size: Int64
+    /// The artifact store's key (`exports/<task>/<name>`); the API turns it into a URL.
+    public var key: String
+    public var sha256: String
+
+    public init(type: ArtifactType, name: String, size: Int64, key: String, sha256: String) {
+        self.type = type
+        self.name = name
+        self.size = size
+        self.key = key
+        self.sha256 = sha256
+    }
+}
+
+/// An export task as stored (SPEC "Task fields").
+public struct ExportTask: Sendable, Hashable {
+    public var id: Int
+    /// The token subject that owns the task.
+    public var customer: String
+    public var catalogRecordID: UUID
+    public var domain: ProductDomain
+    public var roi: JSONValue
+    public var artifactCRS: String
+    public var description: String?
+    public var keywords: JSONValue?
+    public var parameters: JSONValue?
+    public var webhooks: [Webhook]
+    public var estimatedSize: Int64
+    /// Seconds.
+    public var estimatedTime: Int64
+    public var estimatedTiles: Int
+    public var status: TaskStatus
+    public var errorReason: String?
+    /// 0…100.
+    public var progress: Int
+    public var artifacts: [Artifact]
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var expiredAt: Date?
+    public var finishedAt: Date?
+
+    public init(
+        id: Int, customer: String, catalogRecordID: UUID, domain: ProductDomain, roi: JSONValue, artifactCRS: String,
+        description: String?, keywords: JSONValue?, parameters: JSONValue?, webhooks: [Webhook], estimatedSize: Int64,
+        estimatedTime: Int64, estimatedTiles: Int, status: TaskStatus, errorReason: String?, progress: Int,
+        artifacts: [Artifact], createdAt: Date, updatedAt: Date, expiredAt: Date?, finishedAt: Date?
+    ) {
+        self.id = id
+        self.customer = customer
+        self.catalogRecordID = catalogRecordID
+        self.domain = domain
+        self.roi = roi
+        self.artifactCRS = artifactCRS
+        self.description = description
+        self.keywords = keywords
+        self.parameters = parameters
+        self.webhooks = webhooks
+        self.estimatedSize = estimatedSize
+        self.estimatedTime = estimatedTime
+        self.estimatedTiles = estimatedTiles
+        self.status = status
+        self.errorReason = errorReason
+        self.progress = progress
+        self.artifacts = artifacts
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.expiredAt = expiredAt
+        self.finishedAt = finishedAt
+    }
+}
+
+/// A task about to be stored: everything but the id.
+public struct NewExportTask: Sendable {
+    public var customer: String
+    public var request: ExportRequest
+    public var estimate: ExportEstimate
+    public var createdAt: Date
+
+    public init(customer: String, request: ExportRequest, estimate: ExportEstimate, createdAt: Date) {
+        self.customer = customer
+        self.request = request
+        self.estimate = estimate
+        self.createdAt = createdAt
+    }
+}
