@@ -50,8 +50,10 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
-                "ExportCore", "GeoPackage",
+                "ExportCore", "GeoPackage", "TileGrid", "GeoJSON",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

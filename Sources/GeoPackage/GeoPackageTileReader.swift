@@ -49,13 +49,13 @@ public struct GeoPackageTileReader: Sendable {
     }
 
     /// The tiles of one row between two columns (half-open), keyed by column.
-    public func tiles(zoom: Int, row: Int, columns: Range<Int>) throws -> [Int: Data] {
+    public func tiles(zoom: Int, row: Int, columns: Range<Int>) async throws -> [Int: Data] {
         let sql = """
             SELECT tile_column, tile_data FROM \(quoted(table))
             WHERE zoom_level = ? AND tile_row = ? AND tile_column >= ? AND tile_column < ?
             """
         let stored = storedRow(zoom: zoom, row: row)
-        return try pool.read { db in
+        return try await pool.read { db in
             var result: [Int: Data] = [:]
             let rows = try Row.fetchCursor(db, sql: sql, arguments: [zoom, stored, columns.lowerBound, columns.upperBound])
             while let row = try rows.next() {
@@ -66,30 +66,28 @@ public struct GeoPackageTileReader: Sendable {
     }
 
     /// One tile, or nil.
-    public func tile(_ coordinate: TileCoordinate) throws -> Data? {
-        try tiles(zoom: coordinate.zoom, row: coordinate.row, columns: coordinate.column..<(coordinate.column + 1))[
+    public func tile(_ coordinate: TileCoordinate) async throws -> Data? {
+        try await tiles(zoom: coordinate.zoom, row: coordinate.row, columns: coordinate.column..<(coordinate.column + 1))[
             coordinate.column
         ]
     }
 
     /// Per zoom: tile count and total bytes.
-    public func inventory() throws -> [Int: (count: Int, bytes: Int)] {
-        try pool.read { db in
-            var result: [Int: (count: Int, bytes: Int)] = [:]
+    public func inventory() async throws -> [(zoom: Int, count: Int, bytes: Int)] {
+        try await pool.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT zoom_level, count(*), sum(length(tile_data)) FROM \(quoted(table)) GROUP BY zoom_level"
             )
-            for row in rows { result[row[0]] = (row[1], row[2]) }
-            return result
+            return rows.map { (zoom: $0[0], count: $0[1], bytes: $0[2]) }
         }
     }
 
     /// Every tile coordinate at `zoom` (rows from the top).
-    public func coordinates(zoom: Int) throws -> [TileCoordinate] {
+    public func coordinates(zoom: Int) async throws -> [TileCoordinate] {
         let height = WorldCRS84Quad.matrixHeight(zoom)
         let fromBottom = rowsFromBottom
-        return try pool.read { db in
+        return try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT tile_column, tile_row FROM \(quoted(table)) WHERE zoom_level = ?", arguments: [zoom])
                 .map { row in
                     let stored: Int = row[1]

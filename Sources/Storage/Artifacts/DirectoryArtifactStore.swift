@@ -1,0 +1,94 @@
+import Crypto
+import ExportCore
+import Foundation
+import NIOPosix
+
+/// Artifacts in a local (or shared, mounted) directory: `{root}/{key}`, staged in `{root}/.staging/{key}`.
+///
+/// Publishing is write → fsync → checksum → rename → fsync of the directory, so after a crash a key holds
+/// either the whole file or nothing (SPEC "Nothing is lost").
+public struct DirectoryArtifactStore: ArtifactStore {
+    public let root: String
+    private let threadPool: NIOThreadPool
+
+    public init(root: String, threadPool: NIOThreadPool = .singleton) throws {
+        self.root = root
+        self.threadPool = threadPool
+        try FileManager.default.createDirectory(atPath: root + "/.staging", withIntermediateDirectories: true)
+    }
+
+    /// Keys are relative paths of plain names; anything that could leave the root is refused.
+    static func isSafe(_ key: String) -> Bool {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        return !key.isEmpty && !key.hasPrefix("/")
+            && parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && !$0.hasPrefix(".") && !$0.contains("\0") }
+    }
+
+    public func stagingPath(for key: String) throws -> String {
+        guard Self.isSafe(key) else { throw ExportError.invalid("artifact key \(key) is not a safe relative path") }
+        let path = "\(root)/.staging/\(key)"
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true
+        )
+        return path
+    }
+
+    public func publish(stagingPath: String, key: String) async throws -> (size: Int64, sha256: String) {
+        guard Self.isSafe(key) else { throw ExportError.invalid("artifact key \(key) is not a safe relative path") }
+        let destination = "\(root)/\(key)"
+        return try await threadPool.runIfActive {
+            let (size, digest) = try Self.syncAndHash(path: stagingPath)
+            let directory = (destination as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            guard rename(stagingPath, destination) == 0 else {
+                throw ExportError.invalid("could not publish \(key): \(String(cString: strerror(errno)))")
+            }
+            Self.syncDirectory(directory)
+            return (size, digest)
+        }
+    }
+
+    public func localPath(for key: String) -> String? {
+        guard Self.isSafe(key) else { return nil }
+        let path = "\(root)/\(key)"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    public func delete(prefix: String) async throws {
+        guard Self.isSafe(prefix) else { return }
+        let root = self.root
+        try await threadPool.runIfActive {
+            for path in ["\(root)/\(prefix)", "\(root)/.staging/\(prefix)"] where FileManager.default.fileExists(atPath: path) {
+                try FileManager.default.removeItem(atPath: path)
+            }
+        }
+    }
+
+    public func freeBytes() throws -> Int64 {
+        let attributes = try FileManager.default.attributesOfFileSystem(forPath: root)
+        return (attributes[.systemFreeSize] as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// fsyncs the file and returns its size and hex SHA-256, reading it in 1 MiB chunks.
+    static func syncAndHash(path: String) throws -> (Int64, String) {
+        guard let handle = FileHandle(forUpdatingAtPath: path) else {
+            throw ExportError.invalid("staged file \(path) is missing")
+        }
+        defer { try? handle.close() }
+        try handle.synchronize()
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            size += Int64(chunk.count)
+        }
+        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    static func syncDirectory(_ path: String) {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return }
+        fsync(descriptor)
+        close(descriptor)
+    }
+}

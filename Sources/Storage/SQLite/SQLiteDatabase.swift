@@ -1,0 +1,79 @@
+import ExportCore
+import Foundation
+import GRDB
+
+/// MapDepot's embedded state: one SQLite file in WAL mode, schema by versioned migrations.
+///
+/// The stores (catalog, tasks, tokens) are views on this one pool, so a task and its transition are
+/// written in one transaction.
+public struct SQLiteDatabase: Sendable, HealthCheck {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) and migrates `path`.
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true
+        )
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.label = "mapdepot-state"
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    public func check() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE tokens (
+                      hash TEXT PRIMARY KEY,
+                      subject TEXT NOT NULL,
+                      scopes TEXT NOT NULL,
+                      created_at TEXT NOT NULL,
+                      expires_at TEXT);
+                    CREATE TABLE catalog_records (
+                      id TEXT PRIMARY KEY,
+                      body TEXT NOT NULL,
+                      created_at TEXT NOT NULL);
+                    CREATE TABLE export_tasks (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      customer TEXT NOT NULL,
+                      catalog_record_id TEXT NOT NULL,
+                      domain TEXT NOT NULL,
+                      roi TEXT NOT NULL,
+                      artifact_crs TEXT NOT NULL,
+                      description TEXT,
+                      keywords TEXT,
+                      parameters TEXT,
+                      webhooks TEXT NOT NULL,
+                      estimated_size INTEGER NOT NULL,
+                      estimated_time INTEGER NOT NULL,
+                      estimated_tiles INTEGER NOT NULL,
+                      status TEXT NOT NULL,
+                      error_reason TEXT,
+                      progress INTEGER NOT NULL DEFAULT 0,
+                      artifacts TEXT NOT NULL DEFAULT '[]',
+                      created_at TEXT NOT NULL,
+                      updated_at TEXT NOT NULL,
+                      expired_at TEXT,
+                      finished_at TEXT);
+                    CREATE INDEX export_tasks_customer ON export_tasks (customer, id);
+                    CREATE INDEX export_tasks_status ON export_tasks (status, id);
+                    CREATE TABLE export_task_transitions (
+                      task_id INTEGER NOT NULL REFERENCES export_tasks(id) ON DELETE CASCADE,
+                      from_status TEXT,
+                      to_status TEXT NOT NULL,
+                      at TEXT NOT NULL,
+                      reason TEXT);
+                    CREATE INDEX export_task_transitions_task ON export_task_transitions (task_id);
+                    """
+            )
+        }
+        return migrator
+    }
+}
