@@ -21,6 +21,14 @@ public struct CatalogService: Sendable {
     /// missing `footprint` becomes the area of the tiles present at that zoom (rows of adjacent tiles merged
     /// into rectangles).
     public func add(_ draft: CatalogRecordDraft) async throws -> CatalogRecord {
+        let record = try await describe(draft)
+        try await store.insert(record)
+        return record
+    }
+
+    /// The record a draft makes, measured against its source, without storing it (the CLI exports from a
+    /// source directly with this).
+    public func describe(_ draft: CatalogRecordDraft) async throws -> CatalogRecord {
         let source = try sources.open(draft.source)
         let statistics = try await source.statistics().filter { $0.tiles > 0 }.sorted { $0.zoom < $1.zoom }
         guard let finest = statistics.last else {
@@ -62,7 +70,6 @@ public struct CatalogService: Sendable {
             statistics: statistics,
             createdAt: clock.now()
         )
-        try await store.insert(record)
         return record
     }
 

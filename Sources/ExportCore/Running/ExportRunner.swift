@@ -34,17 +34,15 @@ public struct ExportRunner: Sendable {
         public var tilesMissing: Int
     }
 
-    private let catalog: CatalogService
     private let sources: any TileSourceOpener
     private let artifacts: any ArtifactStore
     private let planner: ExportPlanner
     private let settings: Settings
 
     public init(
-        catalog: CatalogService, sources: any TileSourceOpener, artifacts: any ArtifactStore, planner: ExportPlanner,
+        sources: any TileSourceOpener, artifacts: any ArtifactStore, planner: ExportPlanner,
         settings: Settings
     ) {
-        self.catalog = catalog
         self.sources = sources
         self.artifacts = artifacts
         self.planner = planner
@@ -71,7 +69,7 @@ public struct ExportRunner: Sendable {
             String(plan.maxZoom), Timestamp.fileNameComponent(createdAt),
         ].joined(separator: "_")
         let packageName = baseName + ".gpkg"
-        let packageKey = "\(folder)/\(packageName)"
+        let packageKey = Self.key(folder: folder, name: packageName)
         let staging = try artifacts.stagingPath(for: packageKey)
         try? FileManager.default.removeItem(atPath: staging)
         let writer = try GeoPackageTileWriter(
@@ -88,7 +86,7 @@ public struct ExportRunner: Sendable {
         let package = try await artifacts.publish(stagingPath: staging, key: packageKey)
 
         let metadataName = baseName + ".json"
-        let metadataKey = "\(folder)/\(metadataName)"
+        let metadataKey = Self.key(folder: folder, name: metadataName)
         let metadataPath = try artifacts.stagingPath(for: metadataKey)
         let metadata = Self.metadata(
             record: record, plan: plan, packageName: packageName, sha256: package.sha256, tiles: written,
@@ -108,6 +106,11 @@ public struct ExportRunner: Sendable {
             tilesWritten: written,
             tilesMissing: total - written
         )
+    }
+
+    /// `folder/name`, or `name` alone for an empty folder (the CLI writes straight into its output directory).
+    static func key(folder: String, name: String) -> String {
+        folder.isEmpty ? name : "\(folder)/\(name)"
     }
 
     /// One read: a run of columns on one row.

@@ -91,6 +91,11 @@ public struct ExportRequest: Sendable {
         roi = try Self.roi(roiJSON)
     }
 
+    /// Parses an ROI FeatureCollection on its own (the CLI's `--roi` file).
+    public static func parseROI(_ json: JSONValue) throws(ExportError) -> [ROIFeature] {
+        try roi(json)
+    }
+
     private static func webhook(_ json: JSONValue, path: String) throws(ExportError) -> Webhook {
         let reader = try JSONObjectReader(json, path: path, allowed: ["url", "events"])
         let url = try reader.requiredString("url")

@@ -18,7 +18,7 @@ public struct DirectoryArtifactStore: ArtifactStore {
     }
 
     /// Keys are relative paths of plain names; anything that could leave the root is refused.
-    static func isSafe(_ key: String) -> Bool {
+    public static func isSafe(_ key: String) -> Bool {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)
         return !key.isEmpty && !key.hasPrefix("/")
             && parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && !$0.hasPrefix(".") && !$0.contains("\0") }

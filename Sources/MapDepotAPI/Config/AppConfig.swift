@@ -1,0 +1,79 @@
+import Configuration
+import Foundation
+
+/// Every setting of MapDepot, decoded once from flags, environment (`MAPDEPOT_…`) and an optional JSON
+/// file, in that order of precedence, then passed down as a value. Nothing reads the environment later.
+public struct AppConfig: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// State database and artifacts live here.
+    public var dataDir = "./data"
+    /// The base of artifact URLs; default `http://{host}:{port}`.
+    public var publicURL: String?
+    /// Requests covering more tiles are refused with 422.
+    public var maxTiles = 10_000_000
+    /// Request bodies above this size are refused with 413.
+    public var maxBodyBytes = 5 * 1024 * 1024
+    /// Export tasks run at once by this process.
+    public var workerConcurrency = 2
+    /// Tile read batches in flight per task.
+    public var readConcurrency = 8
+    /// Days from completion to `expiredAt`.
+    public var expiryDays = 30
+    /// The rate `estimatedTime` assumes.
+    public var estimateTilesPerSecond = 5_000.0
+    /// Largest `limit` of `GET /export-tasks`.
+    public var maxListLimit = 100
+    public var logLevel = "info"
+    /// Run the export worker inside `serve`.
+    public var runWorker = true
+
+    public init() {}
+
+    public var databasePath: String { "\(dataDir)/mapdepot.sqlite" }
+    public var artifactsPath: String { "\(dataDir)/artifacts" }
+    public var baseURL: String { publicURL ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)" }
+}
+
+extension AppConfig {
+    /// Reads the settings. Keys (JSON file members nest on the dots; environment variables are
+    /// `MAPDEPOT_` + the key in upper case with `_` for `.`): `host`, `port`, `data.dir`, `public.url`,
+    /// `export.max.tiles`, `http.max.body.bytes`, `worker.concurrency`, `export.read.concurrency`,
+    /// `export.expiry.days`, `export.estimate.tiles.per.second`, `export.max.list.limit`, `log.level`.
+    public init(reader: ConfigReader) {
+        var config = AppConfig()
+        config.host = reader.string(forKey: "host", default: config.host)
+        config.port = reader.int(forKey: "port", default: config.port)
+        config.dataDir = reader.string(forKey: "data.dir", default: config.dataDir)
+        config.publicURL = reader.string(forKey: "public.url")
+        config.maxTiles = reader.int(forKey: "export.max.tiles", default: config.maxTiles)
+        config.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: config.maxBodyBytes)
+        config.workerConcurrency = reader.int(forKey: "worker.concurrency", default: config.workerConcurrency)
+        config.readConcurrency = reader.int(forKey: "export.read.concurrency", default: config.readConcurrency)
+        config.expiryDays = reader.int(forKey: "export.expiry.days", default: config.expiryDays)
+        config.estimateTilesPerSecond = reader.double(
+            forKey: "export.estimate.tiles.per.second", default: config.estimateTilesPerSecond
+        )
+        config.maxListLimit = reader.int(forKey: "export.max.list.limit", default: config.maxListLimit)
+        config.logLevel = reader.string(forKey: "log.level", default: config.logLevel)
+        self = config
+    }
+
+    /// Settings from (highest first) `overrides` (command-line flags), `MAPDEPOT_…` environment variables,
+    /// and the JSON file at `file`.
+    public static func load(
+        overrides: [AbsoluteConfigKey: ConfigValue] = [:],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        file: String? = nil
+    ) async throws -> AppConfig {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: overrides),
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "mapdepot"),
+        ]
+        if let file {
+            let location = ConfigReader(provider: InMemoryProvider(values: ["filePath": ConfigValue(.string(file), isSecret: false)]))
+            providers.append(try await FileProvider<JSONSnapshot>(config: location))
+        }
+        return AppConfig(reader: ConfigReader(providers: providers))
+    }
+}

@@ -1,0 +1,55 @@
+import ExportCore
+import Foundation
+import GeoJSON
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// What the route handlers share: the services, and the two things every handler does first (who is
+/// calling; what did they send).
+struct APIContext: Sendable {
+    let components: MapDepotComponents
+
+    /// The caller, from header `x-api-key` or query `token` (the MapColonies convention, export-anchors §6).
+    func principal(_ request: Request, requiring scope: Scope) async throws -> Principal {
+        let token = request.headers[HTTPField.Name("x-api-key")!] ?? request.uri.queryParameters.get("token")
+        let principal = try await components.tokens.authenticate(token)
+        try principal.require(scope)
+        return principal
+    }
+
+    /// The body as JSON, refusing bodies above the configured size (413) and non-JSON (400).
+    func json(_ request: Request) async throws -> JSONValue {
+        var request = request
+        let buffer = try await request.collectBody(upTo: components.config.maxBodyBytes)
+        guard buffer.readableBytes > 0 else { throw ExportError.invalid("the request body is empty; a JSON object is expected") }
+        do {
+            return try JSONValue.parse(Data(buffer.readableBytesView))
+        } catch {
+            throw ExportError.invalid("the request body is not valid JSON")
+        }
+    }
+
+    /// The artifact URL clients download from.
+    func url(for key: String) -> String {
+        "\(components.config.baseURL)/downloads/\(key)"
+    }
+}
+
+extension Parameters {
+    /// A numeric path parameter, or a 400 naming it.
+    func integer(_ name: String) throws -> Int {
+        let raw = get(name) ?? ""
+        guard let value = Int(raw), value > 0 else {
+            throw ExportError.invalid("\(name) must be a positive integer, found \"\(raw)\"")
+        }
+        return value
+    }
+
+    /// A UUID path parameter, or a 400 naming it.
+    func uuid(_ name: String) throws -> UUID {
+        let raw = get(name) ?? ""
+        guard let value = UUID(uuidString: raw) else { throw ExportError.invalid("\(name) must be a UUID, found \"\(raw)\"") }
+        return value
+    }
+}

@@ -1,0 +1,51 @@
+import ExportCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The one place errors become HTTP: every failure answers `{ "message": … }` with the status its kind
+/// calls for. Unknown errors are logged and answered 500 without internals.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as ExportError {
+            return JSONResponse.message(error.message, status: Self.status(of: error.kind))
+        } catch let error as NIOTooManyBytesError {
+            _ = error
+            return JSONResponse.message("the request body is larger than the limit", status: .contentTooLarge)
+        } catch let error as HTTPError {
+            let message = error.body ?? Self.defaultMessage(error.status, request: request)
+            return JSONResponse.message(message, status: error.status)
+        } catch let error as any HTTPResponseError {
+            return JSONResponse.message(Self.defaultMessage(error.status, request: request), status: error.status)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return JSONResponse.message("internal error", status: .internalServerError)
+        }
+    }
+
+    static func defaultMessage(_ status: HTTPResponse.Status, request: Request) -> String {
+        switch status {
+        case .notFound: "no route for \(request.method) \(request.uri.path)"
+        case .methodNotAllowed: "method \(request.method) is not allowed on \(request.uri.path)"
+        default: status.reasonPhrase
+        }
+    }
+
+    /// ExportError kinds → HTTP status (SPEC "Errors").
+    static func status(of kind: ExportError.Kind) -> HTTPResponse.Status {
+        switch kind {
+        case .invalid: .badRequest
+        case .unauthenticated: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .payloadTooLarge: .contentTooLarge
+        case .tooManyTiles: .unprocessableContent
+        case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        }
+    }
+}

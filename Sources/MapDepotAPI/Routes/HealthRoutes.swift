@@ -1,0 +1,38 @@
+import ExportCore
+import GeoJSON
+import Hummingbird
+import NIOCore
+import Prometheus
+import Storage
+
+/// `/liveness`, `/readiness` and `/metrics`: open, no token (SPEC "Ops").
+struct HealthRoutes: Sendable {
+    let database: SQLiteDatabase
+    let metrics: PrometheusCollectorRegistry
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("liveness") { _, _ in JSONResponse.make(.object(["status": .string("ok")])) }
+        router.get("readiness") { _, _ in
+            do {
+                try await database.check()
+                return JSONResponse.make(.object(["status": .string("ok")]))
+            } catch {
+                return JSONResponse.message("the state database does not answer: \(error)", status: .serviceUnavailable)
+            }
+        }
+        let info = metrics.makeGauge(name: "mapdepot_build_info", labels: [("version", MapDepotVersion.current)])
+        info.set(Int64(1))
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.emitToString()))
+            )
+        }
+    }
+}
+
+/// MapDepot's version, reported in metrics and the CLI.
+public enum MapDepotVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import ExportCore
+import Foundation
+import GeoJSON
+import Logging
+import MapDepotAPI
+import Storage
+import TileGrid
+
+/// `mapdepot export`: the export without a server, with the same planner and writer, and a progress bar.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Export an ROI of a record or a tile source to a GeoPackage and metadata JSON."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Catalog record id (from the data directory's catalog).")
+    var record: String?
+
+    @OptionGroup var source: CatalogCommand.RecordOptions
+
+    @Option(help: "ROI: a GeoJSON FeatureCollection of Polygon/MultiPolygon features.")
+    var roi: String
+
+    @Option(help: "Highest zoom for features that name no maxResolutionDeg.")
+    var maxZoom: Int?
+
+    @Option(help: "Output directory.")
+    var out: String
+
+    func run() async throws {
+        let config = try await global.load()
+        let logger = global.logger(config)
+        let catalogRecord: CatalogRecord
+        if let record {
+            guard let id = UUID(uuidString: record) else { throw ValidationError("--record must be a UUID") }
+            let components = try MapDepotComponents(config: config, logger: logger)
+            catalogRecord = try await components.catalog.record(id: id)
+        } else {
+            let catalog = CatalogService(store: NoCatalogStore(), sources: LocalTileSourceOpener(), clock: SystemClock())
+            var draft = try source.draft()
+            if draft.productId.isEmpty { draft.productId = "export" }
+            catalogRecord = try await catalog.describe(draft)
+        }
+        var features = try ExportRequest.parseROI(try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: roi))))
+        if let maxZoom {
+            guard (0...WorldCRS84Quad.maxZoom).contains(maxZoom) else { throw ValidationError("--max-zoom must be 0…22") }
+            for index in features.indices where features[index].maxResolutionDeg == nil {
+                features[index].maxResolutionDeg = WorldCRS84Quad.resolution(maxZoom)
+            }
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let store = try DirectoryArtifactStore(root: out)
+        let planner = ExportPlanner(maxTiles: config.maxTiles, tilesPerSecond: config.estimateTilesPerSecond)
+        let runner = ExportRunner(
+            sources: LocalTileSourceOpener(), artifacts: store, planner: planner,
+            settings: .init(readConcurrency: config.readConcurrency)
+        )
+        let bar = ProgressBar()
+        let started = Date()
+        let outcome = try await runner.run(
+            record: catalogRecord, roi: features, folder: "", createdAt: Date(), logger: logger
+        ) { percent in bar.show(percent) }
+        bar.finish()
+        try? FileManager.default.removeItem(atPath: out + "/.staging")
+        let seconds = Date().timeIntervalSince(started)
+        for artifact in outcome.artifacts {
+            print("\(out)/\(artifact.name)  \(artifact.size) bytes  sha256 \(artifact.sha256)")
+        }
+        print(
+            "\(outcome.tilesWritten) tiles written, \(outcome.tilesMissing) missing in the source, \(String(format: "%.1f", seconds)) s"
+        )
+    }
+}
+
+/// A catalog that stores nothing, for exports straight from a source.
+struct NoCatalogStore: CatalogStore {
+    func insert(_ record: CatalogRecord) async throws {}
+    func record(id: UUID) async throws -> CatalogRecord? { nil }
+    func records() async throws -> [CatalogRecord] { [] }
+    func delete(id: UUID) async throws -> Bool { false }
+}
+
+/// A one-line progress bar on standard error.
+struct ProgressBar: Sendable {
+    func show(_ percent: Int) {
+        let width = 40
+        let filled = width * percent / 100
+        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] \(percent)%"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
