@@ -95,11 +95,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "TestSupport", dependencies: ["GeoJSON"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "TestSupport",
+            dependencies: ["GeoJSON", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "GeoJSONTests", dependencies: ["GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "GeometryTests", dependencies: ["Geometry", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TileGridTests", dependencies: ["TileGrid", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "GeoPackageTests", dependencies: ["GeoPackage", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "GeometryTests", dependencies: ["Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TileGridTests", dependencies: ["TileGrid", "Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GeoPackageTests",
+            dependencies: ["GeoPackage", "Geometry", "TileGrid", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ExportCoreTests",
             dependencies: ["ExportCore", "Storage", "TestSupport"],

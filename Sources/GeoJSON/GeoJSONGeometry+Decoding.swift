@@ -12,6 +12,9 @@ extension GeoJSONGeometry {
         guard let type = object["type"]?.stringValue else {
             throw GeoJSONError(path: "\(path).type", reason: "is missing or not a string")
         }
+        if type == "GeometryCollection" {
+            throw GeoJSONError(path: "\(path).type", reason: "GeometryCollection is not supported")
+        }
         guard let coordinates = object["coordinates"] else {
             throw GeoJSONError(path: "\(path).coordinates", reason: "is missing")
         }
@@ -42,8 +45,6 @@ extension GeoJSONGeometry {
                     try Self.polygon(polygon, path: "\(coordinatesPath)[\(index)]")
                 }
             )
-        case "GeometryCollection":
-            throw GeoJSONError(path: "\(path).type", reason: "GeometryCollection is not supported")
         default:
             throw GeoJSONError(path: "\(path).type", reason: "\"\(type)\" is not a GeoJSON geometry type")
         }

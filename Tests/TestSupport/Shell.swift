@@ -1,0 +1,93 @@
+import Foundation
+
+/// Runs outside reference tools (GDAL) from tests.
+public enum Shell {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
+        public var error: String
+    }
+
+    /// Runs `tool` (looked up on PATH) and throws unless it exits 0.
+    @discardableResult
+    public static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let result = try execute(tool, arguments)
+        guard result.status == 0 else {
+            throw FixtureError("\(tool) \(arguments.joined(separator: " ")) exited \(result.status): \(result.error)\(result.output)")
+        }
+        return result.output
+    }
+
+    public static func execute(_ tool: String, _ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            output: String(decoding: outData, as: UTF8.self),
+            error: String(decoding: errData, as: UTF8.self)
+        )
+    }
+}
+
+/// GDAL, the field's reference, as a judge of the GeoPackages MapDepot writes.
+public enum GDAL {
+    /// Debian's own python3, which has the `osgeo` module (a pyenv python3 on PATH may not).
+    public static let python = "/usr/bin/python3"
+
+    /// `validate_gpkg.py` from Debian's python3-gdal.
+    public static var validator: String {
+        let candidates = [
+            "/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py",
+            "/usr/share/doc/python3-gdal/examples/validate_gpkg.py",
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
+    }
+
+    /// Runs GDAL's GeoPackage validator; returns its complaints (empty when the file is valid).
+    public static func validate(_ path: String) throws -> String {
+        let result = try Shell.execute(python, [validator, path])
+        return result.status == 0 ? "" : result.output + result.error
+    }
+
+    /// `gdalinfo` output.
+    public static func info(_ path: String) throws -> String {
+        try Shell.run("gdalinfo", [path])
+    }
+
+    /// Every tile of a GeoPackage as GDAL's OGR SQL reads it: "zoom/column/row" → SHA-256 of the blob.
+    public static func tileDigests(_ path: String, table: String) throws -> [String: String] {
+        let script = """
+            import sys, hashlib
+            from osgeo import gdal
+            gdal.UseExceptions()
+            ds = gdal.OpenEx(sys.argv[1], gdal.OF_RASTER)
+            lyr = ds.ExecuteSQL('SELECT zoom_level, tile_column, tile_row, tile_data FROM "%s"' % sys.argv[2])
+            for f in lyr:
+                print("%d/%d/%d %s" % (f.GetField(0), f.GetField(1), f.GetField(2), hashlib.sha256(f.GetFieldAsBinary(3)).hexdigest()))
+            ds.ReleaseResultSet(lyr)
+            """
+        let output = try Shell.run(python, ["-c", script, path, table])
+        var result: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2 { result[String(parts[0])] = String(parts[1]) }
+        }
+        return result
+    }
+}
+
+import Crypto
+
+/// Hex SHA-256, to compare tiles with what GDAL reads back.
+public func sha256Hex(_ data: Data) -> String {
+    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+}

@@ -1,0 +1,95 @@
+import Foundation
+import GeoJSON
+import Geometry
+import Testing
+import TestSupport
+import TileGrid
+
+@Suite struct WorldCRS84QuadTests {
+    @Test func zoomFromResolutionFollowsTheMapColoniesRule() {
+        #expect(WorldCRS84Quad.zoom(forResolution: 0.703125) == 0)
+        #expect(WorldCRS84Quad.zoom(forResolution: 0.3515625) == 1)
+        #expect(WorldCRS84Quad.zoom(forResolution: 0.5) == 0)
+        #expect(WorldCRS84Quad.zoom(forResolution: 0.0439453125) == 4)
+        #expect(WorldCRS84Quad.zoom(forResolution: 3.35276126861572e-7) == 21)
+        #expect(WorldCRS84Quad.zoom(forResolution: 1.67638063430786e-7) == 22)
+        #expect(WorldCRS84Quad.zoom(forResolution: 1.0) == -1)
+    }
+
+    @Test func gridShape() {
+        #expect(WorldCRS84Quad.matrixWidth(0) == 2)
+        #expect(WorldCRS84Quad.matrixHeight(0) == 1)
+        #expect(WorldCRS84Quad.matrixWidth(4) == 32)
+        let tile = WorldCRS84Quad.bounds(zoom: 1, column: 0, row: 0)
+        #expect(tile == BoundingBox(minX: -180, minY: 0, maxX: -90, maxY: 90))
+    }
+
+    @Test func zoomCoverageMergesRuns() {
+        var coverage = ZoomCoverage(zoom: 3)
+        coverage.insert(row: 1, columns: 0..<3)
+        coverage.insert(row: 1, columns: 5..<7)
+        coverage.insert(row: 1, columns: 3..<5)
+        coverage.insert(row: 1, columns: 2..<4)
+        #expect(coverage.rows[1] == [0..<7])
+        coverage.insert(row: 1, columns: 9..<10)
+        #expect(coverage.rows[1] == [0..<7, 9..<10])
+        #expect(coverage.tileCount == 8)
+        #expect(coverage.contains(column: 9, row: 1))
+        #expect(!coverage.contains(column: 8, row: 1))
+    }
+}
+
+/// The planner's quadtree against a tile-by-tile check, on real polygons.
+@Suite struct CoverageTests {
+    @Test func everyNaturalEarthCountryMatchesBruteForce() throws {
+        for country in try Fixtures.countries() {
+            let region = Region(polygons: country.geometry?.polygons ?? [])
+            for zoom in 0...5 {
+                let fast = region.coveringTiles(zoom: zoom)
+                let slow = region.coveringTilesBruteForce(zoom: zoom)
+                #expect(fast == slow, "\(country.properties?["name"] ?? .null) zoom \(zoom)")
+                #expect(region.coveringTileCount(zoom: zoom) == slow.tileCount)
+            }
+        }
+    }
+
+    @Test(arguments: ["Fiji", "Russia", "France", "Indonesia", "United States of America", "Chile"])
+    func hardShapesAtHigherZoomsMatchBruteForce(name: String) throws {
+        let region = Region(polygons: try Fixtures.country(name).geometry?.polygons ?? [])
+        for zoom in 6...8 {
+            let fast = region.coveringTiles(zoom: zoom)
+            #expect(fast == region.coveringTilesBruteForce(zoom: zoom), "\(name) zoom \(zoom)")
+        }
+    }
+
+    @Test func fijiTouchesBothEdgesOfTheWorld() throws {
+        let region = Region(polygons: try Fixtures.country("Fiji").geometry?.polygons ?? [])
+        let coverage = region.coveringTiles(zoom: 6)
+        let columns = coverage.tiles.map(\.column)
+        #expect(columns.contains(0))
+        #expect(columns.contains(WorldCRS84Quad.matrixWidth(6) - 1))
+    }
+
+    @Test func exactCoverageIsSmallerThanTheBoundingBox() throws {
+        let region = Region(polygons: try Fixtures.country("Chile").geometry?.polygons ?? [])
+        let zoom = 8
+        let bounds = try #require(region.bounds)
+        let range = WorldCRS84Quad.tileRange(zoom: zoom, covering: bounds)
+        #expect(region.coveringTiles(zoom: zoom).tileCount < range.columns.count * range.rows.count / 2)
+    }
+
+    @Test func tilesTouchingOnlyAnEdgeAreNotCovered() {
+        // Exactly one zoom-1 tile: the ROI touches its neighbours along edges only.
+        let tile = WorldCRS84Quad.bounds(zoom: 1, column: 1, row: 0)
+        let region = Region(box: tile)
+        let coverage = region.coveringTiles(zoom: 1)
+        #expect(coverage.tiles == [TileCoordinate(zoom: 1, column: 1, row: 0)])
+        #expect(region.coveringTiles(zoom: 3).tileCount == 16)
+    }
+
+    @Test func countingStopsPastTheLimit() {
+        let region = Region(box: BoundingBox(minX: -180, minY: -90, maxX: 180, maxY: 90))
+        #expect(region.coveringTileCount(zoom: 12) == 8192 * 4096)
+        #expect(region.coveringTileCount(zoom: 20, limit: 1000) > 1000)
+    }
+}
