@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExportCoreTests",
-            dependencies: ["ExportCore", "Storage", "TestSupport"],
+            dependencies: ["ExportCore", "Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

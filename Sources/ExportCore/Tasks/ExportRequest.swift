@@ -37,6 +37,12 @@ public struct ROIFeature: Sendable, Hashable {
     public var maxResolutionDeg: Double?
     /// Coarsest requested resolution; nil = zoom 0.
     public var minResolutionDeg: Double?
+
+    public init(polygons: [PolygonCoordinates], maxResolutionDeg: Double? = nil, minResolutionDeg: Double? = nil) {
+        self.polygons = polygons
+        self.maxResolutionDeg = maxResolutionDeg
+        self.minResolutionDeg = minResolutionDeg
+    }
 }
 
 /// A `POST /export-tasks` body, parsed and checked against the contract's schema
