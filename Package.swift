@@ -117,8 +117,10 @@ let package = Package(
         .testTarget(
             name: "MapDepotAPITests",
             dependencies: [
-                "MapDepotAPI", "ExportCore", "Storage", "TestSupport",
+                "MapDepotAPI", "ExportCore", "Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

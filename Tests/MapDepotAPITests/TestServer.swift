@@ -1,0 +1,97 @@
+import ExportCore
+import Foundation
+import GeoJSON
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MapDepotAPI
+import NIOCore
+import TestSupport
+
+/// A MapDepot on a temporary data directory with three customers' tokens, started for real on a loopback
+/// port by HummingbirdTesting's `.live` setup.
+struct TestServer {
+    var config: AppConfig
+    let admin: String
+    let alice: String
+    let bob: String
+    static let recordID = "6f4c3a52-4b6e-4d8e-9a55-0a1f2b3c4d5e"
+
+    static func make(_ configure: (inout AppConfig) -> Void = { _ in }) async throws -> TestServer {
+        var config = AppConfig()
+        config.dataDir = try Fixtures.temporaryDirectory("api")
+        config.port = 0
+        config.publicURL = "http://mapdepot.test"
+        configure(&config)
+        let components = try MapDepotComponents(config: config, logger: Logger(label: "test"))
+        return TestServer(
+            config: config,
+            admin: try await components.tokens.create(subject: "admin", scopes: [.admin], lifetime: nil),
+            alice: try await components.tokens.create(subject: "alice", scopes: [.export], lifetime: nil),
+            bob: try await components.tokens.create(subject: "bob", scopes: [.export], lifetime: nil)
+        )
+    }
+
+    func run(_ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        var logger = Logger(label: "mapdepot-test")
+        logger.logLevel = .warning
+        let app = try await buildApplication(config, logger: logger)
+        try await app.test(.live, test)
+    }
+
+    /// The Blue Marble pyramid as the catalog record every test uses.
+    static func recordBody() throws -> String {
+        #"{"id":"\#(recordID)","productId":"bluemarble","productName":"Blue Marble","productType":"Orthophoto","source":{"type":"directory","path":"\#(try Fixtures.blueMarblePyramid())","scheme":"xyz","format":"png"}}"#
+    }
+}
+
+extension TestClientProtocol {
+    /// A request with a token in `x-api-key` and a JSON body.
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, body: String? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers = extra
+        if let token { headers[HTTPField.Name("x-api-key")!] = token }
+        if body != nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
+    }
+
+    func addRecord(_ server: TestServer) async throws {
+        let response = try await call(.post, "/catalog/records", token: server.admin, body: try TestServer.recordBody())
+        guard response.status == .created else { throw FixtureError("record not added: \(String(buffer: response.body))") }
+    }
+
+    /// Polls a task until it leaves PENDING/IN_PROGRESS.
+    func waitForTask(_ id: Int, token: String, timeout: Duration = .seconds(90)) async throws -> [String: JSONValue] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let task = try await call(.get, "/export-tasks/\(id)", token: token).json.objectValue ?? [:]
+            if let status = task["status"]?.stringValue, !["PENDING", "IN_PROGRESS"].contains(status) { return task }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw FixtureError("task \(id) did not finish within \(timeout)")
+    }
+}
+
+extension TestResponse {
+    var json: JSONValue { (try? JSONValue.parse(Data(body.readableBytesView))) ?? .null }
+    var message: String { json.objectValue?["message"]?.stringValue ?? "<no message: \(String(buffer: body))>" }
+}
+
+/// An export request body over countries of Natural Earth.
+func exportBody(countries: [(name: String, maxZoom: Int?)], record: String = TestServer.recordID) throws -> String {
+    let features: [JSONValue] = try countries.map { country in
+        var feature = try Fixtures.country(country.name)
+        var properties: [String: JSONValue] = [:]
+        if let zoom = country.maxZoom { properties["maxResolutionDeg"] = .number(0.703125 / Double(1 << zoom)) }
+        feature.properties = properties
+        return feature.json
+    }
+    let body: JSONValue = .object([
+        "catalogRecordID": .string(record), "domain": .string("RASTER"), "artifactCRS": .string("4326"),
+        "webhooks": .array([]), "ROI": .object(["type": .string("FeatureCollection"), "features": .array(features)]),
+    ])
+    return String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
+}
