@@ -34,7 +34,10 @@ let package = Package(
         // OGC GeoPackage tiles writer/reader.
         .target(
             name: "GeoPackage",
-            dependencies: ["TileGrid", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "TileGrid", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Export domain: requests, validation, planning, task state machine, store protocols.
