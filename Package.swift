@@ -118,6 +118,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "ExportCore", "GeoJSON", "TileGrid", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MapDepotAPITests",
             dependencies: [
                 "MapDepotAPI", "ExportCore", "Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",

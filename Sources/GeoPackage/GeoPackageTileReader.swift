@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import TileGrid
 
 /// Reads tiles from a tile table of an existing GeoPackage (or any SQLite file with the same columns).
@@ -50,16 +51,33 @@ public struct GeoPackageTileReader: Sendable {
 
     /// The tiles of one row between two columns (half-open), keyed by column.
     public func tiles(zoom: Int, row: Int, columns: Range<Int>) async throws -> [Int: Data] {
-        let sql = """
-            SELECT tile_column, tile_data FROM \(quoted(table))
-            WHERE zoom_level = ? AND tile_row = ? AND tile_column >= ? AND tile_column < ?
-            """
+        // One index seek per tile: the tables' UNIQUE index is (zoom_level, tile_column, tile_row), so a
+        // range over columns on one row would walk every row of every column in the range.
+        let sql = "SELECT tile_data FROM \(quoted(table)) WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?"
         let stored = storedRow(zoom: zoom, row: row)
+        // Stepped through SQLite's C API on GRDB's cached statement: one copy of each blob into `Data`,
+        // no `Row` boxing (the export's read path; see the writer for the same reasoning).
         return try await pool.read { db in
+            let statement = try db.cachedStatement(sql: sql).sqliteStatement
+            defer { sqlite3_reset(statement) }
+            sqlite3_bind_int64(statement, 1, Int64(zoom))
+            sqlite3_bind_int64(statement, 3, Int64(stored))
             var result: [Int: Data] = [:]
-            let rows = try Row.fetchCursor(db, sql: sql, arguments: [zoom, stored, columns.lowerBound, columns.upperBound])
-            while let row = try rows.next() {
-                result[row[0]] = row[1]
+            result.reserveCapacity(columns.count)
+            for column in columns {
+                sqlite3_reset(statement)
+                sqlite3_bind_int64(statement, 2, Int64(column))
+                let code = sqlite3_step(statement)
+                if code == SQLITE_DONE { continue }
+                guard code == SQLITE_ROW else {
+                    throw GeoPackageError("reading tiles failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                }
+                let count = Int(sqlite3_column_bytes(statement, 0))
+                if let bytes = sqlite3_column_blob(statement, 0) {
+                    result[column] = Data(bytes: bytes, count: count)
+                } else {
+                    result[column] = Data()
+                }
             }
             return result
         }

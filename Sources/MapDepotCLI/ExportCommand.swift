@@ -71,6 +71,12 @@ struct ExportCommand: AsyncParsableCommand {
         print(
             "\(outcome.tilesWritten) tiles written, \(outcome.tilesMissing) missing in the source, \(String(format: "%.1f", seconds)) s"
         )
+        print(
+            String(
+                format: "phases: plan %.2f s, copy %.2f s, checksum+publish %.2f s",
+                outcome.planSeconds, outcome.copySeconds, outcome.publishSeconds
+            )
+        )
     }
 }
 

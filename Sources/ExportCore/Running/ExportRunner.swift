@@ -15,8 +15,10 @@ public struct ExportRunner: Sendable {
     public struct Settings: Sendable {
         /// Read batches in flight at once.
         public var readConcurrency: Int
-        /// Tiles per write transaction.
+        /// Tiles per write transaction (at most; a transaction also ends at ``writeBatchBytes``).
         public var writeBatch: Int
+        /// Bytes per write transaction at most, so that large tiles do not grow memory.
+        public var writeBatchBytes = 32 << 20
         /// Days from completion to `expiredAt` (SPEC "Lifecycle": 30).
         public var expiryDays: Int
 
@@ -32,6 +34,10 @@ public struct ExportRunner: Sendable {
         public var artifacts: [Artifact]
         public var tilesWritten: Int
         public var tilesMissing: Int
+        /// Wall-clock seconds of each phase, for benchmarks and logs.
+        public var planSeconds: Double
+        public var copySeconds: Double
+        public var publishSeconds: Double
     }
 
     private let sources: any TileSourceOpener
@@ -62,7 +68,10 @@ public struct ExportRunner: Sendable {
         logger: Logger,
         progress: @Sendable (Int) async -> Void
     ) async throws -> Outcome {
+        let clock = ContinuousClock()
+        let started = clock.now
         let plan = try planner.plan(record: record, roi: roi)
+        let planned = clock.now
         let source = try sources.open(record.source)
         let baseName = [
             record.productType, record.productId, record.productVersion.replacingOccurrences(of: ".", with: "_"),
@@ -83,6 +92,7 @@ public struct ExportRunner: Sendable {
         logger.info("export started", metadata: ["export.tiles": "\(total)", "export.package": "\(packageName)"])
         let written = try await copyTiles(plan: plan, source: source, writer: writer, total: total, progress: progress)
         try writer.finish()
+        let copied = clock.now
         let package = try await artifacts.publish(stagingPath: staging, key: packageKey)
 
         let metadataName = baseName + ".json"
@@ -104,8 +114,15 @@ public struct ExportRunner: Sendable {
                 ),
             ],
             tilesWritten: written,
-            tilesMissing: total - written
+            tilesMissing: total - written,
+            planSeconds: Self.seconds(planned - started),
+            copySeconds: Self.seconds(copied - planned),
+            publishSeconds: Self.seconds(clock.now - copied)
         )
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// `folder/name`, or `name` alone for an empty folder (the CLI writes straight into its output directory).
@@ -167,17 +184,21 @@ public struct ExportRunner: Sendable {
             var ready: [Int: ([(TileCoordinate, Data)], Int)] = [:]
             var emit = 0
             var buffer: [(TileCoordinate, Data)] = []
+            var bufferBytes = 0
+            let writeBatchBytes = settings.writeBatchBytes
             buffer.reserveCapacity(writeBatch)
             while let (index, tiles, planned) = try await group.next() {
                 ready[index] = (tiles, planned)
                 while let (tiles, planned) = ready.removeValue(forKey: emit) {
                     buffer += tiles
+                    bufferBytes += tiles.reduce(0) { $0 + $1.1.count }
                     processed += planned
                     emit += 1
-                    if buffer.count >= writeBatch {
+                    if buffer.count >= writeBatch || bufferBytes >= writeBatchBytes {
                         try await writer.append(buffer)
                         written += buffer.count
                         buffer.removeAll(keepingCapacity: true)
+                        bufferBytes = 0
                         let percent = total == 0 ? 99 : min(99, processed * 100 / total)
                         if percent != lastReported {
                             lastReported = percent

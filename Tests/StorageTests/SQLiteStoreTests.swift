@@ -1,0 +1,106 @@
+import ExportCore
+import Foundation
+import GeoJSON
+import Storage
+import Testing
+import TestSupport
+import TileGrid
+
+@Suite struct SQLiteStoreTests {
+    func request() throws -> ExportRequest {
+        let body = #"{"catalogRecordID":"6f4c3a52-4b6e-4d8e-9a55-0a1f2b3c4d5e","domain":"RASTER","artifactCRS":"4326","webhooks":[{"url":"https://x.org/h","events":["TASK_COMPLETED"]}],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}}"#
+        return try ExportRequest(json: try JSONValue.parse(Data(body.utf8)))
+    }
+
+    func store() throws -> SQLiteExportTaskStore {
+        SQLiteExportTaskStore(database: try SQLiteDatabase(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"))
+    }
+
+    @Test func taskLifecycleIsRecorded() async throws {
+        let tasks = try store()
+        let estimate = ExportEstimate(tiles: 10, bytes: 1000, seconds: 1, tilesPerZoom: [0: 10])
+        let created = try await tasks.insert(NewExportTask(customer: "alice", request: try request(), estimate: estimate, createdAt: Date(timeIntervalSince1970: 1000)))
+        #expect(created.status == .pending)
+        #expect(created.webhooks == [Webhook(url: "https://x.org/h", events: [.taskCompleted])])
+        #expect(try await tasks.task(id: created.id, customer: "bob") == nil)
+        let claimed = try #require(try await tasks.claimNext(now: Date()))
+        #expect(claimed.id == created.id && claimed.status == .inProgress)
+        #expect(try await tasks.claimNext(now: Date()) == nil)
+        try await tasks.updateProgress(id: created.id, progress: 42, now: Date())
+        #expect(try await tasks.task(id: created.id, customer: "alice")?.progress == 42)
+        let artifact = Artifact(type: .gpkg, name: "a.gpkg", size: 5, key: "exports/1/a.gpkg", sha256: "ab")
+        try await tasks.complete(id: created.id, artifacts: [artifact], now: Date(), expiresAt: Date(timeIntervalSinceNow: 60))
+        let done = try #require(try await tasks.task(id: created.id, customer: "alice"))
+        #expect(done.status == .completed && done.progress == 100 && done.artifacts == [artifact])
+        #expect(try await tasks.transitions(id: created.id).map(\.to) == [.pending, .inProgress, .completed])
+    }
+
+    @Test func concurrentClaimsNeverShareATask() async throws {
+        let tasks = try store()
+        let estimate = ExportEstimate(tiles: 1, bytes: 1, seconds: 1, tilesPerZoom: [:])
+        for _ in 0..<20 {
+            _ = try await tasks.insert(NewExportTask(customer: "c", request: try request(), estimate: estimate, createdAt: Date()))
+        }
+        let claimed = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var mine: [Int] = []
+                    while let task = try await tasks.claimNext(now: Date()) { mine.append(task.id) }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0 += $1 }
+        }
+        #expect(claimed.count == 20)
+        #expect(Set(claimed).count == 20)
+    }
+}
+
+@Suite struct DirectoryArtifactStoreTests {
+    @Test func publishesWholeFilesWithTheirChecksum() async throws {
+        let store = try DirectoryArtifactStore(root: try Fixtures.temporaryDirectory("artifacts"))
+        let staging = try store.stagingPath(for: "exports/7/a.json")
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: staging))
+        #expect(store.localPath(for: "exports/7/a.json") == nil)
+        let published = try await store.publish(stagingPath: staging, key: "exports/7/a.json")
+        #expect(published.size == 5)
+        #expect(published.sha256 == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        #expect(store.localPath(for: "exports/7/a.json") != nil)
+        #expect(!FileManager.default.fileExists(atPath: staging))
+        try await store.delete(prefix: "exports/7")
+        #expect(store.localPath(for: "exports/7/a.json") == nil)
+    }
+
+    @Test(arguments: ["../x", "a/../../b", "/etc/passwd", ".staging/x", "a//b", "a/./b", ""])
+    func refusesUnsafeKeys(key: String) {
+        #expect(!DirectoryArtifactStore.isSafe(key))
+    }
+}
+
+@Suite struct TileSourceTests {
+    @Test func directorySourceReadsRowsAndCountsZooms() async throws {
+        let source = try LocalTileSourceOpener().open(.directory(path: try Fixtures.blueMarblePyramid(), scheme: .xyz, format: .png))
+        let statistics = try await source.statistics()
+        #expect(statistics.map(\.tiles) == [2, 8, 32, 128, 512])
+        let row = try await source.tiles(zoom: 1, row: 1, columns: 0..<4)
+        #expect(row.count == 4)
+        #expect(try await source.tiles(zoom: 1, row: 1, columns: 4..<9).isEmpty)
+        #expect(try await source.coordinates(zoom: 2).count == 32)
+    }
+
+    @Test func tmsRowsAreFlipped() async throws {
+        let pyramid = try Fixtures.blueMarblePyramid()
+        let xyz = try LocalTileSourceOpener().open(.directory(path: pyramid, scheme: .xyz, format: .png))
+        let tms = try LocalTileSourceOpener().open(.directory(path: pyramid, scheme: .tms, format: .png))
+        let top = try await xyz.tiles(zoom: 2, row: 0, columns: 0..<1)
+        let flipped = try await tms.tiles(zoom: 2, row: WorldCRS84Quad.matrixHeight(2) - 1, columns: 0..<1)
+        #expect(top[0] == flipped[0])
+    }
+
+    @Test func missingSourcesAreRefusedWithTheReason() {
+        #expect(throws: ExportError.invalid("source directory /nope does not exist")) {
+            try LocalTileSourceOpener().open(.directory(path: "/nope", scheme: .xyz, format: .png))
+        }
+        #expect(throws: ExportError.self) { try LocalTileSourceOpener().open(.mbtiles(path: "/nope.mbtiles")) }
+    }
+}
