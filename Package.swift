@@ -40,11 +40,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What both domains share: errors, time, tokens, the artifact store protocol.
+        .target(
+            name: "MapDepotCore",
+            dependencies: ["GeoJSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         // Export domain: requests, validation, planning, task state machine, store protocols.
         .target(
             name: "ExportCore",
             dependencies: [
-                "GeoJSON", "Geometry", "TileGrid", "GeoPackage",
+                "MapDepotCore", "GeoJSON", "Geometry", "TileGrid", "GeoPackage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

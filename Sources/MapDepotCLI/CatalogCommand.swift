@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExportCore
+import MapDepotCore
 import Foundation
 import GeoJSON
 import MapDepotAPI

@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import GeoJSON
 import Geometry
@@ -53,7 +54,7 @@ import TileGrid
         (1e-9, nil, "is outside zoom 0–22"),
     ])
     func refusesResolutions(max: Double, min: Double?, message: String) {
-        #expect(throws: ExportError.self) {
+        #expect(throws: ServiceError.self) {
             _ = try ExportPlanner().plan(record: record, roi: [feature([box(0, 40, 5, 45)], max: max, min: min)])
         }
         do {

@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import GeoJSON
 import Testing
@@ -57,7 +58,7 @@ import TestSupport
         do {
             _ = try parse(text)
             Issue.record("accepted: \(text)")
-        } catch let error as ExportError {
+        } catch let error as ServiceError {
             #expect(error.kind == .invalid)
             #expect(error.message.contains(message), "\(error.message)")
         } catch {

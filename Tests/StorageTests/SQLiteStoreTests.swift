@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import GeoJSON
 import Storage
@@ -98,9 +99,9 @@ import TileGrid
     }
 
     @Test func missingSourcesAreRefusedWithTheReason() {
-        #expect(throws: ExportError.invalid("source directory /nope does not exist")) {
+        #expect(throws: ServiceError.invalid("source directory /nope does not exist")) {
             try LocalTileSourceOpener().open(.directory(path: "/nope", scheme: .xyz, format: .png))
         }
-        #expect(throws: ExportError.self) { try LocalTileSourceOpener().open(.mbtiles(path: "/nope.mbtiles")) }
+        #expect(throws: ServiceError.self) { try LocalTileSourceOpener().open(.mbtiles(path: "/nope.mbtiles")) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import GeoJSON
 
 extension TileSourceDescriptor {
@@ -17,7 +18,7 @@ extension TileSourceDescriptor {
     }
 
     /// Parses and checks a `source` member.
-    public init(json: JSONValue, path: String) throws(ExportError) {
+    public init(json: JSONValue, path: String) throws(ServiceError) {
         let type = try JSONObjectReader(json, path: path, allowed: ["type", "path", "scheme", "format", "table"])
             .requiredString("type")
         switch type {
@@ -80,7 +81,7 @@ extension CatalogRecord {
         guard let id = UUID(uuidString: try reader.requiredString("id")),
             let createdAt = Timestamp.parse(try reader.requiredString("createdAt")),
             let maxResolutionDeg = try reader.number("maxResolutionDeg")
-        else { throw ExportError.invalid("stored record is damaged") }
+        else { throw ServiceError.invalid("stored record is damaged") }
         self.init(
             id: id,
             productId: try reader.requiredString("productId"),

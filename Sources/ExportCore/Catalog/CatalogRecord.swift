@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import GeoJSON
 
 /// The product domains of the MapColonies Export contract.

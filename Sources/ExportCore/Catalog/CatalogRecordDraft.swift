@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import GeoJSON
 import TileGrid
 
@@ -46,7 +47,7 @@ public struct CatalogRecordDraft: Sendable {
     ]
 
     /// Parses a `POST /catalog/records` body; unknown members are refused.
-    public init(json: JSONValue) throws(ExportError) {
+    public init(json: JSONValue) throws(ServiceError) {
         let reader = try JSONObjectReader(json, path: "", allowed: Self.fields)
         var id: UUID?
         if let raw = try reader.string("id") {
@@ -59,7 +60,7 @@ public struct CatalogRecordDraft: Sendable {
             do {
                 geometry = try GeoJSONGeometry(json: value, path: "footprint")
             } catch {
-                throw ExportError(geoJSON: error)
+                throw ServiceError(geoJSON: error)
             }
             guard !geometry.polygons.isEmpty else {
                 throw .invalid("footprint must be a Polygon or MultiPolygon, found \(geometry.typeName)")
@@ -72,7 +73,7 @@ public struct CatalogRecordDraft: Sendable {
         )
     }
 
-    private init(id: UUID?, reader: JSONObjectReader, footprint: GeoJSONGeometry?, source: TileSourceDescriptor) throws(ExportError) {
+    private init(id: UUID?, reader: JSONObjectReader, footprint: GeoJSONGeometry?, source: TileSourceDescriptor) throws(ServiceError) {
         let productId = try reader.requiredString("productId")
         guard !productId.isEmpty, productId.allSatisfy({ $0.isLetter || $0.isNumber || "_-".contains($0) }) else {
             throw .invalid("productId must be letters, digits, '_' or '-' only, found \"\(productId)\"")

@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import GeoJSON
 import Geometry
 import TileGrid
@@ -32,7 +33,7 @@ public struct CatalogService: Sendable {
         let source = try sources.open(draft.source)
         let statistics = try await source.statistics().filter { $0.tiles > 0 }.sorted { $0.zoom < $1.zoom }
         guard let finest = statistics.last else {
-            throw ExportError.invalid("source \(draft.source.path) holds no tiles")
+            throw ServiceError.invalid("source \(draft.source.path) holds no tiles")
         }
         let maxResolutionDeg = draft.maxResolutionDeg ?? WorldCRS84Quad.resolution(finest.zoom)
         let footprint: GeoJSONGeometry
@@ -44,7 +45,7 @@ public struct CatalogService: Sendable {
         do {
             _ = try Region.convexPieces(of: footprint.polygons)
         } catch {
-            throw ExportError.invalid("footprint: \(error)")
+            throw ServiceError.invalid("footprint: \(error)")
         }
         let format: TileFormat =
             draft.tileOutputFormat
@@ -75,7 +76,7 @@ public struct CatalogService: Sendable {
 
     public func record(id: UUID) async throws -> CatalogRecord {
         guard let record = try await store.record(id: id) else {
-            throw ExportError.notFound("catalog record \(id.uuidString.lowercased()) is not found")
+            throw ServiceError.notFound("catalog record \(id.uuidString.lowercased()) is not found")
         }
         return record
     }
@@ -86,7 +87,7 @@ public struct CatalogService: Sendable {
 
     public func delete(id: UUID) async throws {
         guard try await store.delete(id: id) else {
-            throw ExportError.notFound("catalog record \(id.uuidString.lowercased()) is not found")
+            throw ServiceError.notFound("catalog record \(id.uuidString.lowercased()) is not found")
         }
     }
 

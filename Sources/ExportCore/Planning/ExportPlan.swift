@@ -1,4 +1,5 @@
 import GeoJSON
+import MapDepotCore
 import Geometry
 import TileGrid
 

@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import GeoJSON
 import Geometry
 import TileGrid
@@ -31,7 +32,7 @@ public struct ExportPlanner: Sendable {
     }
 
     /// Checks the request against the record and returns every feature's region and zooms.
-    func regions(record: CatalogRecord, roi: [ROIFeature]) throws(ExportError) -> [FeatureRegion] {
+    func regions(record: CatalogRecord, roi: [ROIFeature]) throws(ServiceError) -> [FeatureRegion] {
         let recordZoom = WorldCRS84Quad.zoom(forResolution: record.maxResolutionDeg)
         let pieces: [Region.SignedRing]
         do {
@@ -39,7 +40,7 @@ public struct ExportPlanner: Sendable {
         } catch {
             throw .invalid("the catalog record's footprint cannot be used: \(error)")
         }
-        return try roi.enumerated().map { index, feature throws(ExportError) in
+        return try roi.enumerated().map { index, feature throws(ServiceError) in
             let path = "ROI.features[\(index)].properties"
             let maxResolution = feature.maxResolutionDeg ?? record.maxResolutionDeg
             let minResolution = feature.minResolutionDeg ?? WorldCRS84Quad.zoomZeroResolution
@@ -70,7 +71,7 @@ public struct ExportPlanner: Sendable {
     }
 
     /// The number of tiles the request covers, without building the plan; stops counting past `maxTiles`.
-    public func estimate(record: CatalogRecord, roi: [ROIFeature]) throws(ExportError) -> ExportEstimate {
+    public func estimate(record: CatalogRecord, roi: [ROIFeature]) throws(ServiceError) -> ExportEstimate {
         let features = try regions(record: record, roi: roi)
         let maxZoom = features.map(\.zooms.upperBound).max() ?? 0
         var tilesPerZoom: [Int: Int] = [:]
@@ -91,7 +92,7 @@ public struct ExportPlanner: Sendable {
             tilesPerZoom[zoom] = count
             total += count
             if total > maxTiles {
-                throw ExportError(
+                throw ServiceError(
                     .tooManyTiles,
                     "the ROI covers more than \(maxTiles) tiles (counted \(total) up to zoom \(zoom)); the limit is \(maxTiles): reduce the area or the resolution"
                 )
@@ -107,7 +108,7 @@ public struct ExportPlanner: Sendable {
     }
 
     /// The full plan: every tile, per zoom.
-    public func plan(record: CatalogRecord, roi: [ROIFeature]) throws(ExportError) -> ExportPlan {
+    public func plan(record: CatalogRecord, roi: [ROIFeature]) throws(ServiceError) -> ExportPlan {
         let features = try regions(record: record, roi: roi)
         let minZoom = features.map(\.zooms.lowerBound).min() ?? 0
         let maxZoom = features.map(\.zooms.upperBound).max() ?? 0

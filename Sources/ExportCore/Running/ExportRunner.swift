@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import GeoJSON
 import Geometry
 import GeoPackage

@@ -1,4 +1,5 @@
 import GeoJSON
+import MapDepotCore
 import Foundation
 import Logging
 
@@ -81,7 +82,7 @@ public struct ExportWorker: Sendable {
     }
 
     static func reason(_ error: any Error) -> String {
-        if let error = error as? ExportError { return error.message }
+        if let error = error as? ServiceError { return error.message }
         return "\(error)"
     }
 

@@ -1,8 +1,9 @@
 import Foundation
+import MapDepotCore
 
 /// Catalog records, by id.
 public protocol CatalogStore: Sendable {
-    /// - Throws: ``ExportError`` `.conflict` when the id exists.
+    /// - Throws: ``ServiceError`` `.conflict` when the id exists.
     func insert(_ record: CatalogRecord) async throws
     func record(id: UUID) async throws -> CatalogRecord?
     func records() async throws -> [CatalogRecord]
@@ -46,13 +47,3 @@ public struct TaskTransition: Sendable, Hashable {
     }
 }
 
-/// API tokens, stored by hash only.
-public protocol TokenStore: Sendable {
-    func insert(_ token: StoredToken) async throws
-    func token(hash: String) async throws -> StoredToken?
-}
-
-/// Whether the stores answer (readiness).
-public protocol HealthCheck: Sendable {
-    func check() async throws
-}

@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import TileGrid
 
 /// A product's tiles, read-only. Implementations: a `{z}/{x}/{y}` directory, a GeoPackage, an MBTiles file.
@@ -13,6 +14,6 @@ public protocol TileSource: Sendable {
 
 /// Opens the source a record names.
 public protocol TileSourceOpener: Sendable {
-    /// - Throws: ``ExportError`` `.invalid` when the source is missing or unreadable.
+    /// - Throws: ``ServiceError`` `.invalid` when the source is missing or unreadable.
     func open(_ descriptor: TileSourceDescriptor) throws -> any TileSource
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import GeoJSON
 
 /// Webhook events of the Export contract (export-management v1.7.0 `events` plus the lifecycle events the
@@ -66,7 +67,7 @@ public struct ExportRequest: Sendable {
     /// export-management's `description` column is varchar(2000).
     public static let maxDescriptionLength = 2000
 
-    public init(json: JSONValue) throws(ExportError) {
+    public init(json: JSONValue) throws(ServiceError) {
         let reader = try JSONObjectReader(json, path: "", allowed: Self.fields)
         let recordID = try reader.requiredString("catalogRecordID")
         guard let uuid = UUID(uuidString: recordID) else {
@@ -90,7 +91,7 @@ public struct ExportRequest: Sendable {
         keywords = try reader.objectValue("keywords").map(JSONValue.object)
         parameters = try reader.objectValue("parameters").map(JSONValue.object)
         guard let webhooks = try reader.array("webhooks") else { throw .invalid("webhooks is required (it may be an empty array)") }
-        self.webhooks = try webhooks.enumerated().map { index, value throws(ExportError) in
+        self.webhooks = try webhooks.enumerated().map { index, value throws(ServiceError) in
             try Self.webhook(value, path: "webhooks[\(index)]")
         }
         roiJSON = try reader.required("ROI")
@@ -98,11 +99,11 @@ public struct ExportRequest: Sendable {
     }
 
     /// Parses an ROI FeatureCollection on its own (the CLI's `--roi` file).
-    public static func parseROI(_ json: JSONValue) throws(ExportError) -> [ROIFeature] {
+    public static func parseROI(_ json: JSONValue) throws(ServiceError) -> [ROIFeature] {
         try roi(json)
     }
 
-    private static func webhook(_ json: JSONValue, path: String) throws(ExportError) -> Webhook {
+    private static func webhook(_ json: JSONValue, path: String) throws(ServiceError) -> Webhook {
         let reader = try JSONObjectReader(json, path: path, allowed: ["url", "events"])
         let url = try reader.requiredString("url")
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
@@ -122,21 +123,21 @@ public struct ExportRequest: Sendable {
         return Webhook(url: url, events: parsedEvents)
     }
 
-    private static func roi(_ json: JSONValue) throws(ExportError) -> [ROIFeature] {
+    private static func roi(_ json: JSONValue) throws(ServiceError) -> [ROIFeature] {
         let collection: FeatureCollection
         do {
             collection = try FeatureCollection(json: json, path: "ROI")
         } catch {
-            throw ExportError(geoJSON: error)
+            throw ServiceError(geoJSON: error)
         }
         guard !collection.features.isEmpty else { throw .invalid("ROI.features needs at least one feature") }
-        return try collection.features.enumerated().map { index, feature throws(ExportError) in
+        return try collection.features.enumerated().map { index, feature throws(ServiceError) in
             let path = "ROI.features[\(index)]"
             guard let geometry = feature.geometry else { throw .invalid("\(path).geometry must be a Polygon or MultiPolygon, found null") }
             guard !geometry.polygons.isEmpty else {
                 throw .invalid("\(path).geometry must be a Polygon or MultiPolygon, found \(geometry.typeName)")
             }
-            func resolution(_ key: String) throws(ExportError) -> Double? {
+            func resolution(_ key: String) throws(ServiceError) -> Double? {
                 switch feature.properties?[key] {
                 case nil, .null?: return nil
                 case .number(let value)?:

@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 
 /// Export admission and queries: what `POST /export-tasks`, `GET /export-tasks…` and the estimate do.
 /// The worker picks up what this stores.
@@ -25,7 +26,7 @@ public struct ExportService: Sendable {
     public func estimate(_ request: ExportRequest) async throws -> ExportEstimate {
         let record = try await catalog.record(id: request.catalogRecordID)
         guard record.domain == request.domain else {
-            throw ExportError.invalid(
+            throw ServiceError.invalid(
                 "domain \"\(request.domain.rawValue)\" does not match the catalog record's domain \"\(record.domain.rawValue)\""
             )
         }
@@ -45,7 +46,7 @@ public struct ExportService: Sendable {
     /// to confirm).
     public func task(id: Int, customer: String) async throws -> ExportTask {
         guard let task = try await tasks.task(id: id, customer: customer) else {
-            throw ExportError.notFound("task id: \(id) is not found")
+            throw ServiceError.notFound("task id: \(id) is not found")
         }
         return task
     }
@@ -53,9 +54,9 @@ public struct ExportService: Sendable {
     /// The customer's newest tasks.
     public func tasks(customer: String, limit: Int?) async throws -> [ExportTask] {
         let limit = limit ?? 10
-        guard limit >= 1 else { throw ExportError.invalid("limit must be at least 1, found \(limit)") }
+        guard limit >= 1 else { throw ServiceError.invalid("limit must be at least 1, found \(limit)") }
         guard limit <= maxListLimit else {
-            throw ExportError.invalid("requested limit \(limit) is higher than the maximum possible limit \(maxListLimit)")
+            throw ServiceError.invalid("requested limit \(limit) is higher than the maximum possible limit \(maxListLimit)")
         }
         return try await tasks.tasks(customer: customer, limit: limit)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import GeoJSON
 
 /// Task statuses of the Export contract (export-management v1.7.0 `status`).

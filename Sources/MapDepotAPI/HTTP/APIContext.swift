@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import GeoJSON
 import HTTPTypes
@@ -22,11 +23,11 @@ struct APIContext: Sendable {
     func json(_ request: Request) async throws -> JSONValue {
         var request = request
         let buffer = try await request.collectBody(upTo: components.config.maxBodyBytes)
-        guard buffer.readableBytes > 0 else { throw ExportError.invalid("the request body is empty; a JSON object is expected") }
+        guard buffer.readableBytes > 0 else { throw ServiceError.invalid("the request body is empty; a JSON object is expected") }
         do {
             return try JSONValue.parse(Data(buffer.readableBytesView))
         } catch {
-            throw ExportError.invalid("the request body is not valid JSON")
+            throw ServiceError.invalid("the request body is not valid JSON")
         }
     }
 
@@ -41,7 +42,7 @@ extension Parameters {
     func integer(_ name: String) throws -> Int {
         let raw = get(name) ?? ""
         guard let value = Int(raw), value > 0 else {
-            throw ExportError.invalid("\(name) must be a positive integer, found \"\(raw)\"")
+            throw ServiceError.invalid("\(name) must be a positive integer, found \"\(raw)\"")
         }
         return value
     }
@@ -49,7 +50,7 @@ extension Parameters {
     /// A UUID path parameter, or a 400 naming it.
     func uuid(_ name: String) throws -> UUID {
         let raw = get(name) ?? ""
-        guard let value = UUID(uuidString: raw) else { throw ExportError.invalid("\(name) must be a UUID, found \"\(raw)\"") }
+        guard let value = UUID(uuidString: raw) else { throw ServiceError.invalid("\(name) must be a UUID, found \"\(raw)\"") }
         return value
     }
 }

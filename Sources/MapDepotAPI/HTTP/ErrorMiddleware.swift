@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,7 +12,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as ExportError {
+        } catch let error as ServiceError {
             return JSONResponse.message(error.message, status: Self.status(of: error.kind))
         } catch let error as NIOTooManyBytesError {
             _ = error
@@ -35,8 +36,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// ExportError kinds → HTTP status (SPEC "Errors").
-    static func status(of kind: ExportError.Kind) -> HTTPResponse.Status {
+    /// ServiceError kinds → HTTP status (SPEC "Errors").
+    static func status(of kind: ServiceError.Kind) -> HTTPResponse.Status {
         switch kind {
         case .invalid: .badRequest
         case .unauthenticated: .unauthorized

@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -21,18 +22,18 @@ struct DownloadRoutes: Sendable {
         let principal = try await api.principal(request, requiring: .export)
         let raw = String(request.uri.path.dropFirst("/downloads/".count))
         guard let decoded = raw.removingPercentEncoding, DirectoryArtifactStore.isSafe(decoded) else {
-            throw ExportError.invalid("download path \"\(raw)\" is not valid")
+            throw ServiceError.invalid("download path \"\(raw)\" is not valid")
         }
         let parts = decoded.split(separator: "/").map(String.init)
         guard parts.count == 3, parts[0] == "exports", let id = Int(parts[1]) else {
-            throw ExportError.notFound("no artifact at \(decoded)")
+            throw ServiceError.notFound("no artifact at \(decoded)")
         }
         let task = try await api.components.exports.task(id: id, customer: principal.subject)
         guard let artifact = task.artifacts.first(where: { $0.name == parts[2] }) else {
-            throw ExportError.notFound("task \(id) has no artifact named \(parts[2])")
+            throw ServiceError.notFound("task \(id) has no artifact named \(parts[2])")
         }
         guard let path = api.components.artifacts.localPath(for: artifact.key) else {
-            throw ExportError.notFound("artifact \(artifact.name) is no longer available")
+            throw ServiceError.notFound("artifact \(artifact.name) is no longer available")
         }
         let size = Int(artifact.size)
         let etag = "\"\(artifact.sha256)\""

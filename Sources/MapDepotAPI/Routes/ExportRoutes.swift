@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import GeoJSON
 import Hummingbird
@@ -33,7 +34,7 @@ struct ExportRoutes: Sendable {
             let principal = try await api.principal(request, requiring: .export)
             var limit: Int?
             if let raw = request.uri.queryParameters.get("limit") {
-                guard let value = Int(raw) else { throw ExportError.invalid("limit must be an integer, found \"\(raw)\"") }
+                guard let value = Int(raw) else { throw ServiceError.invalid("limit must be an integer, found \"\(raw)\"") }
                 limit = value
             }
             let tasks = try await exports.tasks(customer: principal.subject, limit: limit)

@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import GeoJSON
 import Hummingbird
 import NIOCore

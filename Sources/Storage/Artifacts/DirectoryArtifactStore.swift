@@ -1,5 +1,6 @@
 import Crypto
 import ExportCore
+import MapDepotCore
 import Foundation
 import NIOPosix
 
@@ -25,7 +26,7 @@ public struct DirectoryArtifactStore: ArtifactStore {
     }
 
     public func stagingPath(for key: String) throws -> String {
-        guard Self.isSafe(key) else { throw ExportError.invalid("artifact key \(key) is not a safe relative path") }
+        guard Self.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
         let path = "\(root)/.staging/\(key)"
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true
@@ -34,14 +35,14 @@ public struct DirectoryArtifactStore: ArtifactStore {
     }
 
     public func publish(stagingPath: String, key: String) async throws -> (size: Int64, sha256: String) {
-        guard Self.isSafe(key) else { throw ExportError.invalid("artifact key \(key) is not a safe relative path") }
+        guard Self.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
         let destination = "\(root)/\(key)"
         return try await threadPool.runIfActive {
             let (size, digest) = try Self.syncAndHash(path: stagingPath)
             let directory = (destination as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             guard rename(stagingPath, destination) == 0 else {
-                throw ExportError.invalid("could not publish \(key): \(String(cString: strerror(errno)))")
+                throw ServiceError.invalid("could not publish \(key): \(String(cString: strerror(errno)))")
             }
             Self.syncDirectory(directory)
             return (size, digest)
@@ -72,7 +73,7 @@ public struct DirectoryArtifactStore: ArtifactStore {
     /// fsyncs the file and returns its size and hex SHA-256, reading it in 1 MiB chunks.
     static func syncAndHash(path: String) throws -> (Int64, String) {
         guard let handle = FileHandle(forUpdatingAtPath: path) else {
-            throw ExportError.invalid("staged file \(path) is missing")
+            throw ServiceError.invalid("staged file \(path) is missing")
         }
         defer { try? handle.close() }
         try handle.synchronize()

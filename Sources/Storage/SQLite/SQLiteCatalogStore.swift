@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import GRDB
 
@@ -16,7 +17,7 @@ public struct SQLiteCatalogStore: CatalogStore {
         let createdAt = Timestamp.string(record.createdAt)
         try await database.pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_records WHERE id = ?", arguments: [id]) == true {
-                throw ExportError(.conflict, "catalog record \(id) exists already")
+                throw ServiceError(.conflict, "catalog record \(id) exists already")
             }
             try db.execute(
                 sql: "INSERT INTO catalog_records (id, body, created_at) VALUES (?, ?, ?)",

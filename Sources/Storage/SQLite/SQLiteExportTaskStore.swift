@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import GRDB
 import GeoJSON
@@ -35,7 +36,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
             return id
         }
         guard let stored = try await self.task(id: Int(id), customer: nil) else {
-            throw ExportError(.notFound, "task \(id) vanished after insert")
+            throw ServiceError(.notFound, "task \(id) vanished after insert")
         }
         return stored
     }

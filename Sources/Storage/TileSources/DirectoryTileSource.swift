@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import NIOPosix
 import TileGrid

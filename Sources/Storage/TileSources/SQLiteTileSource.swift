@@ -1,4 +1,5 @@
 import ExportCore
+import MapDepotCore
 import Foundation
 import GeoPackage
 import TileGrid
@@ -33,20 +34,20 @@ public struct LocalTileSourceOpener: TileSourceOpener {
         case .directory(let path, let scheme, let format):
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ExportError.invalid("source directory \(path) does not exist")
+                throw ServiceError.invalid("source directory \(path) does not exist")
             }
             return DirectoryTileSource(root: path, scheme: scheme, format: format)
         case .geopackage(let path, let table):
             do {
                 return SQLiteTileSource(reader: try GeoPackageTileReader(path: path, table: table))
             } catch {
-                throw ExportError.invalid("source GeoPackage: \(error)")
+                throw ServiceError.invalid("source GeoPackage: \(error)")
             }
         case .mbtiles(let path):
             do {
                 return SQLiteTileSource(reader: try GeoPackageTileReader(path: path, table: "tiles", rowsFromBottom: true))
             } catch {
-                throw ExportError.invalid("source MBTiles: \(error)")
+                throw ServiceError.invalid("source MBTiles: \(error)")
             }
         }
     }

@@ -41,10 +41,16 @@ public struct Principal: Sendable, Hashable {
         scopes.contains(scope) || scopes.contains(.admin)
     }
 
-    /// - Throws: ``ExportError`` `.forbidden` without the scope.
-    public func require(_ scope: Scope) throws(ExportError) {
-        guard has(scope) else { throw ExportError(.forbidden, "this token lacks the \"\(scope.rawValue)\" scope") }
+    /// - Throws: ``ServiceError`` `.forbidden` without the scope.
+    public func require(_ scope: Scope) throws(ServiceError) {
+        guard has(scope) else { throw ServiceError(.forbidden, "this token lacks the \"\(scope.rawValue)\" scope") }
     }
+}
+
+/// API tokens, stored by hash only.
+public protocol TokenStore: Sendable {
+    func insert(_ token: StoredToken) async throws
+    func token(hash: String) async throws -> StoredToken?
 }
 
 /// Issues and checks opaque API tokens: 32 random bytes, base64url, prefixed `mdp_`; stored as SHA-256.
@@ -59,8 +65,8 @@ public struct TokenService: Sendable {
 
     /// Creates a token and returns it; only its hash is kept.
     public func create(subject: String, scopes: Set<Scope>, lifetime: TimeInterval?) async throws -> String {
-        guard !subject.isEmpty else { throw ExportError.invalid("the subject must not be empty") }
-        guard !scopes.isEmpty else { throw ExportError.invalid("a token needs at least one scope") }
+        guard !subject.isEmpty else { throw ServiceError.invalid("the subject must not be empty") }
+        guard !scopes.isEmpty else { throw ServiceError.invalid("a token needs at least one scope") }
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
@@ -79,16 +85,16 @@ public struct TokenService: Sendable {
     }
 
     /// The caller a token stands for.
-    /// - Throws: ``ExportError`` `.unauthenticated` for a missing, unknown or expired token.
+    /// - Throws: ``ServiceError`` `.unauthenticated` for a missing, unknown or expired token.
     public func authenticate(_ token: String?) async throws -> Principal {
         guard let token, !token.isEmpty else {
-            throw ExportError(.unauthenticated, "a token is required: send it in the x-api-key header or the token query parameter")
+            throw ServiceError(.unauthenticated, "a token is required: send it in the x-api-key header or the token query parameter")
         }
         guard let stored = try await store.token(hash: Self.hash(token)) else {
-            throw ExportError(.unauthenticated, "the token is not valid")
+            throw ServiceError(.unauthenticated, "the token is not valid")
         }
         if let expiresAt = stored.expiresAt, expiresAt <= clock.now() {
-            throw ExportError(.unauthenticated, "the token expired at \(Timestamp.string(expiresAt))")
+            throw ServiceError(.unauthenticated, "the token expired at \(Timestamp.string(expiresAt))")
         }
         return Principal(subject: stored.subject, scopes: stored.scopes)
     }

@@ -2,11 +2,11 @@ import GeoJSON
 
 /// Walks a JSON object member by member, refusing unknown members, so that every validation error names the
 /// member at fault. Used for request bodies whose contracts say `additionalProperties: false`.
-struct JSONObjectReader {
-    let object: [String: JSONValue]
-    let path: String
+public struct JSONObjectReader {
+    public let object: [String: JSONValue]
+    public let path: String
 
-    init(_ json: JSONValue, path: String, allowed: Set<String>) throws(ExportError) {
+    public init(_ json: JSONValue, path: String, allowed: Set<String>) throws(ServiceError) {
         guard let object = json.objectValue else {
             throw .invalid("\(path.isEmpty ? "the body" : path) must be a JSON object, found \(json.typeName)")
         }
@@ -17,16 +17,16 @@ struct JSONObjectReader {
         self.path = path
     }
 
-    func name(_ key: String) -> String { JSONObjectReader.name(key, in: path) }
+    public func name(_ key: String) -> String { JSONObjectReader.name(key, in: path) }
 
-    static func name(_ key: String, in path: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    public static func name(_ key: String, in path: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func required(_ key: String) throws(ExportError) -> JSONValue {
+    public func required(_ key: String) throws(ServiceError) -> JSONValue {
         guard let value = object[key], value != .null else { throw .invalid("\(name(key)) is required") }
         return value
     }
 
-    func string(_ key: String) throws(ExportError) -> String? {
+    public func string(_ key: String) throws(ServiceError) -> String? {
         switch object[key] {
         case nil, .null?: return nil
         case .string(let value)?: return value
@@ -34,12 +34,12 @@ struct JSONObjectReader {
         }
     }
 
-    func requiredString(_ key: String) throws(ExportError) -> String {
+    public func requiredString(_ key: String) throws(ServiceError) -> String {
         guard let value = try string(key) else { throw .invalid("\(name(key)) is required") }
         return value
     }
 
-    func number(_ key: String) throws(ExportError) -> Double? {
+    public func number(_ key: String) throws(ServiceError) -> Double? {
         switch object[key] {
         case nil, .null?: return nil
         case .number(let value)?: return value
@@ -47,7 +47,7 @@ struct JSONObjectReader {
         }
     }
 
-    func bool(_ key: String) throws(ExportError) -> Bool? {
+    public func bool(_ key: String) throws(ServiceError) -> Bool? {
         switch object[key] {
         case nil, .null?: return nil
         case .bool(let value)?: return value
@@ -55,7 +55,7 @@ struct JSONObjectReader {
         }
     }
 
-    func objectValue(_ key: String) throws(ExportError) -> [String: JSONValue]? {
+    public func objectValue(_ key: String) throws(ServiceError) -> [String: JSONValue]? {
         switch object[key] {
         case nil, .null?: return nil
         case .object(let value)?: return value
@@ -63,7 +63,7 @@ struct JSONObjectReader {
         }
     }
 
-    func array(_ key: String) throws(ExportError) -> [JSONValue]? {
+    public func array(_ key: String) throws(ServiceError) -> [JSONValue]? {
         switch object[key] {
         case nil, .null?: return nil
         case .array(let value)?: return value
@@ -71,7 +71,7 @@ struct JSONObjectReader {
         }
     }
 
-    func oneOf<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ExportError) -> T?
+    public func oneOf<T: RawRepresentable>(_ key: String, _ type: T.Type) throws(ServiceError) -> T?
     where T.RawValue == String, T: CaseIterable {
         guard let raw = try string(key) else { return nil }
         guard let value = T(rawValue: raw) else {
@@ -81,9 +81,9 @@ struct JSONObjectReader {
     }
 }
 
-extension ExportError {
+extension ServiceError {
     /// A GeoJSON fault inside a request member (a ``GeoJSONError`` names the member).
-    init(geoJSON error: any Error) {
+    public init(geoJSON error: any Error) {
         self.init(.invalid, "\(error)")
     }
 }

@@ -1,6 +1,6 @@
-/// A request MapDepot refuses, as a small typed value. The HTTP layer maps ``Kind`` to a status code in one
+/// A request MapDepot refuses, as a small typed value, shared by the export and replication domains. The HTTP layer maps ``Kind`` to a status code in one
 /// place; the message says what is wrong and, where it can, how to fix it.
-public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// 400: the request is malformed or breaks a rule.
         case invalid
@@ -28,8 +28,8 @@ public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    public static func invalid(_ message: String) -> ExportError { ExportError(.invalid, message) }
-    public static func notFound(_ message: String) -> ExportError { ExportError(.notFound, message) }
+    public static func invalid(_ message: String) -> ServiceError { ServiceError(.invalid, message) }
+    public static func notFound(_ message: String) -> ServiceError { ServiceError(.notFound, message) }
 
     public var description: String { message }
 }
