@@ -138,7 +138,7 @@ public struct ExportRunner: Sendable {
         var columns: Range<Int>
     }
 
-    static func batches(_ plan: ExportPlan, maxColumns: Int = 256) -> [ReadBatch] {
+    static func batches(_ plan: ExportPlan, maxColumns: Int = 64) -> [ReadBatch] {
         var result: [ReadBatch] = []
         for coverage in plan.zooms {
             for (row, runs) in coverage.sortedRows {
