@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Pure value libraries: no dependencies.
@@ -56,12 +57,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Replication domain: layers, change sets, delta rules, replica production and chains.
+        .target(
+            name: "ReplicationCore",
+            dependencies: [
+                "MapDepotCore", "GeoJSON", "Geometry",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Storage backends (SQLite) and tile sources / artifact stores on disk.
         .target(
             name: "Storage",
             dependencies: [
-                "ExportCore", "GeoPackage", "TileGrid", "GeoJSON",
+                "ExportCore", "ReplicationCore", "MapDepotCore", "GeoPackage", "TileGrid", "GeoJSON",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -73,7 +84,7 @@ let package = Package(
         .target(
             name: "MapDepotAPI",
             dependencies: [
-                "ExportCore", "Storage",
+                "ExportCore", "ReplicationCore", "MapDepotCore", "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "MapDepotCLI",
             dependencies: [
-                "MapDepotAPI", "ExportCore", "Storage",
+                "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

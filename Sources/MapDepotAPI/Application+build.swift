@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
+import ReplicationCore
 import ServiceLifecycle
 
 /// Runs the export worker as a lifecycle service, stopping it on graceful shutdown.
@@ -13,6 +14,17 @@ struct ExportWorkerService: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             try await worker.run()
+        }
+    }
+}
+
+/// Runs the replica scheduler as a lifecycle service.
+struct ReplicationSchedulerService: Service {
+    let scheduler: ReplicationScheduler
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await scheduler.run()
         }
     }
 }
@@ -31,6 +43,9 @@ public func buildApplication(
     if config.runWorker {
         services.append(ExportWorkerService(worker: components.worker))
     }
+    if config.runReplicationScheduler {
+        services.append(ReplicationSchedulerService(scheduler: components.replicationScheduler))
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "MapDepot"),
@@ -48,6 +63,7 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     HealthRoutes(database: components.database, metrics: metrics).register(on: router)
     CatalogRoutes(api: api).register(on: router)
     ExportRoutes(api: api).register(on: router)
+    ReplicationRoutes(api: api).register(on: router)
     DownloadRoutes(api: api).register(on: router)
     return router
 }

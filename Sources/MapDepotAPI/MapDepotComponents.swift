@@ -2,6 +2,7 @@ import ExportCore
 import MapDepotCore
 import Foundation
 import Logging
+import ReplicationCore
 import Storage
 
 /// The wired object graph for one configuration: stores, services, worker. Built once by
@@ -18,6 +19,8 @@ public struct MapDepotComponents: Sendable {
     public let planner: ExportPlanner
     public let runner: ExportRunner
     public let worker: ExportWorker
+    public let replication: ReplicationService
+    public let replicationScheduler: ReplicationScheduler
     public let clock: any WallClock
 
     public init(config: AppConfig, clock: any WallClock = SystemClock(), logger: Logger) throws {
@@ -40,6 +43,19 @@ public struct MapDepotComponents: Sendable {
         worker = ExportWorker(
             tasks: taskStore, catalog: catalog, runner: runner, clock: clock, expiryDays: config.expiryDays,
             maxConcurrentTasks: config.workerConcurrency, logger: logger
+        )
+        let replicationStore = SQLiteReplicationStore(database: database)
+        let producer = ReplicaProducer(
+            store: replicationStore,
+            packaging: ZipReplicaPackaging(
+                artifacts: artifacts, featuresPerFile: config.replicaFeaturesPerFile, maxZipBytes: config.replicaMaxZipBytes
+            ),
+            artifacts: artifacts, clock: clock
+        )
+        replication = ReplicationService(store: replicationStore, producer: producer, clock: clock)
+        replicationScheduler = ReplicationScheduler(
+            store: replicationStore, producer: producer, clock: clock, deltaInterval: config.deltaIntervalSeconds,
+            snapshotInterval: config.snapshotIntervalSeconds, logger: logger
         )
     }
 }

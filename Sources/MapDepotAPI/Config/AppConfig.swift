@@ -27,6 +27,16 @@ public struct AppConfig: Sendable {
     public var logLevel = "info"
     /// Run the export worker inside `serve`.
     public var runWorker = true
+    /// Run the replica scheduler inside `serve`.
+    public var runReplicationScheduler = true
+    /// Features (or deleted ids) per GeoJSON file in a replica zip.
+    public var replicaFeaturesPerFile = 10_000
+    /// Hard cap on a replica zip's size.
+    public var replicaMaxZipBytes: Int64 = 500_000_000
+    /// The scheduler's delta cadence: a delta when the layer changed and the last is this old.
+    public var deltaIntervalSeconds: Double = 60
+    /// The scheduler's snapshot cadence.
+    public var snapshotIntervalSeconds: Double = 86_400
 
     public init() {}
 
@@ -39,7 +49,9 @@ extension AppConfig {
     /// Reads the settings. Keys (JSON file members nest on the dots; environment variables are
     /// `MAPDEPOT_` + the key in upper case with `_` for `.`): `host`, `port`, `data.dir`, `public.url`,
     /// `export.max.tiles`, `http.max.body.bytes`, `worker.concurrency`, `export.read.concurrency`,
-    /// `export.expiry.days`, `export.estimate.tiles.per.second`, `export.max.list.limit`, `log.level`.
+    /// `export.expiry.days`, `export.estimate.tiles.per.second`, `export.max.list.limit`, `log.level`,
+    /// `replication.features.per.file`, `replication.zip.max.bytes`, `replication.delta.interval.seconds`,
+    /// `replication.snapshot.interval.seconds`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.host = reader.string(forKey: "host", default: config.host)
@@ -56,6 +68,12 @@ extension AppConfig {
         )
         config.maxListLimit = reader.int(forKey: "export.max.list.limit", default: config.maxListLimit)
         config.logLevel = reader.string(forKey: "log.level", default: config.logLevel)
+        config.replicaFeaturesPerFile = reader.int(forKey: "replication.features.per.file", default: config.replicaFeaturesPerFile)
+        config.replicaMaxZipBytes = Int64(reader.int(forKey: "replication.zip.max.bytes", default: Int(config.replicaMaxZipBytes)))
+        config.deltaIntervalSeconds = reader.double(forKey: "replication.delta.interval.seconds", default: config.deltaIntervalSeconds)
+        config.snapshotIntervalSeconds = reader.double(
+            forKey: "replication.snapshot.interval.seconds", default: config.snapshotIntervalSeconds
+        )
         self = config
     }
 

@@ -3,12 +3,14 @@ import MapDepotCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ReplicationCore
 import Storage
 
-/// `GET|HEAD /downloads/exports/{task}/{file}`: a task's artifacts, to the task's owner only, with
+/// `GET|HEAD /downloads/…`: a task's artifacts to the task's owner (`exports/{task}/{file}`) and published
+/// replica zips to replication readers (`replicas/{layer}/{type}/{replica}/{file}.zip`), with
 /// `Content-Length`, `ETag` (the SHA-256), `Accept-Ranges` and single `Range` requests (resumable downloads).
 ///
-/// Only names listed in the task's artifacts are served, so no path can reach outside the store; paths
+/// Only files listed in a task's artifacts or a replica's files are served, so no path can reach outside the store; paths
 /// with `..`, `.` or hidden segments, encoded or not, are refused with 400 before any lookup.
 struct DownloadRoutes: Sendable {
     let api: APIContext
@@ -18,16 +20,34 @@ struct DownloadRoutes: Sendable {
         router.head("downloads/**") { request, context in try await serve(request, context: context, body: false) }
     }
 
+    /// A published file a caller may read.
+    struct Download {
+        var path: String
+        var size: Int
+        var sha256: String
+        var contentType: String
+        var name: String
+    }
+
     func serve(_ request: Request, context: BasicRequestContext, body: Bool) async throws -> Response {
-        let principal = try await api.principal(request, requiring: .export)
         let raw = String(request.uri.path.dropFirst("/downloads/".count))
         guard let decoded = raw.removingPercentEncoding, DirectoryArtifactStore.isSafe(decoded) else {
             throw ServiceError.invalid("download path \"\(raw)\" is not valid")
         }
         let parts = decoded.split(separator: "/").map(String.init)
-        guard parts.count == 3, parts[0] == "exports", let id = Int(parts[1]) else {
-            throw ServiceError.notFound("no artifact at \(decoded)")
+        let download: Download
+        switch parts.first {
+        case "exports": download = try await exportArtifact(parts, request: request)
+        case "replicas": download = try await replicaFile(parts, key: decoded, request: request)
+        default: throw ServiceError.notFound("no artifact at \(decoded)")
         }
+        return try await respond(download, request: request, context: context, body: body)
+    }
+
+    /// `exports/{task}/{name}`: the task's owner only.
+    private func exportArtifact(_ parts: [String], request: Request) async throws -> Download {
+        let principal = try await api.principal(request, requiring: .export)
+        guard parts.count == 3, let id = Int(parts[1]) else { throw ServiceError.notFound("no artifact at \(parts.joined(separator: "/"))") }
         let task = try await api.components.exports.task(id: id, customer: principal.subject)
         guard let artifact = task.artifacts.first(where: { $0.name == parts[2] }) else {
             throw ServiceError.notFound("task \(id) has no artifact named \(parts[2])")
@@ -35,13 +55,31 @@ struct DownloadRoutes: Sendable {
         guard let path = api.components.artifacts.localPath(for: artifact.key) else {
             throw ServiceError.notFound("artifact \(artifact.name) is no longer available")
         }
-        let size = Int(artifact.size)
-        let etag = "\"\(artifact.sha256)\""
+        return Download(
+            path: path, size: Int(artifact.size), sha256: artifact.sha256,
+            contentType: artifact.type == .gpkg ? "application/geopackage+sqlite3" : "application/json", name: artifact.name
+        )
+    }
+
+    /// `replicas/{layer}/{geometry type}/{replica}/{file}.zip`: any `replication:read` token, published replicas only.
+    private func replicaFile(_ parts: [String], key: String, request: Request) async throws -> Download {
+        _ = try await api.principal(request, requiring: .replicationRead)
+        guard parts.count == 5, let id = UUID(uuidString: parts[3]),
+            let replica = try await api.components.replication.store.replica(id: id),
+            let file = replica.files.first(where: { $0.key == key }),
+            let path = api.components.artifacts.localPath(for: key)
+        else { throw ServiceError.notFound("no replica file at \(key)") }
+        return Download(path: path, size: Int(file.size), sha256: file.sha256, contentType: "application/zip", name: parts[4])
+    }
+
+    private func respond(_ download: Download, request: Request, context: BasicRequestContext, body: Bool) async throws -> Response {
+        let size = download.size
+        let etag = "\"\(download.sha256)\""
         var headers: HTTPFields = [
             .eTag: etag,
             .acceptRanges: "bytes",
-            .contentType: artifact.type == .gpkg ? "application/geopackage+sqlite3" : "application/json",
-            .contentDisposition: "attachment; filename=\"\(artifact.name)\"",
+            .contentType: download.contentType,
+            .contentDisposition: "attachment; filename=\"\(download.name)\"",
         ]
         if let match = request.headers[.ifNoneMatch], match == etag || match == "*" {
             return Response(status: .notModified, headers: headers)
@@ -57,12 +95,12 @@ struct DownloadRoutes: Sendable {
             headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(size)"
             headers[.contentLength] = "\(bytes.count)"
             guard body else { return Response(status: .partialContent, headers: headers) }
-            let content = try await fileIO.loadFile(path: path, range: bytes, context: context)
+            let content = try await fileIO.loadFile(path: download.path, range: bytes, context: context)
             return Response(status: .partialContent, headers: headers, body: content)
         case .whole:
             headers[.contentLength] = "\(size)"
             guard body else { return Response(status: .ok, headers: headers) }
-            return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: path, context: context))
+            return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: download.path, context: context))
         }
     }
 }

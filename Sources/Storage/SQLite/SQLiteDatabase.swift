@@ -75,6 +75,51 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
                     """
             )
         }
+        migrator.registerMigration("v2-replication") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE layers (
+                      layer_id INTEGER PRIMARY KEY,
+                      layer_name TEXT NOT NULL UNIQUE,
+                      geometry_types TEXT NOT NULL,
+                      created_at TEXT NOT NULL,
+                      last_sequence INTEGER NOT NULL DEFAULT 0);
+                    CREATE TABLE layer_changes (
+                      layer_id INTEGER NOT NULL REFERENCES layers(layer_id),
+                      sequence INTEGER NOT NULL,
+                      timestamp TEXT NOT NULL,
+                      change_id TEXT,
+                      created INTEGER NOT NULL,
+                      modified INTEGER NOT NULL,
+                      deleted INTEGER NOT NULL,
+                      PRIMARY KEY (layer_id, sequence));
+                    CREATE UNIQUE INDEX layer_changes_change_id ON layer_changes (layer_id, change_id) WHERE change_id IS NOT NULL;
+                    CREATE TABLE feature_versions (
+                      layer_id INTEGER NOT NULL,
+                      feature_id TEXT NOT NULL,
+                      sequence INTEGER NOT NULL,
+                      geometry_type TEXT,
+                      geometry TEXT,
+                      properties TEXT);
+                    CREATE UNIQUE INDEX feature_versions_key ON feature_versions (layer_id, feature_id, sequence);
+                    CREATE INDEX feature_versions_sequence ON feature_versions (layer_id, sequence);
+                    CREATE TABLE replicas (
+                      replica_id TEXT PRIMARY KEY,
+                      layer_id INTEGER NOT NULL,
+                      geometry_type TEXT NOT NULL,
+                      replica_type TEXT NOT NULL,
+                      sequence_number INTEGER NOT NULL,
+                      timestamp TEXT NOT NULL,
+                      from_timestamp TEXT,
+                      change_sequence INTEGER NOT NULL,
+                      from_change_sequence INTEGER,
+                      is_hidden INTEGER NOT NULL DEFAULT 1,
+                      files TEXT NOT NULL DEFAULT '[]',
+                      created_at TEXT NOT NULL);
+                    CREATE INDEX replicas_chain ON replicas (layer_id, geometry_type, replica_type, timestamp);
+                    """
+            )
+        }
         return migrator
     }
 }

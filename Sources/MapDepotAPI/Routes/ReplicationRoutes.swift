@@ -1,0 +1,82 @@
+import Foundation
+import GeoJSON
+import Hummingbird
+import MapDepotCore
+import ReplicationCore
+
+/// The replica-server v2.0.0 public routes (`/layers`, `/replica`, `/replica/latest`, replication-anchors
+/// §1.3) plus MapDepot's layer management, change ingestion and on-demand production.
+struct ReplicationRoutes: Sendable {
+    let api: APIContext
+
+    func register(on router: Router<BasicRequestContext>) {
+        let replication = api.components.replication
+        router.get("layers") { request, _ in
+            _ = try await api.principal(request, requiring: .replicationRead)
+            return JSONResponse.make(.array(try await replication.layers().map(\.json)))
+        }
+        router.post("layers") { request, _ in
+            _ = try await api.principal(request, requiring: .admin)
+            let layer = try await replication.createLayer(LayerDraft(json: try await api.json(request)))
+            return JSONResponse.make(layer.json, status: .created)
+        }
+        router.post("layers/:layerId/changes") { request, context in
+            _ = try await api.principal(request, requiring: .replicationWrite)
+            let layerId = try context.parameters.integer("layerId")
+            let result = try await replication.applyChanges(try await api.json(request), layerId: layerId)
+            return JSONResponse.make(result.json, status: .ok)
+        }
+        router.post("layers/:layerId/replicas") { request, context in
+            _ = try await api.principal(request, requiring: .replicationWrite)
+            let layerId = try context.parameters.integer("layerId")
+            let replica = try await replication.produce(try await api.json(request), layerId: layerId)
+            return JSONResponse.make(replica.json(api: api), status: .created)
+        }
+        router.get("replica") { request, _ in
+            _ = try await api.principal(request, requiring: .replicationRead)
+            let query = try ReplicaQuery(parameters: Self.parameters(request))
+            return JSONResponse.make(.array(try await replication.replicas(query).map { $0.json(api: api) }))
+        }
+        router.get("replica/latest") { request, _ in
+            _ = try await api.principal(request, requiring: .replicationRead)
+            let query = try ReplicaQuery(parameters: Self.parameters(request), latest: true)
+            return JSONResponse.make(try await replication.latest(query).json(api: api))
+        }
+    }
+
+    /// Query parameters; the first value of a repeated one.
+    static func parameters(_ request: Request) -> [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters where result[String(key)] == nil {
+            result[String(key)] = String(value)
+        }
+        return result
+    }
+}
+
+extension Replica {
+    /// The contract's replica `{timestamp, layerId, geometryType, replicaType, urls}` plus the additive
+    /// `replicaId`, `sequenceNumber`, `fromTimestamp`, `changeSequence`, `fromChangeSequence` and `files`.
+    func json(api: APIContext) -> JSONValue {
+        .object([
+            "timestamp": .string(Timestamp.string(timestamp)),
+            "layerId": .number(Double(layerId)),
+            "geometryType": .string(geometryType.rawValue),
+            "replicaType": .string(replicaType.rawValue),
+            "urls": .array(files.map { .string(api.url(for: $0.key)) }),
+            "replicaId": .string(replicaId.uuidString.lowercased()),
+            "sequenceNumber": .number(Double(sequenceNumber)),
+            "fromTimestamp": fromTimestamp.map { .string(Timestamp.string($0)) } ?? .null,
+            "changeSequence": .number(Double(changeSequence)),
+            "fromChangeSequence": fromChangeSequence.map { .number(Double($0)) } ?? .null,
+            "files": .array(
+                files.map {
+                    .object([
+                        "url": .string(api.url(for: $0.key)), "size": .number(Double($0.size)), "sha256": .string($0.sha256),
+                        "features": .number(Double($0.features)), "deletions": .number(Double($0.deletions)),
+                    ])
+                }
+            ),
+        ])
+    }
+}

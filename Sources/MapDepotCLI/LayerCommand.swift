@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import GeoJSON
+import MapDepotAPI
+import MapDepotCore
+import ReplicationCore
+
+/// `mapdepot layer create|import|list|produce`: the same operations as `/layers` over HTTP.
+struct LayerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layer", abstract: "Manage vector layers for replication.",
+        subcommands: [Create.self, Import.self, List.self, Produce.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a layer; prints it as JSON.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Layer id (default: the next free one).") var layerId: Int?
+        @Option(help: "Layer name.") var layerName: String
+        @Option(help: "A geometry type: point, linestring, polygon (repeatable).") var geometryType: [String]
+
+        func run() async throws {
+            let config = try await global.load()
+            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            var body: [String: JSONValue] = [
+                "layerName": .string(layerName), "geometryTypes": .array(geometryType.map(JSONValue.string)),
+            ]
+            if let layerId { body["layerId"] = .number(Double(layerId)) }
+            let layer = try await components.replication.createLayer(LayerDraft(json: .object(body)))
+            print(try CLIOutput.json(layer.json))
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Bulk-load a GeoJSON FeatureCollection into a layer.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The layer to load into.") var layerId: Int
+        @Flag(help: "Give every feature a new braced UUID id (else each needs a string id).") var assignIds = false
+        @Option(help: "Features per change set.") var batch = 1_000
+        @Argument(help: "A GeoJSON FeatureCollection file.") var file: String
+
+        func run() async throws {
+            let config = try await global.load()
+            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            let collection = try FeatureCollection(json: try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: file))), path: file)
+            var features = collection.features
+            if assignIds {
+                for index in features.indices { features[index].id = .string("{\(UUID().uuidString.lowercased())}") }
+            }
+            var last: ChangeResult?
+            var start = 0
+            while start < features.count {
+                let chunk = Array(features[start..<min(features.count, start + max(1, batch))])
+                let body: JSONValue = .object(["upserts": FeatureCollection(features: chunk).json])
+                last = try await components.replication.applyChanges(body, layerId: layerId)
+                start += chunk.count
+            }
+            print("\(features.count) features loaded into layer \(layerId)\(last.map { ", sequence \($0.sequenceNumber)" } ?? "")")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List layers as GET /layers shows them.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let config = try await global.load()
+            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            print(try CLIOutput.json(.array(try await components.replication.layers().map(\.json))))
+        }
+    }
+
+    struct Produce: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Produce a snapshot or delta now; prints the replica id and files.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The layer.") var layerId: Int
+        @Option(help: "point, linestring or polygon.") var geometryType: String
+        @Option(help: "snapshot or delta.") var replicaType: String
+
+        func run() async throws {
+            let config = try await global.load()
+            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            try await components.replication.producer.recover()
+            let body: JSONValue = .object(["replicaType": .string(replicaType), "geometryType": .string(geometryType)])
+            let replica = try await components.replication.produce(body, layerId: layerId)
+            print("\(replica.replicaType.rawValue) \(replica.replicaId.uuidString.lowercased()) #\(replica.sequenceNumber) change sequence \(replica.changeSequence)")
+            for file in replica.files {
+                print("  \(file.key)  \(file.size) bytes  \(file.features) features  \(file.deletions) deletions  sha256 \(file.sha256)")
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import GeoJSON
+import MapDepotCore
+
+/// A `POST /layers/{layerId}/changes` body, checked: `{"upserts": FeatureCollection, "deletes": [ids],
+/// "changeId"?: string}`. Everything wrong is found here, before anything is applied.
+public struct ChangeSet: Sendable {
+    public var upserts: [FeatureState]
+    public var deletes: [String]
+    public var changeId: String?
+
+    public init(upserts: [FeatureState], deletes: [String], changeId: String?) {
+        self.upserts = upserts
+        self.deletes = deletes
+        self.changeId = changeId
+    }
+
+    /// Parses and checks a body against the layer: ids are non-empty strings, each id at most once in
+    /// the request, geometries valid and of a type the layer holds.
+    public init(json: JSONValue, layer: Layer) throws(ServiceError) {
+        let reader = try JSONObjectReader(json, path: "", allowed: ["upserts", "deletes", "changeId"])
+        changeId = try reader.string("changeId")
+        if let changeId, changeId.isEmpty || changeId.count > 200 {
+            throw .invalid("changeId must be 1 to 200 characters")
+        }
+        var seen: [String: String] = [:]
+        func claim(_ id: String, _ path: String) throws(ServiceError) {
+            if let first = seen[id] { throw .invalid("\(path): feature id \"\(id)\" appears twice in one request (first at \(first))") }
+            seen[id] = path
+        }
+        var upserts: [FeatureState] = []
+        if let value = reader.object["upserts"], value != .null {
+            let collection: FeatureCollection
+            do {
+                collection = try FeatureCollection(json: value, path: "upserts")
+            } catch {
+                throw ServiceError(geoJSON: error)
+            }
+            for (index, feature) in collection.features.enumerated() {
+                let path = "upserts.features[\(index)]"
+                guard case .string(let id)? = feature.id, !id.isEmpty else {
+                    throw .invalid("\(path).id must be a non-empty string (braced UUIDs are the norm)")
+                }
+                try claim(id, path)
+                guard let geometry = feature.geometry else { throw .invalid("\(path).geometry must not be null") }
+                let type = GeometryType(geometry)
+                guard layer.geometryTypes.contains(type) else {
+                    throw .invalid(
+                        "\(path).geometry is a \(geometry.typeName) (\(type.rawValue)), which layer \(layer.layerId) does not hold (it holds \(layer.geometryTypes.map(\.rawValue).joined(separator: ", ")))"
+                    )
+                }
+                upserts.append(FeatureState(id: id, geometry: geometry, properties: feature.properties ?? [:]))
+            }
+        }
+        var deletes: [String] = []
+        for (index, value) in (try reader.array("deletes") ?? []).enumerated() {
+            guard let id = value.stringValue, !id.isEmpty else { throw .invalid("deletes[\(index)] must be a non-empty string") }
+            try claim(id, "deletes[\(index)]")
+            deletes.append(id)
+        }
+        guard !upserts.isEmpty || !deletes.isEmpty else {
+            throw .invalid("a change needs at least one upsert or delete")
+        }
+        self.upserts = upserts
+        self.deletes = deletes
+    }
+}
+
+/// What an accepted change set answers.
+public struct ChangeResult: Sendable, Hashable {
+    public var sequenceNumber: Int
+    public var timestamp: Date
+    public var created: Int
+    public var modified: Int
+    public var deleted: Int
+
+    public init(sequenceNumber: Int, timestamp: Date, created: Int, modified: Int, deleted: Int) {
+        self.sequenceNumber = sequenceNumber
+        self.timestamp = timestamp
+        self.created = created
+        self.modified = modified
+        self.deleted = deleted
+    }
+
+    public var json: JSONValue {
+        .object([
+            "sequenceNumber": .number(Double(sequenceNumber)), "timestamp": .string(Timestamp.string(timestamp)),
+            "created": .number(Double(created)), "modified": .number(Double(modified)), "deleted": .number(Double(deleted)),
+        ])
+    }
+}

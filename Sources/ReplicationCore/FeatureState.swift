@@ -1,0 +1,69 @@
+import Foundation
+import GeoJSON
+import Geometry
+
+/// One version of a feature as stored: canonical JSON texts, so that equality of text is equality of
+/// content and files are written by concatenation, without re-encoding.
+public struct FeatureState: Sendable, Hashable {
+    public var id: String
+    public var geometryType: GeometryType
+    /// Canonical GeoJSON geometry (sorted keys, right-hand rings).
+    public var geometry: String
+    /// Canonical properties object (sorted keys).
+    public var properties: String
+
+    public init(id: String, geometryType: GeometryType, geometry: String, properties: String) {
+        self.id = id
+        self.geometryType = geometryType
+        self.geometry = geometry
+        self.properties = properties
+    }
+
+    /// The state of a GeoJSON feature: geometry turned to the right-hand rule (RFC 7946 §3.1.6), both
+    /// members encoded canonically.
+    public init(id: String, geometry: GeoJSONGeometry, properties: [String: JSONValue]) {
+        self.init(
+            id: id,
+            geometryType: GeometryType(geometry),
+            geometry: CanonicalJSON.text(geometry.rightHanded().json),
+            properties: CanonicalJSON.text(.object(properties))
+        )
+    }
+
+    /// The feature as a GeoJSON Feature object's text; `diff` is added for deltas.
+    public func featureText(diff: FeatureDiff? = nil) -> String {
+        var text = #"{"type":"Feature","id":"# + CanonicalJSON.text(.string(id)) + #","geometry":"# + geometry
+            + #","properties":"# + properties
+        if let diff { text += #","diff":"# + diff.text }
+        return text + "}"
+    }
+}
+
+/// Sorted-key JSON text without escaped slashes: the one encoding MapDepot compares and writes.
+public enum CanonicalJSON {
+    public static func text(_ value: JSONValue) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+}
+
+extension GeoJSONGeometry {
+    /// The geometry with polygon exteriors counter-clockwise and holes clockwise (RFC 7946 §3.1.6).
+    public func rightHanded() -> GeoJSONGeometry {
+        func orient(_ polygon: PolygonCoordinates) -> PolygonCoordinates {
+            PolygonCoordinates(
+                rings: polygon.rings.enumerated().map { index, ring in
+                    let area = Ring.signedArea(ring.map { Point($0.longitude, $0.latitude) })
+                    let wantCounterClockwise = index == 0
+                    return (area < 0) == wantCounterClockwise ? Array(ring.reversed()) : ring
+                }
+            )
+        }
+        switch self {
+        case .polygon(let polygon): return .polygon(orient(polygon))
+        case .multiPolygon(let polygons): return .multiPolygon(polygons.map(orient))
+        default: return self
+        }
+    }
+}

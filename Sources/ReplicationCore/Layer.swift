@@ -1,0 +1,67 @@
+import Foundation
+import GeoJSON
+import MapDepotCore
+
+/// A vector layer: what `GET /layers` lists (replica-server `getLayers`).
+public struct Layer: Sendable, Hashable {
+    public var layerId: Int
+    public var layerName: String
+    public var geometryTypes: [GeometryType]
+    public var createdAt: Date
+    /// The sequence number of the last accepted change (0 for none).
+    public var lastSequence: Int
+
+    public init(layerId: Int, layerName: String, geometryTypes: [GeometryType], createdAt: Date, lastSequence: Int = 0) {
+        self.layerId = layerId
+        self.layerName = layerName
+        self.geometryTypes = geometryTypes
+        self.createdAt = createdAt
+        self.lastSequence = lastSequence
+    }
+
+    /// The contract's shape, exactly: `{layerId, layerName, geometryTypes}`.
+    public var json: JSONValue {
+        .object([
+            "layerId": .number(Double(layerId)), "layerName": .string(layerName),
+            "geometryTypes": .array(geometryTypes.map { .string($0.rawValue) }),
+        ])
+    }
+}
+
+/// A `POST /layers` body: `{layerId?, layerName, geometryTypes}`.
+public struct LayerDraft: Sendable {
+    public var layerId: Int?
+    public var layerName: String
+    public var geometryTypes: [GeometryType]
+
+    public init(layerId: Int?, layerName: String, geometryTypes: [GeometryType]) {
+        self.layerId = layerId
+        self.layerName = layerName
+        self.geometryTypes = geometryTypes
+    }
+
+    public init(json: JSONValue) throws(ServiceError) {
+        let reader = try JSONObjectReader(json, path: "", allowed: ["layerId", "layerName", "geometryTypes"])
+        var layerId: Int?
+        if let number = try reader.number("layerId") {
+            guard number.rounded() == number, number >= 1, number <= Double(Int32.max) else {
+                throw .invalid("layerId must be a positive integer, found \(number)")
+            }
+            layerId = Int(number)
+        }
+        let name = try reader.requiredString("layerName")
+        guard !name.isEmpty, name.count <= 255 else { throw .invalid("layerName must be 1 to 255 characters") }
+        guard let types = try reader.array("geometryTypes"), !types.isEmpty else {
+            throw .invalid("geometryTypes needs at least one of point, linestring, polygon")
+        }
+        var parsed: [GeometryType] = []
+        for (index, value) in types.enumerated() {
+            guard let raw = value.stringValue, let type = GeometryType(rawValue: raw) else {
+                throw .invalid("geometryTypes[\(index)] must be one of point, linestring, polygon")
+            }
+            guard !parsed.contains(type) else { throw .invalid("geometryTypes lists \(raw) twice") }
+            parsed.append(type)
+        }
+        self.init(layerId: layerId, layerName: name, geometryTypes: parsed.sorted())
+    }
+}

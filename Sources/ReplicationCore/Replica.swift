@@ -1,0 +1,74 @@
+import Foundation
+import GeoJSON
+import MapDepotCore
+
+/// One zip of a replica.
+public struct ReplicaFile: Sendable, Hashable {
+    /// The artifact store key (`replicas/<layer>/<type>/<replica>/<file>.zip`).
+    public var key: String
+    public var size: Int64
+    public var sha256: String
+    public var features: Int
+    public var deletions: Int
+
+    public init(key: String, size: Int64, sha256: String, features: Int, deletions: Int) {
+        self.key = key
+        self.size = size
+        self.sha256 = sha256
+        self.features = features
+        self.deletions = deletions
+    }
+}
+
+/// A snapshot or delta of one (layer, geometry type).
+public struct Replica: Sendable, Hashable {
+    public var replicaId: UUID
+    public var layerId: Int
+    public var geometryType: GeometryType
+    public var replicaType: ReplicaType
+    /// 1, 2, 3… within the chain (layer, geometry type, replica type).
+    public var sequenceNumber: Int
+    /// The state the replica describes is the layer as of this time (T2).
+    public var timestamp: Date
+    /// Deltas: T1, the previous delta's timestamp (or the layer's creation).
+    public var fromTimestamp: Date?
+    /// The layer change sequence the replica reflects (T2), and for deltas the one it starts after (T1).
+    public var changeSequence: Int
+    public var fromChangeSequence: Int?
+    public var files: [ReplicaFile]
+
+    public init(
+        replicaId: UUID, layerId: Int, geometryType: GeometryType, replicaType: ReplicaType, sequenceNumber: Int,
+        timestamp: Date, fromTimestamp: Date?, changeSequence: Int, fromChangeSequence: Int?, files: [ReplicaFile]
+    ) {
+        self.replicaId = replicaId
+        self.layerId = layerId
+        self.geometryType = geometryType
+        self.replicaType = replicaType
+        self.sequenceNumber = sequenceNumber
+        self.timestamp = timestamp
+        self.fromTimestamp = fromTimestamp
+        self.changeSequence = changeSequence
+        self.fromChangeSequence = fromChangeSequence
+        self.files = files
+    }
+}
+
+/// The filters of `GET /replica` (replica-server `getReplicas`): `exclusive_from` strict, `to` inclusive.
+public struct ReplicaQuery: Sendable, Hashable {
+    public var layerId: Int
+    public var geometryType: GeometryType
+    public var replicaType: ReplicaType
+    public var exclusiveFrom: Date?
+    public var to: Date?
+    public var ascending: Bool
+
+    public init(layerId: Int, geometryType: GeometryType, replicaType: ReplicaType, exclusiveFrom: Date? = nil, to: Date? = nil, ascending: Bool = false) {
+        self.layerId = layerId
+        self.geometryType = geometryType
+        self.replicaType = replicaType
+        self.exclusiveFrom = exclusiveFrom
+        self.to = to
+        self.ascending = ascending
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Logging
+import MapDepotCore
+
+/// Produces snapshots and deltas and publishes them atomically.
+///
+/// Publication is two-phase, as replica-server's registry is (replication-anchors §2.2): a hidden replica row,
+/// then its zips published (fsync, SHA-256, rename), then the row made visible with its files in one
+/// transaction. A producer killed in between leaves a hidden row that ``recover()`` removes with its files;
+/// the next run produces the replica again.
+///
+/// Chains: a delta starts where the previous delta of its (layer, geometry type) ended, or at the latest
+/// snapshot when there is no delta yet, or at the empty layer. A snapshot first closes the delta chain at its
+/// own change sequence (when deltas exist and lag), so every snapshot sits on a delta boundary and a client
+/// can apply a snapshot, then the deltas after its timestamp.
+public struct ReplicaProducer: Sendable {
+    private let store: any ReplicationStore
+    private let packaging: any ReplicaPackaging
+    private let artifacts: any ArtifactStore
+    private let clock: any WallClock
+    private let pageSize: Int
+    private let locks = ChainLocks()
+
+    public init(
+        store: any ReplicationStore, packaging: any ReplicaPackaging, artifacts: any ArtifactStore,
+        clock: any WallClock, pageSize: Int = 5_000
+    ) {
+        self.store = store
+        self.packaging = packaging
+        self.artifacts = artifacts
+        self.clock = clock
+        self.pageSize = pageSize
+    }
+
+    /// Removes replicas a killed producer left hidden, and their files.
+    @discardableResult
+    public func recover() async throws -> Int {
+        let leftovers = try await store.removeHiddenReplicas()
+        for replica in leftovers {
+            try await artifacts.delete(prefix: Self.keyPrefix(replica))
+        }
+        return leftovers.count
+    }
+
+    /// Produces a replica of the layer as of now.
+    /// - Parameter skipEmptyDelta: the scheduler's mode: a delta with nothing in it is not published (the
+    ///   next delta then starts where this one would have).
+    /// - Returns: the published replica, or nil when an empty delta was skipped.
+    public func produce(
+        layerId: Int, type: GeometryType, replicaType: ReplicaType, skipEmptyDelta: Bool = false
+    ) async throws -> Replica? {
+        try await locks.withLock("\(layerId)/\(type.rawValue)") {
+            guard let layer = try await store.layer(id: layerId) else {
+                throw ServiceError.notFound("layer \(layerId) was not found")
+            }
+            guard layer.geometryTypes.contains(type) else {
+                throw ServiceError.invalid(
+                    "layer \(layerId) holds no \(type.rawValue) features (it holds \(layer.geometryTypes.map(\.rawValue).joined(separator: ", ")))"
+                )
+            }
+            let sequence = layer.lastSequence
+            let lastDelta = try await store.latestReplica(layerId: layerId, type: type, replicaType: .delta, includingHidden: false)
+            let lastSnapshot = try await store.latestReplica(layerId: layerId, type: type, replicaType: .snapshot, includingHidden: false)
+            let latest = [lastDelta?.timestamp, lastSnapshot?.timestamp].compactMap { $0 }.max()
+            var timestamp = Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+            if let latest, timestamp <= latest { timestamp = latest.addingTimeInterval(0.001) }
+            switch replicaType {
+            case .delta:
+                return try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: skipEmptyDelta)
+            case .snapshot:
+                if let lastDelta, sequence > lastDelta.changeSequence {
+                    _ = try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: true)
+                }
+                return try await snapshot(layer: layer, type: type, sequence: sequence, at: timestamp, previous: lastSnapshot)
+            }
+        }
+    }
+
+    private func snapshot(layer: Layer, type: GeometryType, sequence: Int, at timestamp: Date, previous: Replica?) async throws -> Replica {
+        let replica = Replica(
+            replicaId: UUID(), layerId: layer.layerId, geometryType: type, replicaType: .snapshot,
+            sequenceNumber: (previous?.sequenceNumber ?? 0) + 1, timestamp: timestamp, fromTimestamp: nil,
+            changeSequence: sequence, fromChangeSequence: nil, files: []
+        )
+        let published = try await publish(replica, alwaysWriteFeatureFile: true) { writer in
+            var after = ""
+            var count = 0
+            while true {
+                let page = try await store.snapshotPage(layerId: layer.layerId, type: type, asOf: sequence, after: after, limit: pageSize)
+                for feature in page { try writer.add(feature: feature.featureText()) }
+                count += page.count
+                guard page.count == pageSize, let last = page.last else { return count }
+                after = last.id
+            }
+        }
+        // A snapshot is never skipped (skipWhenEmpty is false), so it is always published.
+        return published!
+    }
+
+    private func delta(
+        layer: Layer, type: GeometryType, to sequence: Int, at timestamp: Date, after previous: Replica?,
+        snapshot: Replica?, skipEmpty: Bool
+    ) async throws -> Replica? {
+        let start = previous ?? snapshot
+        let from = start?.changeSequence ?? 0
+        let replica = Replica(
+            replicaId: UUID(), layerId: layer.layerId, geometryType: type, replicaType: .delta,
+            sequenceNumber: (previous?.sequenceNumber ?? 0) + 1, timestamp: timestamp,
+            fromTimestamp: start?.timestamp ?? layer.createdAt, changeSequence: sequence, fromChangeSequence: from, files: []
+        )
+        if skipEmpty && sequence <= from { return nil }
+        var entries = 0
+        let published = try await publish(replica, alwaysWriteFeatureFile: false, skipWhenEmpty: skipEmpty) { writer in
+            var after = ""
+            while true {
+                let page = try await store.deltaPage(layerId: layer.layerId, type: type, from: from, to: sequence, after: after, limit: pageSize)
+                for item in page {
+                    switch try DeltaRule.entry(before: item.before, after: item.after) {
+                    case .upsert(let state, let diff)?:
+                        try writer.add(feature: state.featureText(diff: diff))
+                        entries += 1
+                    case .delete(let id)?:
+                        try writer.add(deletedId: id)
+                        entries += 1
+                    case nil:
+                        break
+                    }
+                }
+                guard page.count == pageSize, let last = page.last else { return entries }
+                after = last.id
+            }
+        }
+        return published
+    }
+
+    /// Hidden row → content → zips published → visible. Nothing visible on failure.
+    private func publish(
+        _ replica: Replica, alwaysWriteFeatureFile: Bool, skipWhenEmpty: Bool = false,
+        fill: (any ReplicaWriter) async throws -> Int
+    ) async throws -> Replica? {
+        let writer = try packaging.makeWriter(keyPrefix: Self.keyPrefix(replica), alwaysWriteFeatureFile: alwaysWriteFeatureFile)
+        try await store.insertHiddenReplica(replica)
+        do {
+            let entries = try await fill(writer)
+            if skipWhenEmpty && entries == 0 {
+                writer.discard()
+                try await store.deleteReplica(id: replica.replicaId)
+                return nil
+            }
+            var published = replica
+            published.files = try await writer.finish()
+            try await store.publishReplica(published)
+            return published
+        } catch {
+            writer.discard()
+            try? await store.deleteReplica(id: replica.replicaId)
+            try? await artifacts.delete(prefix: Self.keyPrefix(replica))
+            throw error
+        }
+    }
+
+    /// `replicas/<layer>/<geometry type>/<replica id>`.
+    public static func keyPrefix(_ replica: Replica) -> String {
+        "replicas/\(replica.layerId)/\(replica.geometryType.rawValue)/\(replica.replicaId.uuidString.lowercased())"
+    }
+}
+
+/// One producer at a time per chain, within this process.
+actor ChainLocks {
+    private var held: Set<String> = []
+    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func withLock<T: Sendable>(_ key: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        while held.contains(key) {
+            await withCheckedContinuation { waiters[key, default: []].append($0) }
+        }
+        held.insert(key)
+        defer {
+            held.remove(key)
+            if var queue = waiters[key], !queue.isEmpty {
+                queue.removeFirst().resume()
+                waiters[key] = queue.isEmpty ? nil : queue
+            }
+        }
+        return try await body()
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import MapDepotCore
+
+extension ReplicaQuery {
+    /// Parses `GET /replica` query parameters with replica-server's own validation messages (its OpenAPI
+    /// validator's, replication-anchors §1.1): required properties first, in the contract's order
+    /// (`geometry_type`, `replica_type`, `layer_id`), then each parameter in declaration order.
+    public init(parameters: [String: String], latest: Bool = false) throws(ServiceError) {
+        for name in ["geometry_type", "replica_type", "layer_id"] where parameters[name] == nil {
+            throw .invalid("request/query must have required property '\(name)'")
+        }
+        var exclusiveFrom: Date?
+        var to: Date?
+        var ascending = false
+        if !latest {
+            if let raw = parameters["exclusive_from"] {
+                guard let date = Self.dateTime(raw) else { throw .invalid(#"request/query/exclusive_from must match format "date-time""#) }
+                exclusiveFrom = date
+            }
+            if let raw = parameters["to"] {
+                guard let date = Self.dateTime(raw) else { throw .invalid(#"request/query/to must match format "date-time""#) }
+                to = date
+            }
+            if let raw = parameters["sort"] {
+                guard raw == "asc" || raw == "desc" else {
+                    throw .invalid("request/query/sort must be equal to one of the allowed values: asc, desc")
+                }
+                ascending = raw == "asc"
+            }
+        }
+        guard let geometryType = GeometryType(rawValue: parameters["geometry_type"]!) else {
+            throw .invalid("request/query/geometry_type must be equal to one of the allowed values: point, linestring, polygon")
+        }
+        guard let replicaType = ReplicaType(rawValue: parameters["replica_type"]!) else {
+            throw .invalid("request/query/replica_type must be equal to one of the allowed values: snapshot, delta")
+        }
+        guard let layer = Double(parameters["layer_id"]!), layer.isFinite else {
+            throw .invalid("request/query/layer_id must be number")
+        }
+        // A fractional or out-of-range layer id matches no layer (the contract's type is `number`).
+        let layerId = layer.rounded() == layer && abs(layer) < 1e15 ? Int(layer) : -1
+        self.init(layerId: layerId, geometryType: geometryType, replicaType: replicaType, exclusiveFrom: exclusiveFrom, to: to, ascending: ascending)
+    }
+
+    /// RFC 3339 date-time: a date, `T`, a time with optional fraction, and `Z` or an offset.
+    static func dateTime(_ text: String) -> Date? {
+        guard text.count >= 20, text.contains("T") || text.contains("t") else { return nil }
+        let normalized = text.replacingOccurrences(of: "t", with: "T").replacingOccurrences(of: "z", with: "Z")
+        let styles: [Date.ISO8601FormatStyle] = [
+            Date.ISO8601FormatStyle(includingFractionalSeconds: true),
+            Date.ISO8601FormatStyle(includingFractionalSeconds: false),
+        ]
+        for style in styles {
+            if let date = try? style.parse(normalized) { return date }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Layers, features with their history, and replicas.
+///
+/// History is kept as versions keyed (layer, feature, sequence); every accepted change set takes the next
+/// sequence of its layer, gap-free. Reads are "as of" a sequence, in pages ordered by feature id, so a
+/// snapshot or delta is consistent however long it takes and whatever is written meanwhile.
+public protocol ReplicationStore: Sendable {
+    /// - Throws: ``ServiceError`` `.conflict` when the id or name is taken.
+    func createLayer(_ draft: LayerDraft, now: Date) async throws -> Layer
+    func layers() async throws -> [Layer]
+    func layer(id: Int) async throws -> Layer?
+
+    /// Applies a change set atomically and returns its result; the same `changeId` twice returns the first
+    /// result without applying anything.
+    /// - Throws: ``ServiceError`` `.invalid` for a delete of an id that is not alive; nothing is applied.
+    func apply(_ changes: ChangeSet, layerId: Int, now: Date) async throws -> ChangeResult
+
+    /// Alive features of `type` as of `sequence`, with ids greater than `after`, in id order.
+    func snapshotPage(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, limit: Int) async throws -> [FeatureState]
+    /// Features with a version in (`from`, `to`], ids greater than `after`, in id order, with their state
+    /// at `from` and at `to` (nil when not alive or not of `type`).
+    func deltaPage(
+        layerId: Int, type: GeometryType, from: Int, to: Int, after: String, limit: Int
+    ) async throws -> [(id: String, before: FeatureState?, after: FeatureState?)]
+
+    /// Stores a replica hidden; it is invisible until ``publishReplica(_:)``.
+    func insertHiddenReplica(_ replica: Replica) async throws
+    /// Makes a replica visible with its files, atomically.
+    func publishReplica(_ replica: Replica) async throws
+    /// Removes one replica row, whatever its state.
+    func deleteReplica(id: UUID) async throws
+    /// Removes hidden replicas (left by a killed producer) and returns them, so their files can go too.
+    func removeHiddenReplicas() async throws -> [Replica]
+    /// Visible replicas matching the query.
+    func replicas(_ query: ReplicaQuery) async throws -> [Replica]
+    /// The newest replica of a chain, hidden ones included when asked (to number the next one).
+    func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, includingHidden: Bool) async throws -> Replica?
+    func replica(id: UUID) async throws -> Replica?
+}

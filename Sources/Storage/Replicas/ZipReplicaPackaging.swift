@@ -1,0 +1,177 @@
+import Foundation
+import GeoJSON
+import MapDepotCore
+import ReplicationCore
+import ZIPFoundation
+
+/// Replica zips with ZIPFoundation (replication README "Files structure"): `<uuid>.geojson` FeatureCollections
+/// of at most ``featuresPerFile`` features and `deleted_<uuid>.json` id arrays, deflated, in zips that never
+/// exceed ``maxZipBytes`` — a hard cap, not an aim: an entry that would cross it is taken out again and
+/// goes to the next zip; a file too large for an empty zip is split in halves.
+public struct ZipReplicaPackaging: ReplicaPackaging {
+    let artifacts: any ArtifactStore
+    public let featuresPerFile: Int
+    public let maxZipBytes: Int64
+
+    public init(artifacts: any ArtifactStore, featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000) {
+        self.artifacts = artifacts
+        self.featuresPerFile = max(1, featuresPerFile)
+        self.maxZipBytes = maxZipBytes
+    }
+
+    public func makeWriter(keyPrefix: String, alwaysWriteFeatureFile: Bool) throws -> any ReplicaWriter {
+        try ZipReplicaWriter(
+            artifacts: artifacts, keyPrefix: keyPrefix, featuresPerFile: featuresPerFile, maxZipBytes: maxZipBytes,
+            alwaysWriteFeatureFile: alwaysWriteFeatureFile
+        )
+    }
+}
+
+/// Writes one replica's zips. Used by one task from start to finish; the work is CPU-bound deflate and
+/// writes to the page cache, so it runs where the producer runs.
+final class ZipReplicaWriter: ReplicaWriter {
+    private let artifacts: any ArtifactStore
+    private let keyPrefix: String
+    private let featuresPerFile: Int
+    private let maxZipBytes: Int64
+    private let alwaysWriteFeatureFile: Bool
+    private let stagingFolder: String
+
+    private var features: [String] = []
+    private var deletions: [String] = []
+    private var wroteFeatureFile = false
+
+    /// The zip being filled, with its counts.
+    private var archive: Archive?
+    private var archiveKey = ""
+    private var archivePath = ""
+    private var archiveFeatures = 0
+    private var archiveDeletions = 0
+    private var archiveEntries = 0
+    private var sealed: [(key: String, path: String, features: Int, deletions: Int)] = []
+
+    init(artifacts: any ArtifactStore, keyPrefix: String, featuresPerFile: Int, maxZipBytes: Int64, alwaysWriteFeatureFile: Bool) throws {
+        self.artifacts = artifacts
+        self.keyPrefix = keyPrefix
+        self.featuresPerFile = featuresPerFile
+        self.maxZipBytes = maxZipBytes
+        self.alwaysWriteFeatureFile = alwaysWriteFeatureFile
+        stagingFolder = (try artifacts.stagingPath(for: "\(keyPrefix)/parts/x") as NSString).deletingLastPathComponent
+    }
+
+    func add(feature: String) throws {
+        features.append(feature)
+        if features.count >= featuresPerFile { try flushFeatures() }
+    }
+
+    func add(deletedId: String) throws {
+        deletions.append(deletedId)
+        if deletions.count >= featuresPerFile { try flushDeletions() }
+    }
+
+    func finish() async throws -> [ReplicaFile] {
+        try flushFeatures()
+        try flushDeletions()
+        if alwaysWriteFeatureFile && !wroteFeatureFile { try place(features: [], deletions: []) }
+        try seal()
+        var files: [ReplicaFile] = []
+        for zip in sealed {
+            let published = try await artifacts.publish(stagingPath: zip.path, key: zip.key)
+            files.append(ReplicaFile(key: zip.key, size: published.size, sha256: published.sha256, features: zip.features, deletions: zip.deletions))
+        }
+        try? FileManager.default.removeItem(atPath: stagingFolder)
+        return files
+    }
+
+    func discard() {
+        archive = nil
+        for path in sealed.map(\.path) + [archivePath] where !path.isEmpty {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        try? FileManager.default.removeItem(atPath: stagingFolder)
+    }
+
+    private func flushFeatures() throws {
+        guard !features.isEmpty else { return }
+        let batch = features
+        features.removeAll(keepingCapacity: true)
+        try place(features: batch, deletions: [])
+    }
+
+    private func flushDeletions() throws {
+        guard !deletions.isEmpty else { return }
+        let batch = deletions
+        deletions.removeAll(keepingCapacity: true)
+        try place(features: [], deletions: batch)
+    }
+
+    /// Writes one GeoJSON (or deleted-ids) file and adds it to a zip under the cap.
+    private func place(features: [String], deletions: [String]) throws {
+        let isDeletion = !deletions.isEmpty
+        let name = (isDeletion ? "deleted_" : "") + UUID().uuidString.lowercased() + (isDeletion ? ".json" : ".geojson")
+        let path = "\(stagingFolder)/\(name)"
+        let text =
+            isDeletion
+            ? CanonicalJSON.text(.array(deletions.map { .string($0) }))
+            : #"{"type":"FeatureCollection","features":["# + features.joined(separator: ",") + "]}"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        if try add(path: path, name: name, features: features.count, deletions: deletions.count) {
+            if !isDeletion { wroteFeatureFile = true }
+            return
+        }
+        // Too large for a zip of its own: split it.
+        let count = max(features.count, deletions.count)
+        guard count > 1 else {
+            throw ServiceError.invalid("a single \(isDeletion ? "deleted id" : "feature") is larger than the zip cap of \(maxZipBytes) bytes")
+        }
+        let half = count / 2
+        try place(features: Array(features.prefix(half)), deletions: Array(deletions.prefix(half)))
+        try place(features: Array(features.dropFirst(half)), deletions: Array(deletions.dropFirst(half)))
+    }
+
+    /// Adds a file to the current zip; past the cap it is taken out and tried in a fresh zip.
+    /// - Returns: false when even an empty zip cannot hold it.
+    private func add(path: String, name: String, features: Int, deletions: Int) throws -> Bool {
+        for attempt in 0..<2 {
+            let archive = try openArchive()
+            try archive.addEntry(with: name, fileURL: URL(fileURLWithPath: path), compressionMethod: .deflate)
+            let size = (try FileManager.default.attributesOfItem(atPath: archivePath)[.size] as? NSNumber)?.int64Value ?? 0
+            if size <= maxZipBytes {
+                archiveEntries += 1
+                archiveFeatures += features
+                archiveDeletions += deletions
+                return true
+            }
+            if let entry = archive[name] { try archive.remove(entry) }
+            if archiveEntries == 0 || attempt == 1 { return false }
+            try seal()
+        }
+        return false
+    }
+
+    private func openArchive() throws -> Archive {
+        if let archive { return archive }
+        archiveKey = "\(keyPrefix)/\(UUID().uuidString.lowercased()).zip"
+        archivePath = try artifacts.stagingPath(for: archiveKey)
+        try? FileManager.default.removeItem(atPath: archivePath)
+        let archive = try Archive(url: URL(fileURLWithPath: archivePath), accessMode: .create)
+        self.archive = archive
+        archiveEntries = 0
+        archiveFeatures = 0
+        archiveDeletions = 0
+        return archive
+    }
+
+    /// Closes the current zip if it holds anything.
+    private func seal() throws {
+        guard archive != nil else { return }
+        archive = nil
+        if archiveEntries > 0 {
+            sealed.append((archiveKey, archivePath, archiveFeatures, archiveDeletions))
+        } else {
+            try? FileManager.default.removeItem(atPath: archivePath)
+        }
+        archivePath = ""
+    }
+}

@@ -1,0 +1,274 @@
+import Foundation
+import GRDB
+import GeoJSON
+import MapDepotCore
+import ReplicationCore
+
+/// Layers, feature history and replicas in SQLite.
+///
+/// `feature_versions` holds every version of every feature (a deleted feature is a version with a NULL
+/// geometry); a change set is one write transaction that takes the layer's next sequence, so sequences are
+/// gap-free and a change is all or nothing.
+public struct SQLiteReplicationStore: ReplicationStore {
+    private let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    public func createLayer(_ draft: LayerDraft, now: Date) async throws -> Layer {
+        try await database.pool.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM layers WHERE layer_name = ?", arguments: [draft.layerName]) == true {
+                throw ServiceError(.conflict, "a layer named \(draft.layerName) exists already")
+            }
+            let id: Int
+            if let wanted = draft.layerId {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM layers WHERE layer_id = ?", arguments: [wanted]) == true {
+                    throw ServiceError(.conflict, "layer \(wanted) exists already")
+                }
+                id = wanted
+            } else {
+                id = (try Int.fetchOne(db, sql: "SELECT max(layer_id) FROM layers") ?? 0) + 1
+            }
+            try db.execute(
+                sql: "INSERT INTO layers (layer_id, layer_name, geometry_types, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [id, draft.layerName, draft.geometryTypes.map(\.rawValue).joined(separator: ","), Timestamp.string(now)]
+            )
+            return Layer(layerId: id, layerName: draft.layerName, geometryTypes: draft.geometryTypes, createdAt: now)
+        }
+    }
+
+    public func layers() async throws -> [Layer] {
+        try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM layers ORDER BY layer_id").map(Self.layer)
+        }
+    }
+
+    public func layer(id: Int) async throws -> Layer? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM layers WHERE layer_id = ?", arguments: [id]).map(Self.layer)
+        }
+    }
+
+    static func layer(_ row: Row) -> Layer {
+        let types: String = row["geometry_types"]
+        return Layer(
+            layerId: row["layer_id"], layerName: row["layer_name"],
+            geometryTypes: types.split(separator: ",").compactMap { GeometryType(rawValue: String($0)) },
+            createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+            lastSequence: row["last_sequence"]
+        )
+    }
+
+    public func apply(_ changes: ChangeSet, layerId: Int, now: Date) async throws -> ChangeResult {
+        let stamp = Timestamp.string(now)
+        return try await database.pool.write { db in
+            if let changeId = changes.changeId,
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM layer_changes WHERE layer_id = ? AND change_id = ?", arguments: [layerId, changeId]
+                )
+            {
+                return ChangeResult(
+                    sequenceNumber: row["sequence"], timestamp: Timestamp.parse(row["timestamp"]) ?? now,
+                    created: row["created"], modified: row["modified"], deleted: row["deleted"]
+                )
+            }
+            guard let last = try Int.fetchOne(db, sql: "SELECT last_sequence FROM layers WHERE layer_id = ?", arguments: [layerId]) else {
+                throw ServiceError.notFound("layer \(layerId) was not found")
+            }
+            let sequence = last + 1
+            let alive = try db.cachedStatement(
+                sql: "SELECT geometry IS NOT NULL FROM feature_versions WHERE layer_id = ? AND feature_id = ? ORDER BY sequence DESC LIMIT 1"
+            )
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO feature_versions (layer_id, feature_id, sequence, geometry_type, geometry, properties) VALUES (?, ?, ?, ?, ?, ?)"
+            )
+            var created = 0
+            var modified = 0
+            for (index, id) in changes.deletes.enumerated() {
+                guard try Bool.fetchOne(alive, arguments: [layerId, id]) == true else {
+                    throw ServiceError.invalid("deletes[\(index)]: feature \"\(id)\" does not exist in layer \(layerId); nothing was applied")
+                }
+                try insert.execute(arguments: [layerId, id, sequence, nil, nil, nil])
+            }
+            for feature in changes.upserts {
+                if try Bool.fetchOne(alive, arguments: [layerId, feature.id]) == true { modified += 1 } else { created += 1 }
+                try insert.execute(
+                    arguments: [layerId, feature.id, sequence, feature.geometryType.rawValue, feature.geometry, feature.properties]
+                )
+            }
+            try db.execute(sql: "UPDATE layers SET last_sequence = ? WHERE layer_id = ?", arguments: [sequence, layerId])
+            try db.execute(
+                sql: "INSERT INTO layer_changes (layer_id, sequence, timestamp, change_id, created, modified, deleted) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [layerId, sequence, stamp, changes.changeId, created, modified, changes.deletes.count]
+            )
+            return ChangeResult(sequenceNumber: sequence, timestamp: now, created: created, modified: modified, deleted: changes.deletes.count)
+        }
+    }
+
+    public func snapshotPage(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, limit: Int) async throws -> [FeatureState] {
+        try await database.pool.read { db in
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT v.feature_id, v.geometry, v.properties FROM feature_versions v
+                    WHERE v.layer_id = ?1 AND v.feature_id > ?2
+                      AND v.sequence = (SELECT max(w.sequence) FROM feature_versions w
+                                        WHERE w.layer_id = ?1 AND w.feature_id = v.feature_id AND w.sequence <= ?3)
+                      AND v.geometry_type = ?4 AND v.geometry IS NOT NULL
+                    ORDER BY v.feature_id LIMIT ?5
+                    """,
+                arguments: [layerId, after, sequence, type.rawValue, limit]
+            )
+            var result: [FeatureState] = []
+            while let row = try rows.next() {
+                result.append(FeatureState(id: row[0], geometryType: type, geometry: row[1], properties: row[2]))
+            }
+            return result
+        }
+    }
+
+    public func deltaPage(
+        layerId: Int, type: GeometryType, from: Int, to: Int, after: String, limit: Int
+    ) async throws -> [(id: String, before: FeatureState?, after: FeatureState?)] {
+        try await database.pool.read { db in
+            let ids = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT feature_id FROM feature_versions
+                    WHERE layer_id = ? AND sequence > ? AND sequence <= ? AND feature_id > ?
+                    ORDER BY feature_id LIMIT ?
+                    """,
+                arguments: [layerId, from, to, after, limit]
+            )
+            let state = try db.cachedStatement(
+                sql: """
+                    SELECT geometry_type, geometry, properties FROM feature_versions
+                    WHERE layer_id = ? AND feature_id = ? AND sequence <= ? ORDER BY sequence DESC LIMIT 1
+                    """
+            )
+            func version(_ id: String, _ sequence: Int) throws -> FeatureState? {
+                guard let row = try Row.fetchOne(state, arguments: [layerId, id, sequence]),
+                    let geometry: String = row[1], row[0] == type.rawValue
+                else { return nil }
+                return FeatureState(id: id, geometryType: type, geometry: geometry, properties: row[2])
+            }
+            return try ids.map { id in (id, try version(id, from), try version(id, to)) }
+        }
+    }
+
+    public func insertHiddenReplica(_ replica: Replica) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO replicas (replica_id, layer_id, geometry_type, replica_type, sequence_number, timestamp,
+                      from_timestamp, change_sequence, from_change_sequence, is_hidden, files, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '[]', ?)
+                    """,
+                arguments: [
+                    replica.replicaId.uuidString.lowercased(), replica.layerId, replica.geometryType.rawValue,
+                    replica.replicaType.rawValue, replica.sequenceNumber, Timestamp.string(replica.timestamp),
+                    replica.fromTimestamp.map(Timestamp.string), replica.changeSequence, replica.fromChangeSequence,
+                    Timestamp.string(Date()),
+                ]
+            )
+        }
+    }
+
+    public func publishReplica(_ replica: Replica) async throws {
+        let files = CanonicalJSON.text(.array(replica.files.map(Self.json)))
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE replicas SET is_hidden = 0, files = ? WHERE replica_id = ?",
+                arguments: [files, replica.replicaId.uuidString.lowercased()]
+            )
+        }
+    }
+
+    public func deleteReplica(id: UUID) async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "DELETE FROM replicas WHERE replica_id = ?", arguments: [id.uuidString.lowercased()])
+        }
+    }
+
+    public func removeHiddenReplicas() async throws -> [Replica] {
+        try await database.pool.write { db in
+            let hidden = try Row.fetchAll(db, sql: "SELECT * FROM replicas WHERE is_hidden = 1").map(Self.replica)
+            try db.execute(sql: "DELETE FROM replicas WHERE is_hidden = 1")
+            return hidden
+        }
+    }
+
+    public func replicas(_ query: ReplicaQuery) async throws -> [Replica] {
+        var sql = "SELECT * FROM replicas WHERE is_hidden = 0 AND layer_id = ? AND geometry_type = ? AND replica_type = ?"
+        var arguments: StatementArguments = [query.layerId, query.geometryType.rawValue, query.replicaType.rawValue]
+        if let from = query.exclusiveFrom {
+            sql += " AND timestamp > ?"
+            _ = arguments.append(contentsOf: [Timestamp.string(from)])
+        }
+        if let to = query.to {
+            sql += " AND timestamp <= ?"
+            _ = arguments.append(contentsOf: [Timestamp.string(to)])
+        }
+        sql += query.ascending ? " ORDER BY timestamp ASC, sequence_number ASC" : " ORDER BY timestamp DESC, sequence_number DESC"
+        let finalSQL = sql
+        let finalArguments = arguments
+        return try await database.pool.read { db in
+            try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map(Self.replica)
+        }
+    }
+
+    public func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, includingHidden: Bool) async throws -> Replica? {
+        try await database.pool.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM replicas WHERE layer_id = ? AND geometry_type = ? AND replica_type = ?
+                      AND (is_hidden = 0 OR ?) ORDER BY timestamp DESC, sequence_number DESC LIMIT 1
+                    """,
+                arguments: [layerId, type.rawValue, replicaType.rawValue, includingHidden]
+            ).map(Self.replica)
+        }
+    }
+
+    public func replica(id: UUID) async throws -> Replica? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM replicas WHERE replica_id = ? AND is_hidden = 0", arguments: [id.uuidString.lowercased()])
+                .map(Self.replica)
+        }
+    }
+
+    static func json(_ file: ReplicaFile) -> JSONValue {
+        .object([
+            "key": .string(file.key), "size": .number(Double(file.size)), "sha256": .string(file.sha256),
+            "features": .number(Double(file.features)), "deletions": .number(Double(file.deletions)),
+        ])
+    }
+
+    static func replica(_ row: Row) throws -> Replica {
+        let filesText: String = row["files"]
+        let files = (try JSONValue.parse(Data(filesText.utf8)).arrayValue ?? []).compactMap { value -> ReplicaFile? in
+            guard let object = value.objectValue, let key = object["key"]?.stringValue, let size = object["size"]?.numberValue,
+                let sha = object["sha256"]?.stringValue
+            else { return nil }
+            return ReplicaFile(
+                key: key, size: Int64(size), sha256: sha, features: Int(object["features"]?.numberValue ?? 0),
+                deletions: Int(object["deletions"]?.numberValue ?? 0)
+            )
+        }
+        let id: String = row["replica_id"]
+        let from: String? = row["from_timestamp"]
+        return Replica(
+            replicaId: UUID(uuidString: id) ?? UUID(),
+            layerId: row["layer_id"],
+            geometryType: GeometryType(rawValue: row["geometry_type"]) ?? .point,
+            replicaType: ReplicaType(rawValue: row["replica_type"]) ?? .snapshot,
+            sequenceNumber: row["sequence_number"],
+            timestamp: Timestamp.parse(row["timestamp"]) ?? Date(timeIntervalSince1970: 0),
+            fromTimestamp: from.flatMap(Timestamp.parse),
+            changeSequence: row["change_sequence"],
+            fromChangeSequence: row["from_change_sequence"],
+            files: files
+        )
+    }
+}
