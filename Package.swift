@@ -140,6 +140,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ReplicationTests",
+            dependencies: [
+                "ReplicationCore", "Storage", "MapDepotCore", "GeoJSON", "TestSupport",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MapDepotAPITests",
             dependencies: [
                 "MapDepotAPI", "ExportCore", "Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",

@@ -55,7 +55,8 @@ public struct MapDepotComponents: Sendable {
         replication = ReplicationService(store: replicationStore, producer: producer, clock: clock)
         replicationScheduler = ReplicationScheduler(
             store: replicationStore, producer: producer, clock: clock, deltaInterval: config.deltaIntervalSeconds,
-            snapshotInterval: config.snapshotIntervalSeconds, logger: logger
+            snapshotInterval: config.snapshotIntervalSeconds,
+            checkInterval: .milliseconds(Int64(config.schedulerCheckSeconds * 1000)), logger: logger
         )
     }
 }

@@ -62,7 +62,7 @@ public struct ReplicaProducer: Sendable {
             let lastDelta = try await store.latestReplica(layerId: layerId, type: type, replicaType: .delta, includingHidden: false)
             let lastSnapshot = try await store.latestReplica(layerId: layerId, type: type, replicaType: .snapshot, includingHidden: false)
             let latest = [lastDelta?.timestamp, lastSnapshot?.timestamp].compactMap { $0 }.max()
-            var timestamp = Date(timeIntervalSince1970: (clock.now().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+            var timestamp = Timestamp.milliseconds(clock.now())
             if let latest, timestamp <= latest { timestamp = latest.addingTimeInterval(0.001) }
             switch replicaType {
             case .delta:

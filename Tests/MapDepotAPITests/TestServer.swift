@@ -17,6 +17,9 @@ struct TestServer {
     let admin: String
     let alice: String
     let bob: String
+    /// `replication:read` only, and `replication:read` + `replication:write`.
+    let reader: String
+    let writer: String
     static let recordID = "6f4c3a52-4b6e-4d8e-9a55-0a1f2b3c4d5e"
 
     static func make(_ configure: (inout AppConfig) -> Void = { _ in }) async throws -> TestServer {
@@ -24,13 +27,16 @@ struct TestServer {
         config.dataDir = try Fixtures.temporaryDirectory("api")
         config.port = 0
         config.publicURL = "http://mapdepot.test"
+        config.runReplicationScheduler = false
         configure(&config)
         let components = try MapDepotComponents(config: config, logger: Logger(label: "test"))
         return TestServer(
             config: config,
             admin: try await components.tokens.create(subject: "admin", scopes: [.admin], lifetime: nil),
             alice: try await components.tokens.create(subject: "alice", scopes: [.export], lifetime: nil),
-            bob: try await components.tokens.create(subject: "bob", scopes: [.export], lifetime: nil)
+            bob: try await components.tokens.create(subject: "bob", scopes: [.export], lifetime: nil),
+            reader: try await components.tokens.create(subject: "mirror", scopes: [.replicationRead], lifetime: nil),
+            writer: try await components.tokens.create(subject: "editor", scopes: [.replicationRead, .replicationWrite], lifetime: nil)
         )
     }
 

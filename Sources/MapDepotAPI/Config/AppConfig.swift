@@ -37,6 +37,8 @@ public struct AppConfig: Sendable {
     public var deltaIntervalSeconds: Double = 60
     /// The scheduler's snapshot cadence.
     public var snapshotIntervalSeconds: Double = 86_400
+    /// How often the scheduler looks for due replicas.
+    public var schedulerCheckSeconds: Double = 5
 
     public init() {}
 
@@ -51,7 +53,7 @@ extension AppConfig {
     /// `export.max.tiles`, `http.max.body.bytes`, `worker.concurrency`, `export.read.concurrency`,
     /// `export.expiry.days`, `export.estimate.tiles.per.second`, `export.max.list.limit`, `log.level`,
     /// `replication.features.per.file`, `replication.zip.max.bytes`, `replication.delta.interval.seconds`,
-    /// `replication.snapshot.interval.seconds`.
+    /// `replication.snapshot.interval.seconds`, `replication.scheduler.check.seconds`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.host = reader.string(forKey: "host", default: config.host)
@@ -71,6 +73,7 @@ extension AppConfig {
         config.replicaFeaturesPerFile = reader.int(forKey: "replication.features.per.file", default: config.replicaFeaturesPerFile)
         config.replicaMaxZipBytes = Int64(reader.int(forKey: "replication.zip.max.bytes", default: Int(config.replicaMaxZipBytes)))
         config.deltaIntervalSeconds = reader.double(forKey: "replication.delta.interval.seconds", default: config.deltaIntervalSeconds)
+        config.schedulerCheckSeconds = reader.double(forKey: "replication.scheduler.check.seconds", default: config.schedulerCheckSeconds)
         config.snapshotIntervalSeconds = reader.double(
             forKey: "replication.snapshot.interval.seconds", default: config.snapshotIntervalSeconds
         )

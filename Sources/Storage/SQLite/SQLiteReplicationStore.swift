@@ -61,6 +61,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
     }
 
     public func apply(_ changes: ChangeSet, layerId: Int, now: Date) async throws -> ChangeResult {
+        let now = Timestamp.milliseconds(now)
         let stamp = Timestamp.string(now)
         return try await database.pool.write { db in
             if let changeId = changes.changeId,

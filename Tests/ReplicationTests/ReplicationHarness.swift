@@ -1,0 +1,108 @@
+import Foundation
+import GeoJSON
+import MapDepotCore
+import ReplicationCore
+import Storage
+import TestSupport
+import ZIPFoundation
+
+/// A real SQLite store, a real artifact directory and a producer, with a clock the test sets.
+struct ReplicationHarness {
+    let store: SQLiteReplicationStore
+    let artifacts: DirectoryArtifactStore
+    let producer: ReplicaProducer
+    let clock: TestClock
+    let directory: String
+
+    init(featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000, packaging: ((DirectoryArtifactStore) -> any ReplicaPackaging)? = nil) throws {
+        directory = try Fixtures.temporaryDirectory("replication")
+        let database = try SQLiteDatabase(path: directory + "/state.sqlite")
+        store = SQLiteReplicationStore(database: database)
+        artifacts = try DirectoryArtifactStore(root: directory + "/artifacts")
+        clock = TestClock()
+        let packager = packaging?(artifacts) ?? ZipReplicaPackaging(artifacts: artifacts, featuresPerFile: featuresPerFile, maxZipBytes: maxZipBytes)
+        producer = ReplicaProducer(store: store, packaging: packager, artifacts: artifacts, clock: clock, pageSize: 7)
+    }
+
+    /// What a replica's zips hold: features by id (with `diff` when present) and deleted ids.
+    func contents(_ replica: Replica) throws -> (features: [String: [String: JSONValue]], deleted: [String]) {
+        var features: [String: [String: JSONValue]] = [:]
+        var deleted: [String] = []
+        for file in replica.files {
+            guard let path = artifacts.localPath(for: file.key) else { throw FixtureError("missing \(file.key)") }
+            let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+            for entry in archive {
+                var data = Data()
+                _ = try archive.extract(entry) { data.append($0) }
+                let json = try JSONValue.parse(data)
+                if entry.path.hasPrefix("deleted_") {
+                    precondition(entry.path.hasSuffix(".json"))
+                    deleted += (json.arrayValue ?? []).compactMap(\.stringValue)
+                } else {
+                    precondition(entry.path.hasSuffix(".geojson"))
+                    guard json.objectValue?["type"] == .string("FeatureCollection") else { throw FixtureError("not a FeatureCollection: \(entry.path)") }
+                    for feature in json.objectValue?["features"]?.arrayValue ?? [] {
+                        let object = feature.objectValue ?? [:]
+                        features[object["id"]?.stringValue ?? ""] = object
+                    }
+                }
+            }
+        }
+        return (features, deleted)
+    }
+}
+
+/// A clock the test moves.
+final class TestClock: WallClock, @unchecked Sendable {
+    // Justification: tests set and read it from one task at a time; the lock makes that safe anyway.
+    private let lock = NSLock()
+    private var current = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func now() -> Date { lock.withLock { current } }
+    func advance(_ seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+}
+
+/// Fails after `limit` features: a producer dying mid-write.
+struct FailingPackaging: ReplicaPackaging {
+    let inner: any ReplicaPackaging
+    let limit: Int
+
+    func makeWriter(keyPrefix: String, alwaysWriteFeatureFile: Bool) throws -> any ReplicaWriter {
+        FailingWriter(inner: try inner.makeWriter(keyPrefix: keyPrefix, alwaysWriteFeatureFile: alwaysWriteFeatureFile), limit: limit)
+    }
+
+    final class FailingWriter: ReplicaWriter {
+        let inner: any ReplicaWriter
+        let limit: Int
+        var count = 0
+        init(inner: any ReplicaWriter, limit: Int) {
+            self.inner = inner
+            self.limit = limit
+        }
+        func add(feature: String) throws {
+            count += 1
+            if count > limit { throw FixtureError("producer killed") }
+            try inner.add(feature: feature)
+        }
+        func add(deletedId: String) throws { try inner.add(deletedId: deletedId) }
+        func finish() async throws -> [ReplicaFile] { try await inner.finish() }
+        func discard() { inner.discard() }
+    }
+}
+
+func point(_ id: String, _ x: Double, _ y: Double, _ properties: [String: JSONValue] = [:]) -> Feature {
+    Feature(id: .string(id), geometry: .point(Position(x, y)), properties: properties)
+}
+
+func square(_ id: String, _ x: Double, _ size: Double, _ properties: [String: JSONValue] = [:]) -> Feature {
+    let ring = [Position(x, 0), Position(x, size), Position(x + size, size), Position(x + size, 0), Position(x, 0)]
+    return Feature(id: .string(id), geometry: .polygon(PolygonCoordinates(rings: [ring])), properties: properties)
+}
+
+func changes(upserts: [Feature] = [], deletes: [String] = [], changeId: String? = nil) -> JSONValue {
+    var body: [String: JSONValue] = [
+        "upserts": FeatureCollection(features: upserts).json, "deletes": .array(deletes.map { .string($0) }),
+    ]
+    if let changeId { body["changeId"] = .string(changeId) }
+    return .object(body)
+}
