@@ -70,12 +70,12 @@ struct BenchExport: AsyncParsableCommand {
         for run in 0..<runs {
             let out = directory + "/mapdepot-\(run)"
             let started = Date()
-            let (childRSS, output) = try BenchProcess.run(
+            let (_, output) = try BenchProcess.run(
                 CommandLine.arguments[0],
                 ["export", "--data-dir", state, "--record", recordID, "--roi", roiFile, "--max-zoom", "\(maxZoom)", "--out", out, "--log-level", "warning"]
             )
             let seconds = Date().timeIntervalSince(started)
-            rss = max(rss, childRSS)
+            rss = max(rss, Int(BenchProcess.phase("peak RSS", in: output) ?? 0))
             if seconds < ours {
                 ours = seconds
                 phases = output.split(separator: "\n").first { $0.hasPrefix("phases:") }.map(String.init) ?? ""

@@ -74,8 +74,8 @@ struct ExportCommand: AsyncParsableCommand {
         )
         print(
             String(
-                format: "phases: plan %.2f s, copy %.2f s, checksum+publish %.2f s",
-                outcome.planSeconds, outcome.copySeconds, outcome.publishSeconds
+                format: "phases: plan %.2f s, copy %.2f s, checksum+publish %.2f s, peak RSS %d KB",
+                outcome.planSeconds, outcome.copySeconds, outcome.publishSeconds, PeakMemory.kilobytes()
             )
         )
     }
@@ -100,5 +100,15 @@ struct ProgressBar: Sendable {
 
     func finish() {
         FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
+
+/// This process's peak resident set size (`VmHWM` in /proc/self/status), in KiB; 0 where unknown.
+enum PeakMemory {
+    static func kilobytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 }

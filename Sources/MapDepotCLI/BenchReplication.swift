@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import GeoJSON
+import Logging
+import MapDepotAPI
+import MapDepotCore
+import ReplicationCore
+import ZIPFoundation
+
+/// `mapdepot bench replication` (issue #3): loads points and polygons, times a snapshot, ingests mixed
+/// changes in batches of 1,000 through the API's code path, times the delta, and runs the peer pipeline on
+/// the same data (`ogr2ogr -f GeoJSON` from a GeoPackage of the layer, then `zip -6`), and `zip -6` alone on
+/// MapDepot's own GeoJSON bytes. Prints features/s, ratios and this process's peak RSS.
+struct BenchReplication: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "replication", abstract: "Snapshot, delta and ingestion throughput vs ogr2ogr and zip.")
+
+    @Option(help: "Point features to load.") var points = 1_000_000
+    @Option(help: "Polygon features to load (Natural Earth shapes, repeated).") var polygons = 100_000
+    @Option(help: "Mixed changes to ingest, in batches of 1,000.") var changes = 100_000
+    @Option(help: "Natural Earth countries GeoJSON.") var countries = "../shared/data/naturalearth_countries.geojson"
+    @Option(help: "Working directory (default: a new temporary one, removed after).") var work: String?
+
+    func run() async throws {
+        let directory = work ?? NSTemporaryDirectory() + "mapdepot-bench-replication-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { if work == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        var config = AppConfig()
+        config.dataDir = directory + "/data"
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let components = try MapDepotComponents(config: config, logger: logger)
+        let service = components.replication
+        let layer = try await service.createLayer(LayerDraft(layerId: 1, layerName: "bench", geometryTypes: [.point, .polygon]))
+        let shapes = try FeatureCollection(json: try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: countries))), path: "countries")
+            .features.compactMap(\.geometry)
+
+        // Load (not timed as ingestion: straight into the store, 10,000 per change set).
+        let loadStart = Date()
+        var batch: [FeatureState] = []
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            _ = try await service.store.apply(ChangeSet(upserts: batch, deletes: [], changeId: nil), layerId: layer.layerId, now: Date())
+            batch.removeAll(keepingCapacity: true)
+        }
+        for index in 0..<points {
+            batch.append(Self.point(index, version: 0))
+            if batch.count == 10_000 { try await flush() }
+        }
+        for index in 0..<polygons {
+            batch.append(FeatureState(id: Self.id("g", index), geometry: shapes[index % shapes.count], properties: ["name": .string("shape \(index)"), "rank": .number(Double(index % 7))]))
+            if batch.count == 10_000 { try await flush() }
+        }
+        try await flush()
+        print(String(format: "loaded %d points and %d polygons in %.1f s", points, polygons, Date().timeIntervalSince(loadStart)))
+
+        // Snapshots.
+        var snapshotSeconds: [GeometryType: Double] = [:]
+        var snapshots: [GeometryType: Replica] = [:]
+        for type in [GeometryType.point, .polygon] {
+            let start = Date()
+            snapshots[type] = try await service.producer.produce(layerId: 1, type: type, replicaType: .snapshot)
+            snapshotSeconds[type] = Date().timeIntervalSince(start)
+            let count = type == .point ? points : polygons
+            let bytes = snapshots[type]!.files.reduce(Int64(0)) { $0 + $1.size }
+            print(String(format: "snapshot %-8@ %8d features in %6.2f s = %8.0f features/s, %d zip(s), %.1f MB", type.rawValue, count, snapshotSeconds[type]!, Double(count) / snapshotSeconds[type]!, snapshots[type]!.files.count, Double(bytes) / 1e6))
+        }
+
+        // Ingestion: mixed changes through the API's path (JSON body → checks → one transaction per 1,000).
+        var generator = SystemRandomNumberGenerator()
+        var nextPoint = points
+        var deleted = Set<Int>()
+        let ingestStart = Date()
+        var ingested = 0
+        while ingested < changes {
+            var upserts: [JSONValue] = []
+            var deletes: [JSONValue] = []
+            var used = Set<Int>()
+            while upserts.count + deletes.count < min(1_000, changes - ingested) {
+                let roll = Int.random(in: 0..<10, using: &generator)
+                if roll < 3 {
+                    upserts.append(Self.pointFeature(nextPoint, version: 0))
+                    nextPoint += 1
+                    continue
+                }
+                let target = Int.random(in: 0..<points, using: &generator)
+                guard !deleted.contains(target), used.insert(target).inserted else { continue }
+                if roll < 5 {
+                    deletes.append(.string(Self.id("p", target)))
+                    deleted.insert(target)
+                } else {
+                    upserts.append(Self.pointFeature(target, version: 1))
+                }
+            }
+            let body: JSONValue = .object([
+                "upserts": .object(["type": .string("FeatureCollection"), "features": .array(upserts)]), "deletes": .array(deletes),
+            ])
+            _ = try await service.applyChanges(body, layerId: 1)
+            ingested += upserts.count + deletes.count
+        }
+        let ingestSeconds = Date().timeIntervalSince(ingestStart)
+        print(String(format: "ingestion: %d changes in batches of 1,000 in %.2f s = %.0f features/s (target ≥ 20,000)", ingested, ingestSeconds, Double(ingested) / ingestSeconds))
+
+        let deltaStart = Date()
+        let delta = try await service.producer.produce(layerId: 1, type: .point, replicaType: .delta)
+        let deltaSeconds = Date().timeIntervalSince(deltaStart)
+        let entries = delta.map { $0.files.reduce(0) { $0 + $1.features + $1.deletions } } ?? 0
+        print(String(format: "delta point: %d entries in %.2f s = %.0f entries/s", entries, deltaSeconds, Double(entries) / deltaSeconds))
+
+        // Peers, on the point snapshot's own GeoJSON.
+        let extracted = directory + "/geojson"
+        try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: true)
+        var geojsonFiles: [String] = []
+        for file in snapshots[.point]!.files {
+            let archive = try Archive(url: URL(fileURLWithPath: components.artifacts.localPath(for: file.key)!), accessMode: .read)
+            for entry in archive {
+                let path = "\(extracted)/\(entry.path)"
+                _ = try archive.extract(entry, to: URL(fileURLWithPath: path))
+                geojsonFiles.append(path)
+            }
+        }
+        let zipStart = Date()
+        try Self.shell("cd \(extracted) && zip -q -6 \(directory)/alone.zip *.geojson")
+        let zipSeconds = Date().timeIntervalSince(zipStart)
+        try Self.shell("ogr2ogr -f GPKG \(directory)/layer.gpkg \(geojsonFiles[0]) -nln points" + geojsonFiles.dropFirst().map { " && ogr2ogr -append -f GPKG \(directory)/layer.gpkg \($0) -nln points" }.joined())
+        let peerStart = Date()
+        try Self.shell("ogr2ogr -f GeoJSON \(directory)/peer.geojson \(directory)/layer.gpkg points && zip -q -6 \(directory)/peer.zip \(directory)/peer.geojson")
+        let peerSeconds = Date().timeIntervalSince(peerStart)
+        let ours = snapshotSeconds[.point]!
+        print(String(format: "zip -6 alone on MapDepot's GeoJSON: %.2f s = %.0f features/s", zipSeconds, Double(points) / zipSeconds))
+        print(String(format: "ogr2ogr -f GeoJSON + zip -6:        %.2f s = %.0f features/s", peerSeconds, Double(points) / peerSeconds))
+        print(String(format: "ratio snapshot vs ogr2ogr+zip: %.2f× (target ≥ 3×); vs zip alone: %.0f%% (target ≥ 70%%)", peerSeconds / ours, zipSeconds / ours * 100))
+        print("peak RSS of this process: \(PeakMemory.kilobytes() / 1024) MB (target ≤ 300 MB)")
+    }
+
+    static func id(_ prefix: String, _ index: Int) -> String {
+        String(format: "{%08x-0000-4000-8000-%@%011d}", index, prefix == "p" ? "0" : "1", index)
+    }
+
+    static func point(_ index: Int, version: Int) -> FeatureState {
+        FeatureState(
+            id: id("p", index),
+            geometry: .point(Position(Double(index % 36_000) / 100 - 180, Double(index / 36_000 % 18_000) / 100 - 90 + Double(version) * 0.001)),
+            properties: ["name": .string("point \(index)"), "kind": .string(index % 3 == 0 ? "shop" : "home"), "version": .number(Double(version))]
+        )
+    }
+
+    static func pointFeature(_ index: Int, version: Int) -> JSONValue {
+        let state = point(index, version: version)
+        return .object([
+            "type": .string("Feature"), "id": .string(state.id),
+            "geometry": (try? JSONValue.parse(Data(state.geometry.utf8))) ?? .null,
+            "properties": (try? JSONValue.parse(Data(state.properties.utf8))) ?? .null,
+        ])
+    }
+
+    static func shell(_ command: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ValidationError("failed: \(command)") }
+    }
+}
