@@ -8,8 +8,10 @@ import TileGrid
 ///
 /// One writer per file (SQLite has one writer anyway; MapProxy's two-writer runs are slower, see
 /// export-peers §3). Tiles are appended in batches, one transaction each, through one prepared statement.
-/// The file is built with `journal_mode=OFF` and `synchronous=OFF`: it is a temporary file until
-/// ``finish()`` closes it and the caller fsyncs and renames it, so a crash can only lose a file nobody sees.
+/// The file is built in WAL mode with `synchronous=OFF`: a process killed mid-transaction leaves the last
+/// committed state (the OS keeps the written pages), so an export can resume from its last checkpoint;
+/// power loss is covered by the caller's fsync before publishing. ``finish()`` checkpoints the WAL and
+/// returns the file to a single-file rollback-journal GeoPackage.
 ///
 /// Identical input gives a byte-identical file: `last_change` is given, not "now", and rows are written in
 /// the order given.
@@ -52,10 +54,11 @@ public struct GeoPackageTileWriter: Sendable {
         queue = try DatabaseQueue(path: path, configuration: configuration)
         self.options = options
         let table = quoted(options.tableName)
-        insertSQL = "INSERT INTO \(table) (zoom_level, tile_column, tile_row, tile_data) VALUES (?, ?, ?, ?)"
+        // OR IGNORE: a resumed export may write again tiles it wrote after its last checkpoint.
+        insertSQL = "INSERT OR IGNORE INTO \(table) (zoom_level, tile_column, tile_row, tile_data) VALUES (?, ?, ?, ?)"
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA page_size = 65536")
-            try db.execute(sql: "PRAGMA journal_mode = OFF")
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = OFF")
             try db.execute(sql: "PRAGMA application_id = \(GeoPackageSchema.applicationID)")
             try db.execute(sql: "PRAGMA user_version = \(GeoPackageSchema.userVersion)")
@@ -101,6 +104,39 @@ public struct GeoPackageTileWriter: Sendable {
         }
     }
 
+    /// Opens a package this writer started earlier, to append to it (a resumed export).
+    public init(resuming path: String, options: Options) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw GeoPackageError("\(path) does not exist") }
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.label = "gpkg-writer"
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        self.options = options
+        insertSQL = "INSERT OR IGNORE INTO \(quoted(options.tableName)) (zoom_level, tile_column, tile_row, tile_data) VALUES (?, ?, ?, ?)"
+        let table = options.tableName
+        let ok = try queue.writeWithoutTransaction { db -> Bool in
+            try db.execute(sql: "PRAGMA synchronous = OFF")
+            let check = try String.fetchOne(db, sql: "PRAGMA quick_check")
+            let exists = try db.tableExists(table)
+            return check == "ok" && exists
+        }
+        guard ok else {
+            try? queue.close()
+            throw GeoPackageError("\(path) is damaged; the export starts over")
+        }
+    }
+
+    /// Tiles in the package.
+    public func tileCount() throws -> Int {
+        let sql = "SELECT count(*) FROM \(quoted(options.tableName))"
+        return try queue.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    }
+
+    /// Closes the file as it is, WAL and all, to be resumed later (a paused export).
+    public func suspend() throws {
+        try queue.close()
+    }
+
     /// Appends tiles in one transaction. Bytes are stored as given (tiles are copied, never re-encoded).
     /// Runs on GRDB's writer queue, not on the caller's thread.
     public func append(_ tiles: [(TileCoordinate, Data)]) async throws {
@@ -138,8 +174,13 @@ public struct GeoPackageTileWriter: Sendable {
         } }
     }
 
-    /// Closes the file. The caller fsyncs and renames it into place.
+    /// Checkpoints the WAL into the file, returns it to a rollback journal (one file, as GeoPackage readers
+    /// expect) and closes it. The caller fsyncs and renames it into place.
     public func finish() throws {
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            try db.execute(sql: "PRAGMA journal_mode = DELETE")
+        }
         try queue.close()
     }
 

@@ -1,36 +1,26 @@
 import ExportCore
-import MapDepotCore
 import Foundation
 import Hummingbird
 import Logging
+import MapDepotCore
 import Prometheus
 import ReplicationCore
 import ServiceLifecycle
 
-/// Runs the export worker as a lifecycle service, stopping it on graceful shutdown.
-struct ExportWorkerService: Service {
-    let worker: ExportWorker
+/// Runs a loop (worker, dispatcher, sweeper, scheduler) as a lifecycle service that stops on graceful
+/// shutdown.
+struct LoopService: Service {
+    let body: @Sendable () async throws -> Void
 
     func run() async throws {
         try await cancelWhenGracefulShutdown {
-            try await worker.run()
+            try await body()
         }
     }
 }
 
-/// Runs the replica scheduler as a lifecycle service.
-struct ReplicationSchedulerService: Service {
-    let scheduler: ReplicationScheduler
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await scheduler.run()
-        }
-    }
-}
-
-/// The composition root: the HTTP application with every route and, unless `config.runWorker` is false,
-/// the export worker as one of its services. `main` and the tests call this same function.
+/// The composition root: the HTTP application with every route and the background services the
+/// configuration asks for. `main` and the tests call this same function.
 public func buildApplication(
     _ config: AppConfig,
     logger: Logger,
@@ -41,10 +31,14 @@ public func buildApplication(
     let router = buildRouter(components, metrics: metrics)
     var services: [any Service] = []
     if config.runWorker {
-        services.append(ExportWorkerService(worker: components.worker))
+        services.append(LoopService { try await components.worker.run() })
+    }
+    if config.runDispatcher {
+        services.append(LoopService { try await components.dispatcher.run() })
+        services.append(LoopService { try await components.sweeper.run() })
     }
     if config.runReplicationScheduler {
-        services.append(ReplicationSchedulerService(scheduler: components.replicationScheduler))
+        services.append(LoopService { try await components.replicationScheduler.run() })
     }
     return Application(
         router: router,

@@ -60,10 +60,15 @@ struct ExportCommand: AsyncParsableCommand {
         )
         let bar = ProgressBar()
         let started = Date()
-        let outcome = try await runner.run(
+        let result = try await runner.run(
             record: catalogRecord, roi: features, folder: "", createdAt: Date(), logger: logger
-        ) { percent in bar.show(percent) }
+        ) { point in
+            bar.show(point.progress)
+            return .proceed
+        }
+        bar.show(100)
         bar.finish()
+        guard case .completed(let outcome) = result else { throw ValidationError("the export stopped before it finished") }
         try? FileManager.default.removeItem(atPath: out + "/.staging")
         let seconds = Date().timeIntervalSince(started)
         for artifact in outcome.artifacts {

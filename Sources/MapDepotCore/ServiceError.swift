@@ -18,6 +18,8 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         case tooManyTiles
         /// 507: not enough storage for the estimate.
         case insufficientStorage
+        /// 429: the caller has too much running already.
+        case tooManyRequests
     }
 
     public var kind: Kind

@@ -1,4 +1,5 @@
 import Foundation
+import MapDepotCore
 import GeoJSON
 
 /// The `diff` member of a delta feature (replication README): whether the geometry changed and which

@@ -1,6 +1,7 @@
 import Foundation
 import GeoJSON
 import Geometry
+import MapDepotCore
 
 /// One version of a feature as stored: canonical JSON texts, so that equality of text is equality of
 /// content and files are written by concatenation, without re-encoding.
@@ -36,15 +37,6 @@ public struct FeatureState: Sendable, Hashable {
             + #","properties":"# + properties
         if let diff { text += #","diff":"# + diff.text }
         return text + "}"
-    }
-}
-
-/// Sorted-key JSON text without escaped slashes: the one encoding MapDepot compares and writes.
-public enum CanonicalJSON {
-    public static func text(_ value: JSONValue) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
     }
 }
 

@@ -123,7 +123,7 @@ import TileGrid
             #expect(try await client.call(.post, "/export-tasks", token: first.alice, body: body).status == .created)
         }
         let components = try MapDepotComponents(config: server.config, logger: Logger(label: "test"))
-        let claimed = try await components.taskStore.claimNext(now: Date())
+        let claimed = try await components.taskStore.claimNextJob(now: Date()) { _, _, _ in "{}" }
         #expect(claimed?.status == .inProgress)
         // A half-written staging file, as a crash would leave.
         let staging = try components.artifacts.stagingPath(for: "exports/1/partial.gpkg")

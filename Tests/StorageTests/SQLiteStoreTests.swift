@@ -17,43 +17,66 @@ import TileGrid
         SQLiteExportTaskStore(database: try SQLiteDatabase(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"))
     }
 
-    @Test func taskLifecycleIsRecorded() async throws {
-        let tasks = try store()
+    static let render: WebhookRenderer = { task, event, _ in "{\"event\":\"\(event.rawValue)\",\"task\":\(task.id)}" }
+
+    func admit(_ tasks: SQLiteExportTaskStore, customer: String, key: String = "k") async throws -> (ExportTask, AdmissionOutcome) {
         let estimate = ExportEstimate(tiles: 10, bytes: 1000, seconds: 1, tilesPerZoom: [0: 10])
-        let created = try await tasks.insert(NewExportTask(customer: "alice", request: try request(), estimate: estimate, createdAt: Date(timeIntervalSince1970: 1000)))
-        #expect(created.status == .pending)
-        #expect(created.webhooks == [Webhook(url: "https://x.org/h", events: [.taskCompleted])])
-        #expect(try await tasks.task(id: created.id, customer: "bob") == nil)
-        let claimed = try #require(try await tasks.claimNext(now: Date()))
-        #expect(claimed.id == created.id && claimed.status == .inProgress)
-        #expect(try await tasks.claimNext(now: Date()) == nil)
-        try await tasks.updateProgress(id: created.id, progress: 42, now: Date())
-        #expect(try await tasks.task(id: created.id, customer: "alice")?.progress == 42)
-        let artifact = Artifact(type: .gpkg, name: "a.gpkg", size: 5, key: "exports/1/a.gpkg", sha256: "ab")
-        try await tasks.complete(id: created.id, artifacts: [artifact], now: Date(), expiresAt: Date(timeIntervalSinceNow: 60))
-        let done = try #require(try await tasks.task(id: created.id, customer: "alice"))
-        #expect(done.status == .completed && done.progress == 100 && done.artifacts == [artifact])
-        #expect(try await tasks.transitions(id: created.id).map(\.to) == [.pending, .inProgress, .completed])
+        return try await tasks.admit(
+            NewExportTask(customer: customer, request: try request(), estimate: estimate, createdAt: Date(timeIntervalSince1970: 1000), dedupKey: key),
+            render: Self.render
+        )
     }
 
-    @Test func concurrentClaimsNeverShareATask() async throws {
+    @Test func jobLifecycleIsRecordedAndNotifiesEveryAttachedTask() async throws {
         let tasks = try store()
-        let estimate = ExportEstimate(tiles: 1, bytes: 1, seconds: 1, tilesPerZoom: [:])
-        for _ in 0..<20 {
-            _ = try await tasks.insert(NewExportTask(customer: "c", request: try request(), estimate: estimate, createdAt: Date()))
+        let (created, outcome) = try await admit(tasks, customer: "alice")
+        #expect(outcome == .queued && created.status == .pending)
+        #expect(created.webhooks == [Webhook(url: "https://x.org/h", events: [.taskCompleted])])
+        #expect(try await tasks.task(id: created.id, customer: "bob") == nil)
+        let (shared, sharedOutcome) = try await admit(tasks, customer: "bob")
+        #expect(sharedOutcome == .sharedJob && shared.jobId == created.jobId && shared.id != created.id)
+        let (again, againOutcome) = try await admit(tasks, customer: "alice")
+        #expect(againOutcome == .existingTask && again.id == created.id)
+
+        let job = try #require(try await tasks.claimNextJob(now: Date(), render: Self.render))
+        #expect(job.id == created.jobId && job.status == .inProgress)
+        #expect(try await tasks.claimNextJob(now: Date(), render: Self.render) == nil)
+        _ = try await tasks.recordProgress(jobId: job.id, progress: 42, batchesDone: 3, tilesDone: 4, estimatedTime: 9, event: nil, now: Date(), render: Self.render)
+        #expect(try await tasks.task(id: shared.id, customer: "bob")?.progress == 42)
+        let artifact = Artifact(type: .gpkg, name: "a.gpkg", size: 5, key: "exports/1/a.gpkg", sha256: "ab")
+        try await tasks.transitionJob(jobId: job.id, to: .completed, reason: nil, artifacts: [artifact], expiresAt: Date(timeIntervalSinceNow: 60), now: Date(), render: Self.render)
+        for id in [created.id, shared.id] {
+            let done = try #require(try await tasks.task(id: id, customer: nil))
+            #expect(done.status == .completed && done.progress == 100 && done.artifacts == [artifact])
+            #expect(try await tasks.transitions(id: id).map(\.to) == [.pending, .inProgress, .completed])
+            let deliveries = try await tasks.deliveries(taskId: id)
+            #expect(deliveries.map(\.event) == [.taskCompleted])
+            #expect(deliveries.first?.body == "{\"event\":\"TASK_COMPLETED\",\"task\":\(id)}")
         }
+    }
+
+    @Test func concurrentAdmissionsMakeOneJobAndConcurrentClaimsNeverShareOne() async throws {
+        let tasks = try store()
+        let outcomes = try await withThrowingTaskGroup(of: AdmissionOutcome.self) { group in
+            for index in 0..<30 {
+                group.addTask { try await admit(tasks, customer: "c\(index % 3)").1 }
+            }
+            return try await group.reduce(into: [AdmissionOutcome]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .queued }.count == 1)
+        for index in 0..<20 { _ = try await admit(tasks, customer: "d", key: "key-\(index)") }
         let claimed = try await withThrowingTaskGroup(of: [Int].self) { group in
             for _ in 0..<8 {
                 group.addTask {
                     var mine: [Int] = []
-                    while let task = try await tasks.claimNext(now: Date()) { mine.append(task.id) }
+                    while let job = try await tasks.claimNextJob(now: Date(), render: Self.render) { mine.append(job.id) }
                     return mine
                 }
             }
             return try await group.reduce(into: [Int]()) { $0 += $1 }
         }
-        #expect(claimed.count == 20)
-        #expect(Set(claimed).count == 20)
+        #expect(claimed.count == 21)
+        #expect(Set(claimed).count == 21)
     }
 }
 

@@ -1,17 +1,19 @@
 import Foundation
-import MapDepotCore
 import GeoJSON
-import Geometry
 import GeoPackage
+import Geometry
 import Logging
+import MapDepotCore
 import TileGrid
 
-/// Runs one export task to its end: plan, copy tiles into a GeoPackage, checksum, metadata, publish.
+/// Runs one export to its end: plan, copy tiles into a GeoPackage, checksum, metadata, publish.
 ///
 /// Reads fan out (up to ``Settings/readConcurrency`` batches in flight) and funnel, in plan order, into the one
 /// writer, so rows are appended in (zoom, row, column) order and the output is reproducible. The package is
-/// built under a staging path and published only when whole; a crash leaves nothing visible, and a restart
-/// builds it again from the start.
+/// built under a staging path and published only when whole. After every write transaction the runner
+/// reports a checkpoint (batches done, progress, estimated time from the measured rate); the answer may ask it
+/// to pause (the staging file is kept and a later run resumes from the checkpoint) or to abort (the staging
+/// file is deleted).
 public struct ExportRunner: Sendable {
     public struct Settings: Sendable {
         /// Read batches in flight at once.
@@ -22,12 +24,29 @@ public struct ExportRunner: Sendable {
         public var writeBatchBytes = 32 << 20
         /// Days from completion to `expiredAt` (SPEC "Lifecycle": 30).
         public var expiryDays: Int
+        /// Failpoints for crash tests.
+        public var crashPoints: CrashPoints = .none
 
-        public init(readConcurrency: Int = 8, writeBatch: Int = 2_000, expiryDays: Int = 30) {
+        public init(readConcurrency: Int = 8, writeBatch: Int = 2_000, expiryDays: Int = 30, crashPoints: CrashPoints = .none) {
             self.readConcurrency = readConcurrency
             self.writeBatch = writeBatch
             self.expiryDays = expiryDays
+            self.crashPoints = crashPoints
         }
+    }
+
+    /// Where a run stands after a write transaction.
+    public struct Checkpoint: Sendable {
+        public var progress: Int
+        public var batchesDone: Int
+        public var tilesDone: Int
+        /// Seconds left at the rate measured in this run.
+        public var estimatedSeconds: Int64
+    }
+
+    /// What the caller wants at a checkpoint.
+    public enum Decision: Sendable {
+        case proceed, pause, abort
     }
 
     /// What one run produced.
@@ -41,15 +60,18 @@ public struct ExportRunner: Sendable {
         public var publishSeconds: Double
     }
 
+    public enum Result: Sendable {
+        case completed(Outcome)
+        case paused
+        case aborted
+    }
+
     private let sources: any TileSourceOpener
     private let artifacts: any ArtifactStore
     private let planner: ExportPlanner
     private let settings: Settings
 
-    public init(
-        sources: any TileSourceOpener, artifacts: any ArtifactStore, planner: ExportPlanner,
-        settings: Settings
-    ) {
+    public init(sources: any TileSourceOpener, artifacts: any ArtifactStore, planner: ExportPlanner, settings: Settings) {
         self.sources = sources
         self.artifacts = artifacts
         self.planner = planner
@@ -58,17 +80,14 @@ public struct ExportRunner: Sendable {
 
     /// Exports `roi` of `record` into artifacts under `folder`.
     /// - Parameters:
-    ///   - createdAt: the task's creation time: it names the package and is its `last_change`, so a rerun of
-    ///     the same task gives the same bytes.
-    ///   - progress: called with 0…100 as tiles are written.
+    ///   - createdAt: the job's creation time: it names the package and is its `last_change`, so a rerun of
+    ///     the same job gives the same bytes.
+    ///   - resumeFrom: plan batches already written by an earlier run (0 to start afresh).
+    ///   - checkpoint: called after every write transaction; its answer can pause or abort the run.
     public func run(
-        record: CatalogRecord,
-        roi: [ROIFeature],
-        folder: String,
-        createdAt: Date,
-        logger: Logger,
-        progress: @Sendable (Int) async -> Void
-    ) async throws -> Outcome {
+        record: CatalogRecord, roi: [ROIFeature], folder: String, createdAt: Date, resumeFrom: Int = 0, logger: Logger,
+        checkpoint: @Sendable (Checkpoint) async -> Decision
+    ) async throws -> Result {
         let clock = ContinuousClock()
         let started = clock.now
         let plan = try planner.plan(record: record, roi: roi)
@@ -81,44 +100,67 @@ public struct ExportRunner: Sendable {
         let packageName = baseName + ".gpkg"
         let packageKey = Self.key(folder: folder, name: packageName)
         let staging = try artifacts.stagingPath(for: packageKey)
-        try? FileManager.default.removeItem(atPath: staging)
-        let writer = try GeoPackageTileWriter(
-            path: staging,
-            options: .init(
-                tableName: baseName, contentsBounds: plan.roiBounds, maxZoom: plan.maxZoom, lastChange: createdAt,
-                description: record.productName
-            )
+        let options = GeoPackageTileWriter.Options(
+            tableName: baseName, contentsBounds: plan.roiBounds, maxZoom: plan.maxZoom, lastChange: createdAt, description: record.productName
         )
+        var writer: GeoPackageTileWriter?
+        var firstBatch = 0
+        if resumeFrom > 0, FileManager.default.fileExists(atPath: staging) {
+            do {
+                writer = try GeoPackageTileWriter(resuming: staging, options: options)
+                firstBatch = resumeFrom
+                logger.info("export resumes", metadata: ["export.batch": "\(resumeFrom)"])
+            } catch {
+                logger.warning("staged package cannot be resumed; starting over", metadata: ["error": "\(error)"])
+            }
+        }
+        if writer == nil {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
+            writer = try GeoPackageTileWriter(path: staging, options: options)
+        }
         let total = plan.tileCount
         logger.info("export started", metadata: ["export.tiles": "\(total)", "export.package": "\(packageName)"])
-        let written = try await copyTiles(plan: plan, source: source, writer: writer, total: total, progress: progress)
-        try writer.finish()
+        let copy = try await copyTiles(
+            plan: plan, source: source, writer: writer!, total: total, firstBatch: firstBatch, checkpoint: checkpoint
+        )
+        switch copy {
+        case .paused:
+            try writer!.suspend()
+            return .paused
+        case .aborted:
+            try writer!.suspend()
+            try await artifacts.delete(prefix: folder)
+            return .aborted
+        case .finished:
+            break
+        }
+        let written = try writer!.tileCount()
+        try writer!.finish()
         let copied = clock.now
         let package = try await artifacts.publish(stagingPath: staging, key: packageKey)
+        settings.crashPoints.check("publish")
 
         let metadataName = baseName + ".json"
         let metadataKey = Self.key(folder: folder, name: metadataName)
         let metadataPath = try artifacts.stagingPath(for: metadataKey)
         let metadata = Self.metadata(
-            record: record, plan: plan, packageName: packageName, sha256: package.sha256, tiles: written,
-            missing: total - written
+            record: record, plan: plan, packageName: packageName, sha256: package.sha256, tiles: written, missing: total - written
         )
         try Self.encode(metadata).write(to: URL(fileURLWithPath: metadataPath))
         let metadataFile = try await artifacts.publish(stagingPath: metadataPath, key: metadataKey)
-        await progress(100)
         logger.info("export finished", metadata: ["export.written": "\(written)", "export.missing": "\(total - written)"])
-        return Outcome(
-            artifacts: [
-                Artifact(type: .gpkg, name: packageName, size: package.size, key: packageKey, sha256: package.sha256),
-                Artifact(
-                    type: .metadata, name: metadataName, size: metadataFile.size, key: metadataKey, sha256: metadataFile.sha256
-                ),
-            ],
-            tilesWritten: written,
-            tilesMissing: total - written,
-            planSeconds: Self.seconds(planned - started),
-            copySeconds: Self.seconds(copied - planned),
-            publishSeconds: Self.seconds(clock.now - copied)
+        return .completed(
+            Outcome(
+                artifacts: [
+                    Artifact(type: .gpkg, name: packageName, size: package.size, key: packageKey, sha256: package.sha256),
+                    Artifact(type: .metadata, name: metadataName, size: metadataFile.size, key: metadataKey, sha256: metadataFile.sha256),
+                ],
+                tilesWritten: written,
+                tilesMissing: total - written,
+                planSeconds: Self.seconds(planned - started),
+                copySeconds: Self.seconds(copied - planned),
+                publishSeconds: Self.seconds(clock.now - copied)
+            )
         )
     }
 
@@ -155,19 +197,23 @@ public struct ExportRunner: Sendable {
         return result
     }
 
-    /// Reads batches concurrently and writes them in plan order. Returns the tiles written.
+    enum CopyResult { case finished, paused, aborted }
+
+    /// Reads batches concurrently and writes them in plan order, from `firstBatch` on.
     private func copyTiles(
-        plan: ExportPlan, source: any TileSource, writer: GeoPackageTileWriter, total: Int,
-        progress: @Sendable (Int) async -> Void
-    ) async throws -> Int {
+        plan: ExportPlan, source: any TileSource, writer: GeoPackageTileWriter, total: Int, firstBatch: Int,
+        checkpoint: @Sendable (Checkpoint) async -> Decision
+    ) async throws -> CopyResult {
         let batches = Self.batches(plan)
         let window = max(1, settings.readConcurrency)
         let writeBatch = settings.writeBatch
-        var written = 0
-        var processed = 0
-        var lastReported = -1
+        let writeBatchBytes = settings.writeBatchBytes
+        let crashPoints = settings.crashPoints
+        var processed = batches.prefix(firstBatch).reduce(0) { $0 + $1.columns.count }
+        let processedBefore = processed
+        let runStart = ContinuousClock.now
         return try await withThrowingTaskGroup(of: (Int, [(TileCoordinate, Data)], Int).self) { group in
-            var next = 0
+            var next = firstBatch
             func schedule() {
                 guard next < batches.count else { return }
                 let index = next
@@ -183,11 +229,28 @@ public struct ExportRunner: Sendable {
             }
             for _ in 0..<window { schedule() }
             var ready: [Int: ([(TileCoordinate, Data)], Int)] = [:]
-            var emit = 0
+            var emit = firstBatch
             var buffer: [(TileCoordinate, Data)] = []
             var bufferBytes = 0
-            let writeBatchBytes = settings.writeBatchBytes
+            var writtenThisRun = 0
             buffer.reserveCapacity(writeBatch)
+            /// Writes the buffer and asks the caller whether to go on.
+            func flush() async throws -> Decision {
+                try await writer.append(buffer)
+                writtenThisRun += buffer.count
+                crashPoints.check("tiles", reached: writtenThisRun)
+                buffer.removeAll(keepingCapacity: true)
+                bufferBytes = 0
+                let elapsed = Self.seconds(ContinuousClock.now - runStart)
+                let rate = elapsed > 0 ? Double(processed - processedBefore) / elapsed : 0
+                let remaining = total - processed
+                return await checkpoint(
+                    Checkpoint(
+                        progress: total == 0 ? 99 : min(99, processed * 100 / total), batchesDone: emit, tilesDone: processed,
+                        estimatedSeconds: rate > 0 ? Int64((Double(remaining) / rate).rounded(.up)) : 0
+                    )
+                )
+            }
             while let (index, tiles, planned) = try await group.next() {
                 ready[index] = (tiles, planned)
                 while let (tiles, planned) = ready.removeValue(forKey: emit) {
@@ -196,22 +259,24 @@ public struct ExportRunner: Sendable {
                     processed += planned
                     emit += 1
                     if buffer.count >= writeBatch || bufferBytes >= writeBatchBytes {
-                        try await writer.append(buffer)
-                        written += buffer.count
-                        buffer.removeAll(keepingCapacity: true)
-                        bufferBytes = 0
-                        let percent = total == 0 ? 99 : min(99, processed * 100 / total)
-                        if percent != lastReported {
-                            lastReported = percent
-                            await progress(percent)
+                        switch try await flush() {
+                        case .proceed: break
+                        case .pause:
+                            group.cancelAll()
+                            return .paused
+                        case .abort:
+                            group.cancelAll()
+                            return .aborted
                         }
                     }
                 }
                 schedule()
             }
-            try await writer.append(buffer)
-            written += buffer.count
-            return written
+            switch try await flush() {
+            case .proceed: return .finished
+            case .pause: return .paused
+            case .abort: return .aborted
+            }
         }
     }
 }

@@ -1,32 +1,40 @@
-import GeoJSON
-import MapDepotCore
 import Foundation
+import GeoJSON
 import Logging
+import MapDepotCore
+import Synchronization
 
-/// Takes PENDING tasks and runs them, at most ``maxConcurrentTasks`` at once.
+/// Takes PENDING jobs and runs them, at most ``maxConcurrentTasks`` at once.
 ///
-/// At start it puts tasks left IN_PROGRESS by a killed process back to PENDING: they are built again from
-/// the start (their staging files are overwritten), so nothing hangs. Each of the ``maxConcurrentTasks``
-/// slots claims a task (atomically, in the store), runs it, and polls every ``pollInterval`` when idle.
+/// At start it puts jobs left IN_PROGRESS by a killed process back to PENDING; they resume from their last
+/// checkpoint (the staged package is kept). Each of the ``maxConcurrentTasks`` slots claims a job atomically
+/// in the store, runs it, and polls every ``pollInterval`` when idle.
 public struct ExportWorker: Sendable {
     private let tasks: any ExportTaskStore
     private let catalog: CatalogService
     private let runner: ExportRunner
+    private let artifacts: any ArtifactStore
     private let clock: any WallClock
     private let expiryDays: Int
+    private let progressEventInterval: TimeInterval
+    private let render: WebhookRenderer
     private let logger: Logger
     public let maxConcurrentTasks: Int
     private let pollInterval: Duration
 
     public init(
-        tasks: any ExportTaskStore, catalog: CatalogService, runner: ExportRunner, clock: any WallClock,
-        expiryDays: Int, maxConcurrentTasks: Int, pollInterval: Duration = .milliseconds(250), logger: Logger
+        tasks: any ExportTaskStore, catalog: CatalogService, runner: ExportRunner, artifacts: any ArtifactStore, clock: any WallClock,
+        expiryDays: Int, maxConcurrentTasks: Int, progressEventInterval: TimeInterval = 10, render: @escaping WebhookRenderer,
+        pollInterval: Duration = .milliseconds(250), logger: Logger
     ) {
         self.tasks = tasks
         self.catalog = catalog
         self.runner = runner
+        self.artifacts = artifacts
         self.clock = clock
         self.expiryDays = expiryDays
+        self.progressEventInterval = progressEventInterval
+        self.render = render
         self.maxConcurrentTasks = max(1, maxConcurrentTasks)
         self.pollInterval = pollInterval
         self.logger = logger
@@ -36,7 +44,7 @@ public struct ExportWorker: Sendable {
     public func run() async throws {
         let requeued = try await tasks.requeueInProgress(now: clock.now())
         if !requeued.isEmpty {
-            logger.warning("tasks left in progress by a stopped process are queued again", metadata: ["export.ids": "\(requeued)"])
+            logger.warning("exports left in progress by a stopped process are queued again", metadata: ["export.jobs": "\(requeued)"])
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<maxConcurrentTasks {
@@ -48,36 +56,58 @@ public struct ExportWorker: Sendable {
 
     private func slot() async throws {
         while !Task.isCancelled {
-            if let task = try await tasks.claimNext(now: clock.now()) {
-                await execute(task)
+            if let job = try await tasks.claimNextJob(now: clock.now(), render: render) {
+                await execute(job)
             } else {
                 try await Task.sleep(for: pollInterval)
             }
         }
     }
 
-    /// Runs one claimed task to COMPLETED or FAILED.
-    func execute(_ task: ExportTask) async {
+    /// Runs one claimed job to COMPLETED, PAUSED, ABORTED or FAILED.
+    public func execute(_ job: ExportJob) async {
         var logger = self.logger
-        logger[metadataKey: "export.id"] = "\(task.id)"
+        logger[metadataKey: "export.job"] = "\(job.id)"
+        let store = tasks
+        let clock = self.clock
+        let render = self.render
+        let interval = progressEventInterval
+        let lastEvent = LastEvent(clock.now())
         do {
-            let request = try ExportRequest(json: Self.requestJSON(of: task))
-            let record = try await catalog.record(id: task.catalogRecordID)
-            let store = tasks
-            let id = task.id
-            let outcome = try await runner.run(
-                record: record, roi: request.roi, folder: "exports/\(task.id)", createdAt: task.createdAt, logger: logger
-            ) { percent in
-                try? await store.updateProgress(id: id, progress: percent, now: clock.now())
+            let record = try await catalog.record(id: job.catalogRecordID)
+            let roi = try ExportRequest.parseROI(job.roi)
+            let result = try await runner.run(
+                record: record, roi: roi, folder: job.folder, createdAt: job.createdAt, resumeFrom: job.batchesDone, logger: logger
+            ) { point in
+                let now = clock.now()
+                let event: WebhookEvent? = lastEvent.due(now, every: interval) ? .taskInProgress : nil
+                let current = try? await store.recordProgress(
+                    jobId: job.id, progress: point.progress, batchesDone: point.batchesDone, tilesDone: point.tilesDone,
+                    estimatedTime: point.estimatedSeconds, event: event, now: now, render: render
+                )
+                if current?.abortRequested == true { return .abort }
+                if current?.pauseRequested == true { return .pause }
+                return .proceed
             }
             let now = clock.now()
-            try await tasks.complete(
-                id: task.id, artifacts: outcome.artifacts, now: now,
-                expiresAt: now.addingTimeInterval(Double(expiryDays) * 86_400)
-            )
+            switch result {
+            case .completed(let outcome):
+                try await tasks.transitionJob(
+                    jobId: job.id, to: .completed, reason: nil, artifacts: outcome.artifacts,
+                    expiresAt: now.addingTimeInterval(Double(expiryDays) * 86_400), now: now, render: render
+                )
+            case .paused:
+                try await tasks.transitionJob(jobId: job.id, to: .paused, reason: nil, artifacts: nil, expiresAt: nil, now: now, render: render)
+            case .aborted:
+                try await tasks.transitionJob(jobId: job.id, to: .aborted, reason: "aborted by its owner", artifacts: nil, expiresAt: nil, now: now, render: render)
+            }
         } catch {
             logger.error("export failed", metadata: ["error": "\(error)"])
-            try? await tasks.fail(id: task.id, reason: Self.reason(error), now: clock.now())
+            // FAILED exports keep nothing: their partial files go now.
+            try? await artifacts.delete(prefix: job.folder)
+            try? await tasks.transitionJob(
+                jobId: job.id, to: .failed, reason: Self.reason(error), artifacts: nil, expiresAt: nil, now: clock.now(), render: render
+            )
         }
     }
 
@@ -85,15 +115,19 @@ public struct ExportWorker: Sendable {
         if let error = error as? ServiceError { return error.message }
         return "\(error)"
     }
+}
 
-    /// The task's request as it was accepted (the ROI with its per-feature resolutions).
-    static func requestJSON(of task: ExportTask) -> JSONValue {
-        .object([
-            "catalogRecordID": .string(task.catalogRecordID.uuidString),
-            "domain": .string(task.domain.rawValue),
-            "ROI": task.roi,
-            "artifactCRS": .string(task.artifactCRS),
-            "webhooks": .array([]),
-        ])
+/// When TASK_IN_PROGRESS was last sent: at most one every N seconds.
+final class LastEvent: Sendable {
+    private let last: Mutex<Date>
+
+    init(_ start: Date) { last = Mutex(start) }
+
+    func due(_ now: Date, every interval: TimeInterval) -> Bool {
+        last.withLock { last in
+            guard now.timeIntervalSince(last) >= interval else { return false }
+            last = now
+            return true
+        }
     }
 }

@@ -11,25 +11,66 @@ public protocol CatalogStore: Sendable {
     func delete(id: UUID) async throws -> Bool
 }
 
-/// Export tasks and their recorded status transitions.
+/// Renders a webhook body for a task at an event: `{event, timestamp, data: <task>}`.
+public typealias WebhookRenderer = @Sendable (ExportTask, WebhookEvent, Date) -> String
+
+/// Export jobs (the work), tasks (customers' requests) and the webhook outbox.
 ///
-/// Every change of status goes through the store, which records it with its time (SPEC "Every transition is
-/// recorded"). Claiming is atomic, so several workers never take the same task.
+/// Every status change goes through the store, which in the same transaction copies the job's state to its
+/// attached tasks, records each task's transition, and writes a webhook delivery for every subscribed URL
+/// (a durable outbox: a change and its notifications commit together or not at all).
 public protocol ExportTaskStore: Sendable {
-    func insert(_ task: NewExportTask) async throws -> ExportTask
+    /// The live job (PENDING, IN_PROGRESS, PAUSED, or COMPLETED and not expired) for a key.
+    func liveJob(dedupKey: String) async throws -> ExportJob?
+    /// Stores a request: attached to the live job of its key if there is one (merging webhooks into the
+    /// customer's own task, or adding a task for a new customer), else as a new job. Atomic: one live job
+    /// per key, whatever arrives at the same moment.
+    func admit(_ task: NewExportTask, render: WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome)
+    /// PENDING, IN_PROGRESS or PAUSED tasks of a customer.
+    func activeTaskCount(customer: String) async throws -> Int
+    /// Bytes that queued and running jobs will still write: Σ estimate × (1 − progress).
+    func committedBytes() async throws -> Int64
+
     /// The task if it exists and, when `customer` is given, belongs to it.
     func task(id: Int, customer: String?) async throws -> ExportTask?
-    /// The customer's newest tasks first.
-    func tasks(customer: String, limit: Int) async throws -> [ExportTask]
-    /// Moves the oldest PENDING task to IN_PROGRESS and returns it.
-    func claimNext(now: Date) async throws -> ExportTask?
-    func updateProgress(id: Int, progress: Int, now: Date) async throws
-    func complete(id: Int, artifacts: [Artifact], now: Date, expiresAt: Date) async throws
-    func fail(id: Int, reason: String, now: Date) async throws
-    /// Puts IN_PROGRESS tasks back to PENDING (start-up after a crash: nobody is working on them).
-    func requeueInProgress(now: Date) async throws -> [Int]
-    /// The task's transitions, oldest first.
+    /// The customer's newest tasks first, with `status`, or all but ARCHIVED without.
+    func tasks(customer: String, limit: Int, status: TaskStatus?) async throws -> [ExportTask]
+    /// Whether the customer has a task on the job (download rights).
+    func customerHasTask(customer: String, jobId: Int) async throws -> Bool
     func transitions(id: Int) async throws -> [TaskTransition]
+
+    /// Moves the oldest PENDING job to IN_PROGRESS and returns it.
+    func claimNextJob(now: Date, render: WebhookRenderer) async throws -> ExportJob?
+    func job(id: Int) async throws -> ExportJob?
+    /// Records a checkpoint of a running job; `event` (TASK_IN_PROGRESS) is sent when given. Returns the job,
+    /// whose pause and abort requests the runner honours at this safe point.
+    func recordProgress(
+        jobId: Int, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?, now: Date,
+        render: WebhookRenderer
+    ) async throws -> ExportJob?
+    /// Moves a job (and its attached tasks) to `status`, with the event that goes with it.
+    func transitionJob(
+        jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
+        render: WebhookRenderer
+    ) async throws
+    /// Moves one task (not its job) to ABORTED or ARCHIVED, with its event.
+    func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: WebhookRenderer) async throws
+    /// Asks a running job to stop at its next checkpoint.
+    func requestStop(jobId: Int, pause: Bool, abort: Bool) async throws
+    /// The tasks still attached to a job (not detached, not archived).
+    func attachedTasks(jobId: Int) async throws -> [ExportTask]
+    /// Puts IN_PROGRESS jobs back to PENDING (start-up after a crash): they resume from their checkpoint.
+    func requeueInProgress(now: Date) async throws -> [Int]
+
+    /// COMPLETED jobs whose expiry has passed.
+    func expiredJobs(now: Date) async throws -> [ExportJob]
+    /// Finished tasks (COMPLETED, FAILED, ABORTED, EXPIRED) finished before `date`.
+    func finishedTasks(before date: Date) async throws -> [ExportTask]
+
+    /// Deliveries due at `now`, oldest first.
+    func dueDeliveries(now: Date, limit: Int) async throws -> [WebhookDelivery]
+    func recordAttempt(_ delivery: WebhookDelivery) async throws
+    func deliveries(taskId: Int) async throws -> [WebhookDelivery]
 }
 
 /// A recorded status change.
@@ -46,4 +87,3 @@ public struct TaskTransition: Sendable, Hashable {
         self.reason = reason
     }
 }
-

@@ -15,18 +15,43 @@ public enum WebhookEvent: String, Sendable, Codable, CaseIterable {
     case taskArchived = "TASK_ARCHIVED"
 }
 
-/// A `webhooks[]` entry.
+/// A `webhooks[]` entry. `secret` is additive: with it, deliveries are signed (HMAC-SHA256).
 public struct Webhook: Sendable, Hashable {
     public var url: String
     public var events: [WebhookEvent]
+    public var secret: String?
 
-    public init(url: String, events: [WebhookEvent]) {
+    public init(url: String, events: [WebhookEvent], secret: String? = nil) {
         self.url = url
         self.events = events
+        self.secret = secret
     }
 
+    /// The entry as the API shows it: the secret is never echoed.
     public var json: JSONValue {
         .object(["url": .string(url), "events": .array(events.map { .string($0.rawValue) })])
+    }
+
+    /// The entry as stored, secret included.
+    public var storedJSON: JSONValue {
+        var object: [String: JSONValue] = ["url": .string(url), "events": .array(events.map { .string($0.rawValue) })]
+        if let secret { object["secret"] = .string(secret) }
+        return .object(object)
+    }
+
+    /// Webhooks merged as MapColonies merges them for a duplicate request (export-anchors §3.1), without its
+    /// early-return bug: every new URL is added, and a known URL gets the union of events.
+    public static func merge(_ existing: [Webhook], _ added: [Webhook]) -> [Webhook] {
+        var result = existing
+        for webhook in added {
+            if let index = result.firstIndex(where: { $0.url == webhook.url }) {
+                for event in webhook.events where !result[index].events.contains(event) { result[index].events.append(event) }
+                if result[index].secret == nil { result[index].secret = webhook.secret }
+            } else {
+                result.append(webhook)
+            }
+        }
+        return result
     }
 }
 
@@ -60,9 +85,11 @@ public struct ExportRequest: Sendable {
     public var keywords: JSONValue?
     public var parameters: JSONValue?
     public var webhooks: [Webhook]
+    /// True when the client spoke the v1.5 dialect (`webhook`, singular): the task answers in kind.
+    public var usesSingularWebhook: Bool
 
     public static let fields: Set<String> = [
-        "catalogRecordID", "domain", "ROI", "artifactCRS", "description", "keywords", "parameters", "webhooks",
+        "catalogRecordID", "domain", "ROI", "artifactCRS", "description", "keywords", "parameters", "webhooks", "webhook",
     ]
     /// export-management's `description` column is varchar(2000).
     public static let maxDescriptionLength = 2000
@@ -90,9 +117,18 @@ public struct ExportRequest: Sendable {
         }
         keywords = try reader.objectValue("keywords").map(JSONValue.object)
         parameters = try reader.objectValue("parameters").map(JSONValue.object)
-        guard let webhooks = try reader.array("webhooks") else { throw .invalid("webhooks is required (it may be an empty array)") }
+        // v1.5 clients send `webhook` (same shape); v1.7 `webhooks`. One of them, not both.
+        let plural = reader.object["webhooks"]
+        let singular = reader.object["webhook"]
+        if plural != nil && singular != nil { throw .invalid("send either webhooks or webhook (the v1.5 name), not both") }
+        usesSingularWebhook = singular != nil
+        let member = usesSingularWebhook ? "webhook" : "webhooks"
+        guard let webhooks = try reader.array(member) else { throw .invalid("webhooks is required (it may be an empty array)") }
         self.webhooks = try webhooks.enumerated().map { index, value throws(ServiceError) in
-            try Self.webhook(value, path: "webhooks[\(index)]")
+            try Self.webhook(value, path: "\(member)[\(index)]")
+        }
+        for (index, webhook) in self.webhooks.enumerated() where self.webhooks[..<index].contains(where: { $0.url == webhook.url }) {
+            throw .invalid("\(member)[\(index)].url \(webhook.url) is listed twice")
         }
         roiJSON = try reader.required("ROI")
         roi = try Self.roi(roiJSON)
@@ -104,7 +140,7 @@ public struct ExportRequest: Sendable {
     }
 
     private static func webhook(_ json: JSONValue, path: String) throws(ServiceError) -> Webhook {
-        let reader = try JSONObjectReader(json, path: path, allowed: ["url", "events"])
+        let reader = try JSONObjectReader(json, path: path, allowed: ["url", "events", "secret"])
         let url = try reader.requiredString("url")
         guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
             parsed.host != nil
@@ -120,7 +156,11 @@ public struct ExportRequest: Sendable {
             guard !parsedEvents.contains(value) else { throw .invalid("\(path).events lists \(raw) twice") }
             parsedEvents.append(value)
         }
-        return Webhook(url: url, events: parsedEvents)
+        let secret = try reader.string("secret")
+        if let secret, !(16...256).contains(secret.count) {
+            throw .invalid("\(path).secret must be 16 to 256 characters")
+        }
+        return Webhook(url: url, events: parsedEvents, secret: secret)
     }
 
     private static func roi(_ json: JSONValue) throws(ServiceError) -> [ROIFeature] {

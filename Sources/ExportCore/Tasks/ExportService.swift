@@ -1,45 +1,101 @@
 import Foundation
 import MapDepotCore
 
-/// Export admission and queries: what `POST /export-tasks`, `GET /export-tasks…` and the estimate do.
-/// The worker picks up what this stores.
+/// Export admission, control and queries: what `/export-tasks…` does. The worker picks up the jobs this queues.
 public struct ExportService: Sendable {
-    private let catalog: CatalogService
-    private let tasks: any ExportTaskStore
-    private let planner: ExportPlanner
-    private let clock: any WallClock
+    /// The rules admission applies.
+    public struct Admission: Sendable {
+        /// Days from completion (or a re-request) to `expiredAt`.
+        public var expiryDays: Int
+        /// PENDING + IN_PROGRESS + PAUSED tasks one customer may have (429 beyond).
+        public var maxActiveTasksPerCustomer: Int
+        /// Bytes to keep free on the artifact store besides what queued jobs will write.
+        public var reserveBytes: Int64
+        public var webhooks: WebhookPolicy
+
+        public init(expiryDays: Int = 30, maxActiveTasksPerCustomer: Int = 20, reserveBytes: Int64 = 0, webhooks: WebhookPolicy = .init(allowPrivateNetworks: false)) {
+            self.expiryDays = expiryDays
+            self.maxActiveTasksPerCustomer = maxActiveTasksPerCustomer
+            self.reserveBytes = reserveBytes
+            self.webhooks = webhooks
+        }
+    }
+
+    let catalog: CatalogService
+    let tasks: any ExportTaskStore
+    let artifacts: any ArtifactStore
+    let planner: ExportPlanner
+    let clock: any WallClock
+    let admission: Admission
+    let render: WebhookRenderer
     /// Largest `limit` accepted by the list (export-management `maxTasksNumber`).
     public let maxListLimit: Int
 
     public init(
-        catalog: CatalogService, tasks: any ExportTaskStore, planner: ExportPlanner, clock: any WallClock,
-        maxListLimit: Int = 100
+        catalog: CatalogService, tasks: any ExportTaskStore, artifacts: any ArtifactStore, planner: ExportPlanner, clock: any WallClock,
+        admission: Admission, render: @escaping WebhookRenderer, maxListLimit: Int = 100
     ) {
         self.catalog = catalog
         self.tasks = tasks
+        self.artifacts = artifacts
         self.planner = planner
         self.clock = clock
+        self.admission = admission
+        self.render = render
         self.maxListLimit = maxListLimit
     }
 
     /// Checks a request and says how big it is, without storing anything.
     public func estimate(_ request: ExportRequest) async throws -> ExportEstimate {
+        try await estimate(request, record: try await record(for: request))
+    }
+
+    private func record(for request: ExportRequest) async throws -> CatalogRecord {
         let record = try await catalog.record(id: request.catalogRecordID)
         guard record.domain == request.domain else {
             throw ServiceError.invalid(
                 "domain \"\(request.domain.rawValue)\" does not match the catalog record's domain \"\(record.domain.rawValue)\""
             )
         }
-        return try planner.estimate(record: record, roi: request.roi)
+        return record
     }
 
-    /// Admits a request: validates it, estimates it, stores a PENDING task for `customer`.
-    public func create(_ request: ExportRequest, customer: String) async throws -> ExportTask {
-        let estimate = try await estimate(request)
-        let task = try await tasks.insert(
-            NewExportTask(customer: customer, request: request, estimate: estimate, createdAt: clock.now())
+    private func estimate(_ request: ExportRequest, record: CatalogRecord) async throws -> ExportEstimate {
+        try planner.estimate(record: record, roi: request.roi)
+    }
+
+    /// Admits a request (issue #4 parts 1 and 6): validates it, answers an equivalent live task at once
+    /// (the customer's own, or a new task sharing another customer's work), else checks the customer's limit
+    /// and the storage, and queues a new job.
+    public func create(_ request: ExportRequest, customer: String) async throws -> (ExportTask, AdmissionOutcome) {
+        try admission.webhooks.check(request.webhooks, member: request.usesSingularWebhook ? "webhook" : "webhooks")
+        let record = try await record(for: request)
+        let estimate = try await estimate(request, record: record)
+        let key = request.dedupKey(recordMaxResolutionDeg: record.maxResolutionDeg)
+        if try await tasks.liveJob(dedupKey: key) == nil {
+            let active = try await tasks.activeTaskCount(customer: customer)
+            guard active < admission.maxActiveTasksPerCustomer else {
+                throw ServiceError(
+                    .tooManyRequests,
+                    "customer \(customer) has \(active) tasks pending, in progress or paused; the limit is \(admission.maxActiveTasksPerCustomer)"
+                )
+            }
+            // MapColonies' rule (export-anchors §3.3): free space minus what running work still needs
+            // (estimate × remaining share × 1.25) must hold the estimate.
+            let free = try artifacts.freeBytes()
+            let committed = Int64(Double(try await tasks.committedBytes()) * 1.25)
+            let available = free - committed - admission.reserveBytes
+            guard available >= estimate.bytes else {
+                throw ServiceError(
+                    .insufficientStorage,
+                    "not enough storage: the export needs about \(estimate.bytes) bytes; \(free) are free, \(committed) are committed to queued and running exports and \(admission.reserveBytes) are reserved, leaving \(max(0, available))"
+                )
+            }
+        }
+        return try await tasks.admit(
+            NewExportTask(customer: customer, request: request, estimate: estimate, createdAt: clock.now(), dedupKey: key, expiryDays: admission.expiryDays),
+            render: render
         )
-        return task
     }
 
     /// The customer's task; another customer's task is "not found" (never "forbidden": ids are not secrets
@@ -51,13 +107,24 @@ public struct ExportService: Sendable {
         return task
     }
 
-    /// The customer's newest tasks.
-    public func tasks(customer: String, limit: Int?) async throws -> [ExportTask] {
+    /// The customer's newest tasks; ARCHIVED ones only when asked for by status.
+    public func tasks(customer: String, limit: Int?, status: TaskStatus? = nil) async throws -> [ExportTask] {
         let limit = limit ?? 10
         guard limit >= 1 else { throw ServiceError.invalid("limit must be at least 1, found \(limit)") }
         guard limit <= maxListLimit else {
             throw ServiceError.invalid("requested limit \(limit) is higher than the maximum possible limit \(maxListLimit)")
         }
-        return try await tasks.tasks(customer: customer, limit: limit)
+        return try await tasks.tasks(customer: customer, limit: limit, status: status)
+    }
+
+    /// The task's webhook deliveries.
+    public func deliveries(id: Int, customer: String) async throws -> [WebhookDelivery] {
+        _ = try await task(id: id, customer: customer)
+        return try await tasks.deliveries(taskId: id)
+    }
+
+    /// Whether the customer may download the job's artifacts.
+    public func mayDownload(jobId: Int, customer: String) async throws -> Bool {
+        try await tasks.customerHasTask(customer: customer, jobId: jobId)
     }
 }

@@ -46,9 +46,14 @@ public struct Artifact: Sendable, Hashable {
     }
 }
 
-/// An export task as stored (SPEC "Task fields").
+/// An export task as stored (SPEC "Task fields"): one customer's request. The work itself is an
+/// ``ExportJob``, shared by every equivalent request; the task mirrors the job's status, progress and
+/// artifacts until the customer detaches it (abort of shared work) or archives it.
 public struct ExportTask: Sendable, Hashable {
     public var id: Int
+    public var jobId: Int
+    /// The v1.5 dialect: answered and delivered with `webhook` instead of `webhooks`.
+    public var usesSingularWebhook: Bool
     /// The token subject that owns the task.
     public var customer: String
     public var catalogRecordID: UUID
@@ -74,12 +79,14 @@ public struct ExportTask: Sendable, Hashable {
     public var finishedAt: Date?
 
     public init(
-        id: Int, customer: String, catalogRecordID: UUID, domain: ProductDomain, roi: JSONValue, artifactCRS: String,
+        id: Int, jobId: Int, usesSingularWebhook: Bool, customer: String, catalogRecordID: UUID, domain: ProductDomain, roi: JSONValue, artifactCRS: String,
         description: String?, keywords: JSONValue?, parameters: JSONValue?, webhooks: [Webhook], estimatedSize: Int64,
         estimatedTime: Int64, estimatedTiles: Int, status: TaskStatus, errorReason: String?, progress: Int,
         artifacts: [Artifact], createdAt: Date, updatedAt: Date, expiredAt: Date?, finishedAt: Date?
     ) {
         self.id = id
+        self.jobId = jobId
+        self.usesSingularWebhook = usesSingularWebhook
         self.customer = customer
         self.catalogRecordID = catalogRecordID
         self.domain = domain
@@ -109,11 +116,73 @@ public struct NewExportTask: Sendable {
     public var request: ExportRequest
     public var estimate: ExportEstimate
     public var createdAt: Date
+    /// Equivalent requests share the key, and so one job.
+    public var dedupKey: String
+    /// Days a completed job's artifacts are kept from now, when the request is answered by one.
+    public var expiryDays: Int
 
-    public init(customer: String, request: ExportRequest, estimate: ExportEstimate, createdAt: Date) {
+    public init(customer: String, request: ExportRequest, estimate: ExportEstimate, createdAt: Date, dedupKey: String, expiryDays: Int = 30) {
         self.customer = customer
         self.request = request
         self.estimate = estimate
         self.createdAt = createdAt
+        self.dedupKey = dedupKey
+        self.expiryDays = expiryDays
     }
+}
+
+/// What admission did with a request.
+public enum AdmissionOutcome: String, Sendable {
+    /// A new job was queued.
+    case queued
+    /// The customer's own equivalent task was answered (webhooks merged, expiry extended if completed).
+    case existingTask
+    /// A new task for this customer shares another customer's job.
+    case sharedJob
+}
+
+/// The work of an export, shared by all equivalent tasks.
+public struct ExportJob: Sendable, Hashable {
+    public var id: Int
+    public var dedupKey: String
+    public var catalogRecordID: UUID
+    /// The accepted request's ROI (with per-feature resolutions).
+    public var roi: JSONValue
+    public var status: TaskStatus
+    public var progress: Int
+    /// Plan batches written so far: where a resumed run starts.
+    public var batchesDone: Int
+    public var tilesDone: Int
+    public var estimatedTiles: Int
+    public var estimatedSize: Int64
+    public var artifacts: [Artifact]
+    public var createdAt: Date
+    public var expiredAt: Date?
+    public var pauseRequested: Bool
+    public var abortRequested: Bool
+
+    public init(
+        id: Int, dedupKey: String, catalogRecordID: UUID, roi: JSONValue, status: TaskStatus, progress: Int, batchesDone: Int,
+        tilesDone: Int, estimatedTiles: Int, estimatedSize: Int64, artifacts: [Artifact], createdAt: Date, expiredAt: Date?,
+        pauseRequested: Bool, abortRequested: Bool
+    ) {
+        self.id = id
+        self.dedupKey = dedupKey
+        self.catalogRecordID = catalogRecordID
+        self.roi = roi
+        self.status = status
+        self.progress = progress
+        self.batchesDone = batchesDone
+        self.tilesDone = tilesDone
+        self.estimatedTiles = estimatedTiles
+        self.estimatedSize = estimatedSize
+        self.artifacts = artifacts
+        self.createdAt = createdAt
+        self.expiredAt = expiredAt
+        self.pauseRequested = pauseRequested
+        self.abortRequested = abortRequested
+    }
+
+    /// The artifact folder every task of the job shares.
+    public var folder: String { "exports/\(id)" }
 }

@@ -39,6 +39,26 @@ public struct AppConfig: Sendable {
     public var snapshotIntervalSeconds: Double = 86_400
     /// How often the scheduler looks for due replicas.
     public var schedulerCheckSeconds: Double = 5
+    /// How long a webhook delivery is retried.
+    public var webhookRetryBudgetSeconds: Double = 86_400
+    /// The first retry's delay; each next one doubles, up to an hour, with jitter.
+    public var webhookFirstRetrySeconds: Double = 2
+    /// Webhook URLs on loopback or private networks are refused unless this is true.
+    public var webhooksAllowPrivateNetworks = false
+    /// TASK_IN_PROGRESS at most this often per task.
+    public var progressEventSeconds: Double = 10
+    /// PENDING + IN_PROGRESS + PAUSED tasks per customer (429 beyond).
+    public var maxActiveTasksPerCustomer = 20
+    /// Bytes kept free on the artifact store besides running exports' needs (507 below).
+    public var storageReserveBytes: Int64 = 0
+    /// Finished tasks are archived after this many days.
+    public var archiveAfterDays = 90
+    /// How often expiry and archive run.
+    public var sweepSeconds: Double = 60
+    /// Run the webhook dispatcher and the sweeper inside `serve`.
+    public var runDispatcher = true
+    /// Failpoints for crash tests (`debug.crash.at`, e.g. `tiles:300`); never set in deployments.
+    public var crashAt: String?
 
     public init() {}
 
@@ -53,7 +73,10 @@ extension AppConfig {
     /// `export.max.tiles`, `http.max.body.bytes`, `worker.concurrency`, `export.read.concurrency`,
     /// `export.expiry.days`, `export.estimate.tiles.per.second`, `export.max.list.limit`, `log.level`,
     /// `replication.features.per.file`, `replication.zip.max.bytes`, `replication.delta.interval.seconds`,
-    /// `replication.snapshot.interval.seconds`, `replication.scheduler.check.seconds`.
+    /// `replication.snapshot.interval.seconds`, `replication.scheduler.check.seconds`,
+    /// `webhooks.retry.budget.seconds`, `webhooks.first.retry.seconds`, `webhooks.allow.private.networks`,
+    /// `webhooks.progress.interval.seconds`, `export.max.active.tasks.per.customer`, `export.storage.reserve.bytes`,
+    /// `export.archive.after.days`, `export.sweep.interval.seconds`, `debug.crash.at`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.host = reader.string(forKey: "host", default: config.host)
@@ -73,6 +96,15 @@ extension AppConfig {
         config.replicaFeaturesPerFile = reader.int(forKey: "replication.features.per.file", default: config.replicaFeaturesPerFile)
         config.replicaMaxZipBytes = Int64(reader.int(forKey: "replication.zip.max.bytes", default: Int(config.replicaMaxZipBytes)))
         config.deltaIntervalSeconds = reader.double(forKey: "replication.delta.interval.seconds", default: config.deltaIntervalSeconds)
+        config.webhookRetryBudgetSeconds = reader.double(forKey: "webhooks.retry.budget.seconds", default: config.webhookRetryBudgetSeconds)
+        config.webhookFirstRetrySeconds = reader.double(forKey: "webhooks.first.retry.seconds", default: config.webhookFirstRetrySeconds)
+        config.webhooksAllowPrivateNetworks = reader.bool(forKey: "webhooks.allow.private.networks", default: config.webhooksAllowPrivateNetworks)
+        config.progressEventSeconds = reader.double(forKey: "webhooks.progress.interval.seconds", default: config.progressEventSeconds)
+        config.maxActiveTasksPerCustomer = reader.int(forKey: "export.max.active.tasks.per.customer", default: config.maxActiveTasksPerCustomer)
+        config.storageReserveBytes = Int64(reader.int(forKey: "export.storage.reserve.bytes", default: Int(config.storageReserveBytes)))
+        config.archiveAfterDays = reader.int(forKey: "export.archive.after.days", default: config.archiveAfterDays)
+        config.sweepSeconds = reader.double(forKey: "export.sweep.interval.seconds", default: config.sweepSeconds)
+        config.crashAt = reader.string(forKey: "debug.crash.at")
         config.schedulerCheckSeconds = reader.double(forKey: "replication.scheduler.check.seconds", default: config.schedulerCheckSeconds)
         config.snapshotIntervalSeconds = reader.double(
             forKey: "replication.snapshot.interval.seconds", default: config.snapshotIntervalSeconds

@@ -31,9 +31,9 @@ struct APIContext: Sendable {
         }
     }
 
-    /// The artifact URL clients download from.
+    /// The URL clients download an artifact from (replica zips; export artifacts use signed links).
     func url(for key: String) -> String {
-        "\(components.config.baseURL)/downloads/\(key)"
+        components.links.url(for: key, expires: nil)
     }
 }
 

@@ -47,6 +47,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .payloadTooLarge: .contentTooLarge
         case .tooManyTiles: .unprocessableContent
         case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .tooManyRequests: .tooManyRequests
         }
     }
 }

@@ -44,13 +44,24 @@ struct DownloadRoutes: Sendable {
         return try await respond(download, request: request, context: context, body: body)
     }
 
-    /// `exports/{task}/{name}`: the task's owner only.
+    /// `exports/{job}/{name}`: with a valid signed link anyone; else the owner of a task on the job.
     private func exportArtifact(_ parts: [String], request: Request) async throws -> Download {
-        let principal = try await api.principal(request, requiring: .export)
-        guard parts.count == 3, let id = Int(parts[1]) else { throw ServiceError.notFound("no artifact at \(parts.joined(separator: "/"))") }
-        let task = try await api.components.exports.task(id: id, customer: principal.subject)
-        guard let artifact = task.artifacts.first(where: { $0.name == parts[2] }) else {
-            throw ServiceError.notFound("task \(id) has no artifact named \(parts[2])")
+        let query = request.uri.queryParameters
+        let signed = query.get("signature") != nil
+        var customer: String?
+        if signed {
+            guard api.components.links.verify(path: request.uri.path, expires: query.get("expires"), signature: query.get("signature"), now: Date()) else {
+                throw ServiceError(.forbidden, "the download link is invalid or has expired")
+            }
+        } else {
+            customer = try await api.principal(request, requiring: .export).subject
+        }
+        guard parts.count == 3, let jobId = Int(parts[1]) else { throw ServiceError.notFound("no artifact at \(parts.joined(separator: "/"))") }
+        if let customer, try await !api.components.exports.mayDownload(jobId: jobId, customer: customer) {
+            throw ServiceError.notFound("task id: \(jobId) is not found")
+        }
+        guard let job = try await api.components.taskStore.job(id: jobId), let artifact = job.artifacts.first(where: { $0.name == parts[2] }) else {
+            throw ServiceError.notFound("no artifact named \(parts[2])")
         }
         guard let path = api.components.artifacts.localPath(for: artifact.key) else {
             throw ServiceError.notFound("artifact \(artifact.name) is no longer available")

@@ -1,20 +1,24 @@
 import ExportCore
-import MapDepotCore
 import Foundation
 import GeoJSON
+import HTTPTypes
 import Hummingbird
+import MapDepotCore
+import NIOCore
 
-/// The MapColonies Export-Management v1.7.0 routes (export-anchors §1.1) plus the estimate extension.
+/// The MapColonies Export-Management v1.7.0 routes (export-anchors §1.1) plus MapDepot's extensions:
+/// estimate, pause/resume/abort/archive, webhook deliveries and live progress.
 struct ExportRoutes: Sendable {
     let api: APIContext
 
     func register(on router: Router<BasicRequestContext>) {
         let exports = api.components.exports
+        let links = api.components.links
         router.post("export-tasks") { request, _ in
             let principal = try await api.principal(request, requiring: .export)
             let exportRequest = try ExportRequest(json: try await api.json(request))
-            let task = try await exports.create(exportRequest, customer: principal.subject)
-            return JSONResponse.make(task.json(api: api), status: .created)
+            let (task, _) = try await exports.create(exportRequest, customer: principal.subject)
+            return JSONResponse.make(task.json(links: links), status: .created)
         }
         router.post("export-tasks/estimate") { request, _ in
             _ = try await api.principal(request, requiring: .export)
@@ -37,48 +41,65 @@ struct ExportRoutes: Sendable {
                 guard let value = Int(raw) else { throw ServiceError.invalid("limit must be an integer, found \"\(raw)\"") }
                 limit = value
             }
-            let tasks = try await exports.tasks(customer: principal.subject, limit: limit)
-            return JSONResponse.make(.array(tasks.map { $0.json(api: api) }))
+            var status: TaskStatus?
+            if let raw = request.uri.queryParameters.get("status") {
+                guard let value = TaskStatus(rawValue: raw) else {
+                    throw ServiceError.invalid("status must be one of \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(raw)\"")
+                }
+                status = value
+            }
+            let tasks = try await exports.tasks(customer: principal.subject, limit: limit, status: status)
+            return JSONResponse.make(.array(tasks.map { $0.json(links: links) }))
         }
         router.get("export-tasks/:id") { request, context in
             let principal = try await api.principal(request, requiring: .export)
             let task = try await exports.task(id: try context.parameters.integer("id"), customer: principal.subject)
-            return JSONResponse.make(task.json(api: api))
+            return JSONResponse.make(task.json(links: links))
+        }
+        for action in [ExportService.Control.pause, .resume, .abort, .archive] {
+            router.post("export-tasks/:id/\(action.rawValue)") { request, context in
+                let principal = try await api.principal(request, requiring: .export)
+                let task = try await exports.control(action, id: try context.parameters.integer("id"), customer: principal.subject)
+                return JSONResponse.make(task.json(links: links))
+            }
+        }
+        router.get("export-tasks/:id/webhooks") { request, context in
+            let principal = try await api.principal(request, requiring: .export)
+            let deliveries = try await exports.deliveries(id: try context.parameters.integer("id"), customer: principal.subject)
+            return JSONResponse.make(.array(deliveries.map(\.json)))
+        }
+        router.get("export-tasks/:id/events") { request, context in
+            let principal = try await api.principal(request, requiring: .export)
+            let id = try context.parameters.integer("id")
+            let first = try await exports.task(id: id, customer: principal.subject)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { writer in
+                    try await Self.stream(first, exports: exports, customer: principal.subject, links: links, writer: &writer)
+                }
+            )
         }
     }
-}
 
-extension ExportTask {
-    /// The task as the contract's TaskResponse (export-anchors §1.1), with artifact keys turned into URLs.
-    func json(api: APIContext) -> JSONValue {
-        func date(_ value: Date?) -> JSONValue { value.map { .string(Timestamp.string($0)) } ?? .null }
-        return .object([
-            "id": .number(Double(id)),
-            "catalogRecordID": .string(catalogRecordID.uuidString.lowercased()),
-            "domain": .string(domain.rawValue),
-            "ROI": roi,
-            "artifactCRS": .string(artifactCRS),
-            "description": description.map(JSONValue.string) ?? .null,
-            "keywords": keywords ?? .null,
-            "parameters": parameters ?? .null,
-            "webhooks": .array(webhooks.map(\.json)),
-            "estimatedSize": .number(Double(estimatedSize)),
-            "estimatedTime": .number(Double(estimatedTime)),
-            "status": .string(status.rawValue),
-            "errorReason": errorReason.map(JSONValue.string) ?? .null,
-            "progress": .number(Double(progress)),
-            "artifacts": .array(
-                artifacts.map {
-                    .object([
-                        "type": .string($0.type.rawValue), "name": .string($0.name), "size": .number(Double($0.size)),
-                        "url": .string(api.url(for: $0.key)), "sha256": .string($0.sha256),
-                    ])
-                }
-            ),
-            "createdAt": date(createdAt),
-            "updatedAt": date(updatedAt),
-            "expiredAt": date(expiredAt),
-            "finishedAt": date(finishedAt),
-        ])
+    /// Server-Sent Events: a `task` event with the task whenever its status or progress changes, until it
+    /// ends (COMPLETED, FAILED, ABORTED, EXPIRED, ARCHIVED). The store is polled (every 250 ms), so events
+    /// come from whichever process does the work.
+    static func stream(
+        _ first: ExportTask, exports: ExportService, customer: String, links: any ArtifactLinks, writer: inout any ResponseBodyWriter
+    ) async throws {
+        var task = first
+        var sent: (TaskStatus, Int)?
+        while true {
+            if sent == nil || sent! != (task.status, task.progress) {
+                let text = "event: task\nid: \(task.id)-\(task.status.rawValue)-\(task.progress)\ndata: \(CanonicalJSON.text(task.json(links: links)))\n\n"
+                try await writer.write(ByteBuffer(string: text))
+                sent = (task.status, task.progress)
+            }
+            if task.status.isFinished { break }
+            try await Task.sleep(for: .milliseconds(250))
+            task = try await exports.task(id: task.id, customer: customer)
+        }
+        try await writer.finish(nil)
     }
 }

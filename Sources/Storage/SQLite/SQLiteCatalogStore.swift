@@ -13,7 +13,7 @@ public struct SQLiteCatalogStore: CatalogStore {
 
     public func insert(_ record: CatalogRecord) async throws {
         let id = record.id.uuidString.lowercased()
-        let body = JSONText.encode(record.json)
+        let body = CanonicalJSON.text(record.json)
         let createdAt = Timestamp.string(record.createdAt)
         try await database.pool.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM catalog_records WHERE id = ?", arguments: [id]) == true {
@@ -30,14 +30,14 @@ public struct SQLiteCatalogStore: CatalogStore {
         let body = try await database.pool.read { db in
             try String.fetchOne(db, sql: "SELECT body FROM catalog_records WHERE id = ?", arguments: [id.uuidString.lowercased()])
         }
-        return try body.map { try CatalogRecord(stored: JSONText.decode($0)) }
+        return try body.map { try CatalogRecord(stored: CanonicalJSON.parse($0)) }
     }
 
     public func records() async throws -> [CatalogRecord] {
         let bodies = try await database.pool.read { db in
             try String.fetchAll(db, sql: "SELECT body FROM catalog_records ORDER BY created_at, id")
         }
-        return try bodies.map { try CatalogRecord(stored: JSONText.decode($0)) }
+        return try bodies.map { try CatalogRecord(stored: CanonicalJSON.parse($0)) }
     }
 
     public func delete(id: UUID) async throws -> Bool {

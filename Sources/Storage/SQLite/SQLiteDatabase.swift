@@ -120,6 +120,63 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
                     """
             )
         }
+        migrator.registerMigration("v3-export-lifecycle") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE export_jobs (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      dedup_key TEXT NOT NULL,
+                      catalog_record_id TEXT NOT NULL,
+                      roi TEXT NOT NULL,
+                      status TEXT NOT NULL,
+                      progress INTEGER NOT NULL DEFAULT 0,
+                      batches_done INTEGER NOT NULL DEFAULT 0,
+                      tiles_done INTEGER NOT NULL DEFAULT 0,
+                      estimated_tiles INTEGER NOT NULL,
+                      estimated_size INTEGER NOT NULL,
+                      estimated_time INTEGER NOT NULL,
+                      artifacts TEXT NOT NULL DEFAULT '[]',
+                      error_reason TEXT,
+                      created_at TEXT NOT NULL,
+                      updated_at TEXT NOT NULL,
+                      finished_at TEXT,
+                      expired_at TEXT,
+                      pause_requested INTEGER NOT NULL DEFAULT 0,
+                      abort_requested INTEGER NOT NULL DEFAULT 0);
+                    INSERT INTO export_jobs (id, dedup_key, catalog_record_id, roi, status, progress, estimated_tiles,
+                      estimated_size, estimated_time, artifacts, error_reason, created_at, updated_at, finished_at, expired_at)
+                    SELECT id, 'legacy-' || id, catalog_record_id, roi, status, progress, estimated_tiles, estimated_size,
+                      estimated_time, artifacts, error_reason, created_at, updated_at, finished_at, expired_at FROM export_tasks;
+                    CREATE UNIQUE INDEX export_jobs_live ON export_jobs (dedup_key)
+                      WHERE status IN ('PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED');
+                    CREATE INDEX export_jobs_status ON export_jobs (status, id);
+                    ALTER TABLE export_tasks ADD COLUMN job_id INTEGER;
+                    UPDATE export_tasks SET job_id = id;
+                    ALTER TABLE export_tasks ADD COLUMN singular_webhook INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE export_tasks ADD COLUMN detached INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX export_tasks_job ON export_tasks (job_id);
+                    CREATE TABLE webhook_deliveries (
+                      id TEXT PRIMARY KEY,
+                      task_id INTEGER NOT NULL,
+                      event TEXT NOT NULL,
+                      url TEXT NOT NULL,
+                      secret TEXT,
+                      body TEXT NOT NULL,
+                      state TEXT NOT NULL,
+                      attempts INTEGER NOT NULL DEFAULT 0,
+                      next_attempt_at TEXT NOT NULL,
+                      last_attempt_at TEXT,
+                      last_status_code INTEGER,
+                      last_error TEXT,
+                      created_at TEXT NOT NULL,
+                      expires_at TEXT NOT NULL,
+                      delivered_at TEXT);
+                    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+                    CREATE INDEX webhook_deliveries_task ON webhook_deliveries (task_id);
+                    CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    """
+            )
+        }
         return migrator
     }
 }

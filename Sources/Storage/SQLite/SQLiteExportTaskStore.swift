@@ -1,212 +1,490 @@
 import ExportCore
-import MapDepotCore
 import Foundation
 import GRDB
 import GeoJSON
+import MapDepotCore
 
-/// Export tasks in SQLite. Status changes and their transition rows are written in one transaction;
-/// claiming is a single write transaction, which SQLite serialises, so two workers never get one task.
+/// Export jobs, tasks and the webhook outbox in SQLite.
+///
+/// SQLite runs one write transaction at a time, so admission's "find the live job, else insert one" is atomic;
+/// the partial unique index `export_jobs_live` states the rule as a constraint as well (one live job per key).
 public struct SQLiteExportTaskStore: ExportTaskStore {
     private let database: SQLiteDatabase
+    /// How long a delivery is retried (default 24 h).
+    private let retryBudget: TimeInterval
 
-    public init(database: SQLiteDatabase) {
+    public init(database: SQLiteDatabase, webhookRetryBudget: TimeInterval = 86_400) {
         self.database = database
+        self.retryBudget = webhookRetryBudget
     }
 
-    public func insert(_ task: NewExportTask) async throws -> ExportTask {
-        let request = task.request
-        let now = Timestamp.string(task.createdAt)
-        let id = try await database.pool.write { db in
+    static let liveStatuses = "('PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED')"
+
+    // MARK: Admission
+
+    public func liveJob(dedupKey: String) async throws -> ExportJob? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM export_jobs WHERE dedup_key = ? AND status IN \(Self.liveStatuses)", arguments: [dedupKey])
+                .map(Self.job)
+        }
+    }
+
+    public func admit(_ new: NewExportTask, render: WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome) {
+        let request = new.request
+        let now = Timestamp.milliseconds(new.createdAt)
+        let stamp = Timestamp.string(now)
+        let budget = retryBudget
+        return try await database.pool.write { db in
+            if let job = try Row.fetchOne(
+                db, sql: "SELECT * FROM export_jobs WHERE dedup_key = ? AND status IN \(Self.liveStatuses)", arguments: [new.dedupKey]
+            ).map(Self.job) {
+                if job.status == .completed {
+                    // A re-request keeps the artifacts longer (SPEC "Lifecycle").
+                    let extended = max(job.expiredAt ?? now, now.addingTimeInterval(Double(new.expiryDays) * 86_400))
+                    try db.execute(sql: "UPDATE export_jobs SET expired_at = ?, updated_at = ? WHERE id = ?", arguments: [Timestamp.string(extended), stamp, job.id])
+                    try db.execute(
+                        sql: "UPDATE export_tasks SET expired_at = ?, updated_at = ? WHERE job_id = ? AND detached = 0",
+                        arguments: [Timestamp.string(extended), stamp, job.id]
+                    )
+                }
+                if let existing = try Row.fetchOne(
+                    db, sql: "SELECT * FROM export_tasks WHERE job_id = ? AND customer = ? AND detached = 0 ORDER BY id DESC LIMIT 1",
+                    arguments: [job.id, new.customer]
+                ).map(Self.task) {
+                    let merged = Webhook.merge(existing.webhooks, request.webhooks)
+                    try db.execute(
+                        sql: "UPDATE export_tasks SET webhooks = ?, updated_at = ? WHERE id = ?",
+                        arguments: [CanonicalJSON.text(.array(merged.map(\.storedJSON))), stamp, existing.id]
+                    )
+                    let task = try Self.fetchTask(db, id: existing.id)
+                    if job.status == .completed {
+                        try Self.enqueue(db, task: task, event: .taskCompleted, only: request.webhooks, now: now, budget: budget, render: render)
+                    }
+                    return (task, .existingTask)
+                }
+                let id = try Self.insertTask(db, new, jobId: job.id, status: job.status, now: stamp)
+                try db.execute(
+                    sql: """
+                        UPDATE export_tasks SET progress = ?, artifacts = ?, expired_at = (SELECT expired_at FROM export_jobs WHERE id = ?),
+                          finished_at = ?, estimated_time = ? WHERE id = ?
+                        """,
+                    arguments: [
+                        job.progress, CanonicalJSON.text(.array(job.artifacts.map(Self.json))), job.id,
+                        job.status == .completed ? stamp : nil, job.status == .completed ? 0 : new.estimate.seconds, id,
+                    ]
+                )
+                let task = try Self.fetchTask(db, id: id)
+                if job.status == .completed {
+                    try Self.enqueue(db, task: task, event: .taskCompleted, only: nil, now: now, budget: budget, render: render)
+                }
+                return (task, .sharedJob)
+            }
             try db.execute(
                 sql: """
-                    INSERT INTO export_tasks (customer, catalog_record_id, domain, roi, artifact_crs, description, keywords,
-                      parameters, webhooks, estimated_size, estimated_time, estimated_tiles, status, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?)
+                    INSERT INTO export_jobs (dedup_key, catalog_record_id, roi, status, estimated_tiles, estimated_size, estimated_time,
+                      created_at, updated_at) VALUES (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    task.customer, request.catalogRecordID.uuidString.lowercased(), request.domain.rawValue,
-                    JSONText.encode(request.roiJSON), request.artifactCRS, request.description,
-                    request.keywords.map(JSONText.encode), request.parameters.map(JSONText.encode),
-                    JSONText.encode(.array(request.webhooks.map(\.json))), task.estimate.bytes, task.estimate.seconds,
-                    task.estimate.tiles, now, now,
+                    new.dedupKey, request.catalogRecordID.uuidString.lowercased(), CanonicalJSON.text(request.roiJSON),
+                    new.estimate.tiles, new.estimate.bytes, new.estimate.seconds, stamp, stamp,
                 ]
             )
-            let id = db.lastInsertedRowID
-            try Self.recordTransition(db, id: id, from: nil, to: .pending, at: now, reason: nil)
-            return id
+            let jobId = Int(db.lastInsertedRowID)
+            let id = try Self.insertTask(db, new, jobId: jobId, status: .pending, now: stamp)
+            return (try Self.fetchTask(db, id: id), .queued)
         }
-        guard let stored = try await self.task(id: Int(id), customer: nil) else {
-            throw ServiceError(.notFound, "task \(id) vanished after insert")
-        }
-        return stored
     }
 
-    public func task(id: Int, customer: String?) async throws -> ExportTask? {
-        let row = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM export_tasks WHERE id = ?", arguments: [id])
+    private static func insertTask(_ db: Database, _ new: NewExportTask, jobId: Int, status: TaskStatus, now: String) throws -> Int {
+        let request = new.request
+        try db.execute(
+            sql: """
+                INSERT INTO export_tasks (customer, catalog_record_id, domain, roi, artifact_crs, description, keywords, parameters,
+                  webhooks, estimated_size, estimated_time, estimated_tiles, status, created_at, updated_at, job_id, singular_webhook)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                new.customer, request.catalogRecordID.uuidString.lowercased(), request.domain.rawValue,
+                CanonicalJSON.text(request.roiJSON), request.artifactCRS, request.description,
+                request.keywords.map(CanonicalJSON.text), request.parameters.map(CanonicalJSON.text),
+                CanonicalJSON.text(.array(request.webhooks.map(\.storedJSON))), new.estimate.bytes, new.estimate.seconds,
+                new.estimate.tiles, status.rawValue, now, now, jobId, request.usesSingularWebhook,
+            ]
+        )
+        let id = Int(db.lastInsertedRowID)
+        try recordTransition(db, id: id, from: nil, to: status, at: now, reason: nil)
+        return id
+    }
+
+    public func activeTaskCount(customer: String) async throws -> Int {
+        try await database.pool.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM export_tasks WHERE customer = ? AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')",
+                arguments: [customer]
+            ) ?? 0
         }
-        guard let row else { return nil }
-        let task = try Self.task(row)
-        if let customer, task.customer != customer { return nil }
+    }
+
+    public func committedBytes() async throws -> Int64 {
+        try await database.pool.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT coalesce(sum(estimated_size * (100 - progress) / 100), 0) FROM export_jobs WHERE status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')"
+            ) ?? 0
+        }
+    }
+
+    // MARK: Queries
+
+    public func task(id: Int, customer: String?) async throws -> ExportTask? {
+        let task = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM export_tasks WHERE id = ?", arguments: [id]).map(Self.task)
+        }
+        guard let task, customer == nil || task.customer == customer else { return nil }
         return task
     }
 
-    public func tasks(customer: String, limit: Int) async throws -> [ExportTask] {
-        let rows = try await database.pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM export_tasks WHERE customer = ? ORDER BY id DESC LIMIT ?",
-                arguments: [customer, limit]
-            )
+    public func tasks(customer: String, limit: Int, status: TaskStatus?) async throws -> [ExportTask] {
+        try await database.pool.read { db in
+            let filter = status == nil ? "status != 'ARCHIVED'" : "status = ?"
+            var arguments: StatementArguments = [customer]
+            if let status { _ = arguments.append(contentsOf: [status.rawValue]) }
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM export_tasks WHERE customer = ? AND \(filter) ORDER BY id DESC LIMIT ?", arguments: arguments
+            ).map(Self.task)
         }
-        return try rows.map(Self.task)
     }
 
-    public func claimNext(now: Date) async throws -> ExportTask? {
-        let stamp = Timestamp.string(now)
-        let row = try await database.pool.write { db -> Row? in
-            guard
-                let id = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM export_tasks WHERE status = 'PENDING' ORDER BY id LIMIT 1"
+    public func customerHasTask(customer: String, jobId: Int) async throws -> Bool {
+        try await database.pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM export_tasks WHERE customer = ? AND job_id = ? LIMIT 1", arguments: [customer, jobId]) ?? false
+        }
+    }
+
+    public func transitions(id: Int) async throws -> [TaskTransition] {
+        try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM export_task_transitions WHERE task_id = ? ORDER BY rowid", arguments: [id]).map { row in
+                let from: String? = row["from_status"]
+                return TaskTransition(
+                    from: from.flatMap(TaskStatus.init(rawValue:)), to: TaskStatus(rawValue: row["to_status"]) ?? .pending,
+                    at: Timestamp.parse(row["at"]) ?? Date(timeIntervalSince1970: 0), reason: row["reason"]
                 )
-            else { return nil }
-            try db.execute(
-                sql: "UPDATE export_tasks SET status = 'IN_PROGRESS', progress = 0, updated_at = ? WHERE id = ?",
-                arguments: [stamp, id]
-            )
-            try Self.recordTransition(db, id: id, from: .pending, to: .inProgress, at: stamp, reason: nil)
-            return try Row.fetchOne(db, sql: "SELECT * FROM export_tasks WHERE id = ?", arguments: [id])
-        }
-        return try row.map(Self.task)
-    }
-
-    public func updateProgress(id: Int, progress: Int, now: Date) async throws {
-        try await database.pool.write { db in
-            try db.execute(
-                sql: "UPDATE export_tasks SET progress = ?, updated_at = ? WHERE id = ? AND status = 'IN_PROGRESS'",
-                arguments: [progress, Timestamp.string(now), id]
-            )
+            }
         }
     }
 
-    public func complete(id: Int, artifacts: [Artifact], now: Date, expiresAt: Date) async throws {
+    // MARK: Worker
+
+    public func claimNextJob(now: Date, render: WebhookRenderer) async throws -> ExportJob? {
+        let budget = retryBudget
+        return try await database.pool.write { db in
+            guard let id = try Int.fetchOne(db, sql: "SELECT id FROM export_jobs WHERE status = 'PENDING' ORDER BY id LIMIT 1") else { return nil }
+            try Self.transition(db, jobId: id, to: .inProgress, reason: nil, artifacts: nil, expiresAt: nil, now: now, budget: budget, render: render)
+            return try Row.fetchOne(db, sql: "SELECT * FROM export_jobs WHERE id = ?", arguments: [id]).map(Self.job)
+        }
+    }
+
+    public func job(id: Int) async throws -> ExportJob? {
+        try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM export_jobs WHERE id = ?", arguments: [id]).map(Self.job)
+        }
+    }
+
+    public func recordProgress(
+        jobId: Int, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?, now: Date,
+        render: WebhookRenderer
+    ) async throws -> ExportJob? {
         let stamp = Timestamp.string(now)
-        let json = JSONText.encode(.array(artifacts.map(Self.json)))
-        try await database.pool.write { db in
+        let budget = retryBudget
+        return try await database.pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE export_tasks SET status = 'COMPLETED', progress = 100, artifacts = ?, updated_at = ?,
-                      finished_at = ?, expired_at = ? WHERE id = ?
+                    UPDATE export_jobs SET progress = ?, batches_done = ?, tiles_done = ?, estimated_time = ?, updated_at = ?
+                    WHERE id = ? AND status = 'IN_PROGRESS'
                     """,
-                arguments: [json, stamp, stamp, Timestamp.string(expiresAt), id]
+                arguments: [progress, batchesDone, tilesDone, estimatedTime, stamp, jobId]
             )
-            try Self.recordTransition(db, id: Int64(id), from: .inProgress, to: .completed, at: stamp, reason: nil)
+            try db.execute(
+                sql: "UPDATE export_tasks SET progress = ?, estimated_time = ?, updated_at = ? WHERE job_id = ? AND detached = 0 AND status = 'IN_PROGRESS'",
+                arguments: [progress, estimatedTime, stamp, jobId]
+            )
+            if let event {
+                for task in try Row.fetchAll(db, sql: "SELECT * FROM export_tasks WHERE job_id = ? AND detached = 0", arguments: [jobId]).map(Self.task) {
+                    try Self.enqueue(db, task: task, event: event, only: nil, now: now, budget: budget, render: render)
+                }
+            }
+            return try Row.fetchOne(db, sql: "SELECT * FROM export_jobs WHERE id = ?", arguments: [jobId]).map(Self.job)
         }
     }
 
-    public func fail(id: Int, reason: String, now: Date) async throws {
+    public func transitionJob(
+        jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date, render: WebhookRenderer
+    ) async throws {
+        let budget = retryBudget
+        try await database.pool.write { db in
+            try Self.transition(db, jobId: jobId, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now, budget: budget, render: render)
+        }
+    }
+
+    /// The job's new state, copied to its attached tasks with their transitions and events.
+    private static func transition(
+        _ db: Database, jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
+        budget: TimeInterval, render: WebhookRenderer
+    ) throws {
         let stamp = Timestamp.string(now)
+        let finished = status.isFinished || status == .paused ? stamp : nil
+        var sets = ["status = ?", "updated_at = ?", "pause_requested = 0"]
+        var arguments: StatementArguments = [status.rawValue, stamp]
+        if status != .inProgress && status != .pending { sets.append("abort_requested = 0") }
+        if status.isFinished { sets.append("finished_at = coalesce(finished_at, ?)"); _ = arguments.append(contentsOf: [finished]) }
+        if let reason { sets.append("error_reason = ?"); _ = arguments.append(contentsOf: [reason]) }
+        if let artifacts { sets.append("artifacts = ?"); _ = arguments.append(contentsOf: [CanonicalJSON.text(.array(artifacts.map(json)))]) }
+        if let expiresAt { sets.append("expired_at = ?"); _ = arguments.append(contentsOf: [Timestamp.string(expiresAt)]) }
+        if status == .completed { sets.append("progress = 100") }
+        if status == .pending { sets.append("progress = progress") }
+        _ = arguments.append(contentsOf: [jobId])
+        try db.execute(sql: "UPDATE export_jobs SET \(sets.joined(separator: ", ")) WHERE id = ?", arguments: arguments)
+        guard let job = try Row.fetchOne(db, sql: "SELECT * FROM export_jobs WHERE id = ?", arguments: [jobId]) else { return }
+        let tasks = try Row.fetchAll(db, sql: "SELECT * FROM export_tasks WHERE job_id = ? AND detached = 0", arguments: [jobId]).map(task)
+        for old in tasks {
+            try db.execute(
+                sql: """
+                    UPDATE export_tasks SET status = ?, progress = ?, artifacts = ?, error_reason = ?, expired_at = ?, estimated_time = ?,
+                      finished_at = CASE WHEN ? THEN coalesce(finished_at, ?) ELSE finished_at END, updated_at = ? WHERE id = ?
+                    """,
+                arguments: [
+                    status.rawValue, job["progress"] as Int, job["artifacts"] as String, job["error_reason"] as String?,
+                    job["expired_at"] as String?, status == .completed ? 0 : (job["estimated_time"] as Int64), status.isFinished, stamp,
+                    stamp, old.id,
+                ]
+            )
+            if old.status != status {
+                try recordTransition(db, id: old.id, from: old.status, to: status, at: stamp, reason: reason)
+            }
+            if let event = event(for: status, from: old.status) {
+                try enqueue(db, task: try fetchTask(db, id: old.id), event: event, only: nil, now: now, budget: budget, render: render)
+            }
+        }
+    }
+
+    /// The webhook event of a status change (none for a return to the queue).
+    static func event(for status: TaskStatus, from: TaskStatus) -> WebhookEvent? {
+        switch status {
+        case .inProgress: .taskStarted
+        case .completed: .taskCompleted
+        case .failed: .taskFailed
+        case .aborted: .taskAborted
+        case .paused: .taskPaused
+        case .expired: .taskExpired
+        case .archived: .taskArchived
+        case .pending: nil
+        }
+    }
+
+    public func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: WebhookRenderer) async throws {
+        let stamp = Timestamp.string(now)
+        let budget = retryBudget
+        try await database.pool.write { db in
+            let old = try Self.fetchTask(db, id: id)
+            try db.execute(
+                sql: "UPDATE export_tasks SET status = ?, detached = 1, updated_at = ?, finished_at = coalesce(finished_at, ?) WHERE id = ?",
+                arguments: [status.rawValue, stamp, stamp, id]
+            )
+            try Self.recordTransition(db, id: id, from: old.status, to: status, at: stamp, reason: reason)
+            if let event = Self.event(for: status, from: old.status) {
+                try Self.enqueue(db, task: try Self.fetchTask(db, id: id), event: event, only: nil, now: now, budget: budget, render: render)
+            }
+        }
+    }
+
+    public func requestStop(jobId: Int, pause: Bool, abort: Bool) async throws {
         try await database.pool.write { db in
             try db.execute(
-                sql: "UPDATE export_tasks SET status = 'FAILED', error_reason = ?, updated_at = ?, finished_at = ? WHERE id = ?",
-                arguments: [reason, stamp, stamp, id]
+                sql: "UPDATE export_jobs SET pause_requested = pause_requested OR ?, abort_requested = abort_requested OR ? WHERE id = ?",
+                arguments: [pause, abort, jobId]
             )
-            try Self.recordTransition(db, id: Int64(id), from: .inProgress, to: .failed, at: stamp, reason: reason)
+        }
+    }
+
+    public func attachedTasks(jobId: Int) async throws -> [ExportTask] {
+        try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM export_tasks WHERE job_id = ? AND detached = 0", arguments: [jobId]).map(Self.task)
         }
     }
 
     public func requeueInProgress(now: Date) async throws -> [Int] {
         let stamp = Timestamp.string(now)
         return try await database.pool.write { db in
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM export_tasks WHERE status = 'IN_PROGRESS' ORDER BY id")
+            let ids = try Int.fetchAll(db, sql: "SELECT id FROM export_jobs WHERE status = 'IN_PROGRESS' ORDER BY id")
             for id in ids {
-                try db.execute(
-                    sql: "UPDATE export_tasks SET status = 'PENDING', progress = 0, updated_at = ? WHERE id = ?",
-                    arguments: [stamp, id]
-                )
-                try Self.recordTransition(
-                    db, id: id, from: .inProgress, to: .pending, at: stamp, reason: "process stopped while the task ran; restarted"
-                )
+                try db.execute(sql: "UPDATE export_jobs SET status = 'PENDING', updated_at = ? WHERE id = ?", arguments: [stamp, id])
+                for task in try Int.fetchAll(db, sql: "SELECT id FROM export_tasks WHERE job_id = ? AND detached = 0", arguments: [id]) {
+                    try db.execute(sql: "UPDATE export_tasks SET status = 'PENDING', updated_at = ? WHERE id = ?", arguments: [stamp, task])
+                    try Self.recordTransition(db, id: task, from: .inProgress, to: .pending, at: stamp, reason: "process stopped while the export ran; it resumes")
+                }
             }
-            return ids.map(Int.init)
+            return ids
         }
     }
 
-    public func transitions(id: Int) async throws -> [TaskTransition] {
+    // MARK: Sweeper
+
+    public func expiredJobs(now: Date) async throws -> [ExportJob] {
         try await database.pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM export_task_transitions WHERE task_id = ? ORDER BY rowid", arguments: [id]
-            ).map { row in
-                let from: String? = row["from_status"]
-                return TaskTransition(
-                    from: from.flatMap(TaskStatus.init(rawValue:)),
-                    to: TaskStatus(rawValue: row["to_status"]) ?? .pending,
-                    at: Timestamp.parse(row["at"]) ?? Date(timeIntervalSince1970: 0),
-                    reason: row["reason"]
-                )
-            }
+                db, sql: "SELECT * FROM export_jobs WHERE status = 'COMPLETED' AND expired_at <= ? ORDER BY id", arguments: [Timestamp.string(now)]
+            ).map(Self.job)
         }
     }
 
-    private static func recordTransition(
-        _ db: Database, id: Int64, from: TaskStatus?, to: TaskStatus, at: String, reason: String?
+    public func finishedTasks(before date: Date) async throws -> [ExportTask] {
+        try await database.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM export_tasks WHERE status IN ('COMPLETED', 'FAILED', 'ABORTED', 'EXPIRED') AND finished_at < ? ORDER BY id",
+                arguments: [Timestamp.string(date)]
+            ).map(Self.task)
+        }
+    }
+
+    // MARK: Outbox
+
+    /// One delivery per subscribed webhook of the task (or of `only`, the webhooks a request just added).
+    private static func enqueue(
+        _ db: Database, task: ExportTask, event: WebhookEvent, only: [Webhook]?, now: Date, budget: TimeInterval, render: WebhookRenderer
     ) throws {
+        let targets = (only ?? task.webhooks).filter { $0.events.contains(event) }
+        guard !targets.isEmpty else { return }
+        let body = render(task, event, now)
+        let stamp = Timestamp.string(now)
+        for webhook in targets {
+            let secret = task.webhooks.first { $0.url == webhook.url }?.secret ?? webhook.secret
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_deliveries (id, task_id, event, url, secret, body, state, next_attempt_at, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'PENDING', ?, ?, ?)
+                    """,
+                arguments: [
+                    UUID().uuidString.lowercased(), task.id, event.rawValue, webhook.url, secret, body, stamp, stamp,
+                    Timestamp.string(now.addingTimeInterval(budget)),
+                ]
+            )
+        }
+    }
+
+    public func dueDeliveries(now: Date, limit: Int) async throws -> [WebhookDelivery] {
+        try await database.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+                arguments: [Timestamp.string(now), limit]
+            ).map(Self.delivery)
+        }
+    }
+
+    public func recordAttempt(_ delivery: WebhookDelivery) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, last_attempt_at = ?, last_status_code = ?,
+                      last_error = ?, delivered_at = ? WHERE id = ?
+                    """,
+                arguments: [
+                    delivery.state.rawValue, delivery.attempts, Timestamp.string(delivery.nextAttemptAt), delivery.lastAttemptAt.map(Timestamp.string),
+                    delivery.lastStatusCode, delivery.lastError, delivery.deliveredAt.map(Timestamp.string), delivery.id.uuidString.lowercased(),
+                ]
+            )
+        }
+    }
+
+    public func deliveries(taskId: Int) async throws -> [WebhookDelivery] {
+        try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries WHERE task_id = ? ORDER BY created_at, rowid", arguments: [taskId]).map(Self.delivery)
+        }
+    }
+
+    // MARK: Rows
+
+    private static func recordTransition(_ db: Database, id: Int, from: TaskStatus?, to: TaskStatus, at: String, reason: String?) throws {
         try db.execute(
             sql: "INSERT INTO export_task_transitions (task_id, from_status, to_status, at, reason) VALUES (?, ?, ?, ?, ?)",
             arguments: [id, from?.rawValue, to.rawValue, at, reason]
         )
     }
 
+    private static func fetchTask(_ db: Database, id: Int) throws -> ExportTask {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM export_tasks WHERE id = ?", arguments: [id]) else {
+            throw ServiceError.notFound("task id: \(id) is not found")
+        }
+        return try task(row)
+    }
+
     static func json(_ artifact: Artifact) -> JSONValue {
         .object([
-            "type": .string(artifact.type.rawValue), "name": .string(artifact.name),
-            "size": .number(Double(artifact.size)), "key": .string(artifact.key), "sha256": .string(artifact.sha256),
+            "type": .string(artifact.type.rawValue), "name": .string(artifact.name), "size": .number(Double(artifact.size)),
+            "key": .string(artifact.key), "sha256": .string(artifact.sha256),
         ])
     }
 
-    static func task(_ row: Row) throws -> ExportTask {
-        func json(_ column: String) throws -> JSONValue? {
-            let text: String? = row[column]
-            return try text.map(JSONText.decode)
-        }
-        let webhooks = (try json("webhooks")?.arrayValue ?? []).compactMap { value -> Webhook? in
-            guard let object = value.objectValue, let url = object["url"]?.stringValue else { return nil }
-            let events = (object["events"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(WebhookEvent.init(rawValue:)) }
-            return Webhook(url: url, events: events)
-        }
-        let artifacts = (try json("artifacts")?.arrayValue ?? []).compactMap { value -> Artifact? in
+    static func artifacts(_ text: String) throws -> [Artifact] {
+        (try CanonicalJSON.parse(text).arrayValue ?? []).compactMap { value -> Artifact? in
             guard let object = value.objectValue, let type = object["type"]?.stringValue.flatMap(ArtifactType.init(rawValue:)),
                 let name = object["name"]?.stringValue, let size = object["size"]?.numberValue,
                 let key = object["key"]?.stringValue, let sha256 = object["sha256"]?.stringValue
             else { return nil }
             return Artifact(type: type, name: name, size: Int64(size), key: key, sha256: sha256)
         }
-        func date(_ column: String) -> Date? {
+    }
+
+    static func date(_ row: Row, _ column: String) -> Date? {
+        let text: String? = row[column]
+        return text.flatMap(Timestamp.parse)
+    }
+
+    static func job(_ row: Row) throws -> ExportJob {
+        let record: String = row["catalog_record_id"]
+        return ExportJob(
+            id: row["id"], dedupKey: row["dedup_key"], catalogRecordID: UUID(uuidString: record) ?? UUID(),
+            roi: try CanonicalJSON.parse(row["roi"]), status: TaskStatus(rawValue: row["status"]) ?? .pending, progress: row["progress"],
+            batchesDone: row["batches_done"], tilesDone: row["tiles_done"], estimatedTiles: row["estimated_tiles"],
+            estimatedSize: row["estimated_size"], artifacts: try artifacts(row["artifacts"]),
+            createdAt: date(row, "created_at") ?? Date(timeIntervalSince1970: 0), expiredAt: date(row, "expired_at"),
+            pauseRequested: row["pause_requested"], abortRequested: row["abort_requested"]
+        )
+    }
+
+    static func task(_ row: Row) throws -> ExportTask {
+        func json(_ column: String) throws -> JSONValue? {
             let text: String? = row[column]
-            return text.flatMap(Timestamp.parse)
+            return try text.map(CanonicalJSON.parse)
+        }
+        let webhooks = (try json("webhooks")?.arrayValue ?? []).compactMap { value -> Webhook? in
+            guard let object = value.objectValue, let url = object["url"]?.stringValue else { return nil }
+            let events = (object["events"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(WebhookEvent.init(rawValue:)) }
+            return Webhook(url: url, events: events, secret: object["secret"]?.stringValue)
         }
         let recordID: String = row["catalog_record_id"]
         return ExportTask(
-            id: row["id"],
-            customer: row["customer"],
-            catalogRecordID: UUID(uuidString: recordID) ?? UUID(),
-            domain: ProductDomain(rawValue: row["domain"]) ?? .raster,
-            roi: try json("roi") ?? .null,
-            artifactCRS: row["artifact_crs"],
-            description: row["description"],
-            keywords: try json("keywords"),
-            parameters: try json("parameters"),
-            webhooks: webhooks,
-            estimatedSize: row["estimated_size"],
-            estimatedTime: row["estimated_time"],
-            estimatedTiles: row["estimated_tiles"],
-            status: TaskStatus(rawValue: row["status"]) ?? .pending,
-            errorReason: row["error_reason"],
-            progress: row["progress"],
-            artifacts: artifacts,
-            createdAt: date("created_at") ?? Date(timeIntervalSince1970: 0),
-            updatedAt: date("updated_at") ?? Date(timeIntervalSince1970: 0),
-            expiredAt: date("expired_at"),
-            finishedAt: date("finished_at")
+            id: row["id"], jobId: row["job_id"], usesSingularWebhook: row["singular_webhook"], customer: row["customer"],
+            catalogRecordID: UUID(uuidString: recordID) ?? UUID(), domain: ProductDomain(rawValue: row["domain"]) ?? .raster,
+            roi: try json("roi") ?? .null, artifactCRS: row["artifact_crs"], description: row["description"],
+            keywords: try json("keywords"), parameters: try json("parameters"), webhooks: webhooks,
+            estimatedSize: row["estimated_size"], estimatedTime: row["estimated_time"], estimatedTiles: row["estimated_tiles"],
+            status: TaskStatus(rawValue: row["status"]) ?? .pending, errorReason: row["error_reason"], progress: row["progress"],
+            artifacts: try artifacts(row["artifacts"]), createdAt: date(row, "created_at") ?? Date(timeIntervalSince1970: 0),
+            updatedAt: date(row, "updated_at") ?? Date(timeIntervalSince1970: 0), expiredAt: date(row, "expired_at"),
+            finishedAt: date(row, "finished_at")
+        )
+    }
+
+    static func delivery(_ row: Row) throws -> WebhookDelivery {
+        let id: String = row["id"]
+        return WebhookDelivery(
+            id: UUID(uuidString: id) ?? UUID(), taskId: row["task_id"], event: WebhookEvent(rawValue: row["event"]) ?? .taskCompleted,
+            url: row["url"], secret: row["secret"], body: row["body"], state: WebhookDelivery.State(rawValue: row["state"]) ?? .pending,
+            attempts: row["attempts"], nextAttemptAt: date(row, "next_attempt_at") ?? Date(), lastAttemptAt: date(row, "last_attempt_at"),
+            lastStatusCode: row["last_status_code"], lastError: row["last_error"], createdAt: date(row, "created_at") ?? Date(),
+            expiresAt: date(row, "expires_at") ?? Date(), deliveredAt: date(row, "delivered_at")
         )
     }
 }

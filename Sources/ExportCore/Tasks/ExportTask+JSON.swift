@@ -1,0 +1,53 @@
+import Foundation
+import GeoJSON
+import MapDepotCore
+
+/// Turns artifact keys into the URLs clients download from.
+public protocol ArtifactLinks: Sendable {
+    /// A URL for a published artifact; `expires` makes it a signed link that downloads without a token.
+    func url(for key: String, expires: Date?) -> String
+}
+
+extension ExportTask {
+    /// The task as the contract's TaskResponse (export-anchors §1.1): what `GET /export-tasks/{id}` answers
+    /// and what webhooks carry as `data`. Artifact URLs are signed links valid until `expiredAt`; the v1.5
+    /// dialect gets `webhook` instead of `webhooks`.
+    public func json(links: any ArtifactLinks) -> JSONValue {
+        func date(_ value: Date?) -> JSONValue { value.map { .string(Timestamp.string($0)) } ?? .null }
+        return .object([
+            "id": .number(Double(id)),
+            "catalogRecordID": .string(catalogRecordID.uuidString.lowercased()),
+            "domain": .string(domain.rawValue),
+            "ROI": roi,
+            "artifactCRS": .string(artifactCRS),
+            "description": description.map(JSONValue.string) ?? .null,
+            "keywords": keywords ?? .null,
+            "parameters": parameters ?? .null,
+            usesSingularWebhook ? "webhook" : "webhooks": .array(webhooks.map(\.json)),
+            "estimatedSize": .number(Double(estimatedSize)),
+            "estimatedTime": .number(Double(estimatedTime)),
+            "status": .string(status.rawValue),
+            "errorReason": errorReason.map(JSONValue.string) ?? .null,
+            "progress": .number(Double(progress)),
+            "artifacts": .array(
+                artifacts.map {
+                    .object([
+                        "type": .string($0.type.rawValue), "name": .string($0.name), "size": .number(Double($0.size)),
+                        "url": .string(links.url(for: $0.key, expires: expiredAt)), "sha256": .string($0.sha256),
+                    ])
+                }
+            ),
+            "createdAt": date(createdAt),
+            "updatedAt": date(updatedAt),
+            "expiredAt": date(expiredAt),
+            "finishedAt": date(finishedAt),
+        ])
+    }
+
+    /// A webhook body: `{event, timestamp, data: <task>}` (SPEC "Webhooks").
+    public static func webhookBody(links: any ArtifactLinks) -> WebhookRenderer {
+        { task, event, now in
+            CanonicalJSON.text(.object(["event": .string(event.rawValue), "timestamp": .string(Timestamp.string(now)), "data": task.json(links: links)]))
+        }
+    }
+}
