@@ -51,7 +51,9 @@ public struct MapDepotComponents: Sendable {
         )
         runner = ExportRunner(
             sources: sources, artifacts: artifacts, planner: planner,
-            settings: .init(readConcurrency: config.readConcurrency, expiryDays: config.expiryDays, crashPoints: crashPoints)
+            settings: .init(
+                readConcurrency: config.readConcurrency, writeBatch: config.writeBatch, expiryDays: config.expiryDays, crashPoints: crashPoints
+            )
         )
         worker = ExportWorker(
             tasks: taskStore, catalog: catalog, runner: runner, artifacts: artifacts, clock: clock, expiryDays: config.expiryDays,

@@ -52,16 +52,6 @@ struct ReplicationHarness {
     }
 }
 
-/// A clock the test moves.
-final class TestClock: WallClock, @unchecked Sendable {
-    // Justification: tests set and read it from one task at a time; the lock makes that safe anyway.
-    private let lock = NSLock()
-    private var current = Date(timeIntervalSince1970: 1_800_000_000)
-
-    func now() -> Date { lock.withLock { current } }
-    func advance(_ seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
-}
-
 /// Fails after `limit` features: a producer dying mid-write.
 struct FailingPackaging: ReplicaPackaging {
     let inner: any ReplicaPackaging

@@ -18,6 +18,8 @@ public struct AppConfig: Sendable {
     public var workerConcurrency = 2
     /// Tile read batches in flight per task.
     public var readConcurrency = 8
+    /// Tiles per write transaction: also how often an export checkpoints (pause, resume, progress).
+    public var writeBatch = 2_000
     /// Days from completion to `expiredAt`.
     public var expiryDays = 30
     /// The rate `estimatedTime` assumes.
@@ -87,6 +89,7 @@ extension AppConfig {
         config.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: config.maxBodyBytes)
         config.workerConcurrency = reader.int(forKey: "worker.concurrency", default: config.workerConcurrency)
         config.readConcurrency = reader.int(forKey: "export.read.concurrency", default: config.readConcurrency)
+        config.writeBatch = reader.int(forKey: "export.write.batch", default: config.writeBatch)
         config.expiryDays = reader.int(forKey: "export.expiry.days", default: config.expiryDays)
         config.estimateTilesPerSecond = reader.double(
             forKey: "export.estimate.tiles.per.second", default: config.estimateTilesPerSecond
