@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import ExportCore
+import Foundation
+import GeoJSON
+import Logging
+import MapDepotAPI
+import MapDepotCore
+import NIOCore
+import NIOHTTP1
+import Testing
+import TestSupport
+
+/// Issue #4 part 7: the real `mapdepot serve` killed with SIGKILL during a tile write, during publish, and
+/// while webhooks are pending; after a restart the task completes with a valid GeoPackage, every webhook is
+/// delivered, and nothing is left half-published.
+@Suite(.serialized) struct CrashSafetyTests {
+    static var binary: String { Fixtures.packageRoot.appendingPathComponent(".build/debug/mapdepot").path }
+
+    /// A free loopback port (bound, read, released).
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw FixtureError("no socket") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+        }
+        guard bound else { throw FixtureError("could not bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test(arguments: ["tiles:200", "publish", "webhook"])
+    func aKilledServerLosesNothing(crashAt: String) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the binary first (scripts/test does)")
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        let directory = try Fixtures.temporaryDirectory("crash")
+        var config = AppConfig()
+        config.dataDir = directory
+        let components = try MapDepotComponents(config: config, logger: Logger(label: "test"))
+        let token = try await components.tokens.create(subject: "alice", scopes: [.export, .admin], lifetime: nil)
+        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
+
+        let port = try Self.freePort()
+        var server = try Self.start(directory: directory, port: port, crashAt: crashAt)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = client.shutdown() }
+        let base = "http://127.0.0.1:\(port)"
+        try await Self.waitUntilLive(client, base)
+        let body = #"{"catalogRecordID":"\#(TestServer.recordID)","domain":"RASTER","artifactCRS":"4326","webhooks":[{"url":"\#(receiver.url)","events":["TASK_STARTED","TASK_COMPLETED"]}],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,90],[-180,-90]]]}}]}}"#
+        let created = try await Self.request(client, "POST", base + "/export-tasks", token: token, body: body)
+        #expect(created.0 == 201)
+
+        // The crash point kills it.
+        let status = try await Self.waitForExit(server, timeout: 60)
+        #expect(status == SIGKILL, "\(crashAt): exit \(status)")
+
+        server = try Self.start(directory: directory, port: port, crashAt: nil)
+        defer { server.terminate() }
+        try await Self.waitUntilLive(client, base)
+        var task: [String: JSONValue] = [:]
+        for _ in 0..<600 {
+            task = try JSONValue.parse(try await Self.request(client, "GET", base + "/export-tasks/1", token: token).1).objectValue ?? [:]
+            if task["status"] == .string("COMPLETED") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(task["status"] == .string("COMPLETED"), "\(crashAt)")
+        // Every webhook delivered at least once.
+        for _ in 0..<100 where !Set(receiver.acceptedCalls.map(\.event)).isSuperset(of: ["TASK_STARTED", "TASK_COMPLETED"]) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(Set(receiver.acceptedCalls.map(\.event)).isSuperset(of: ["TASK_STARTED", "TASK_COMPLETED"]), "\(crashAt)")
+        let deliveries = try JSONValue.parse(try await Self.request(client, "GET", base + "/export-tasks/1/webhooks", token: token).1).arrayValue ?? []
+        #expect(deliveries.allSatisfy { $0.objectValue?["state"] == .string("DELIVERED") })
+
+        // A whole, valid package; nothing left staged.
+        let artifact = try #require(task["artifacts"]?.arrayValue?.first?.objectValue)
+        let url = try #require(artifact["url"]?.stringValue)
+        let package = try await Self.request(client, "GET", url, token: nil).1
+        #expect(sha256Hex(package) == artifact["sha256"]?.stringValue)
+        let file = directory + "/check.gpkg"
+        try package.write(to: URL(fileURLWithPath: file))
+        #expect(try GDAL.validate(file) == "")
+        let table = String((artifact["name"]?.stringValue ?? "").dropLast(5))
+        #expect(try GDAL.tileDigests(file, table: table).count == 682)
+        let staged = (try? FileManager.default.subpathsOfDirectory(atPath: directory + "/artifacts/.staging")) ?? []
+        #expect(!staged.contains { $0.hasSuffix(".gpkg") || $0.hasSuffix(".json") }, "\(staged)")
+    }
+
+    static func start(directory: String, port: Int, crashAt: String?) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--data-dir", directory, "--port", "\(port)", "--log-level", "warning"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = "true"
+        environment["MAPDEPOT_WEBHOOKS_FIRST_RETRY_SECONDS"] = "0.1"
+        environment["MAPDEPOT_EXPORT_WRITE_BATCH"] = "50"
+        environment["MAPDEPOT_PUBLIC_URL"] = "http://127.0.0.1:\(port)"
+        environment["MAPDEPOT_DEBUG_CRASH_AT"] = crashAt
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return process
+    }
+
+    static func waitForExit(_ process: Process, timeout: Double) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning {
+            process.terminate()
+            return -1
+        }
+        return process.terminationReason == .uncaughtSignal ? process.terminationStatus : -process.terminationStatus
+    }
+
+    static func waitUntilLive(_ client: HTTPClient, _ base: String) async throws {
+        for _ in 0..<200 {
+            if (try? await request(client, "GET", base + "/liveness", token: nil).0) == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw FixtureError("the server did not come up")
+    }
+
+    static func request(_ client: HTTPClient, _ method: String, _ url: String, token: String?, body: String? = nil) async throws -> (Int, Data) {
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "x-api-key", value: token) }
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), Data(bytes.readableBytesView))
+    }
+}
