@@ -82,16 +82,17 @@ public struct ReplicaProducer: Sendable {
             sequenceNumber: (previous?.sequenceNumber ?? 0) + 1, timestamp: timestamp, fromTimestamp: nil,
             changeSequence: sequence, fromChangeSequence: nil, files: []
         )
+        let store = self.store
+        let pageSize = self.pageSize
         let published = try await publish(replica, alwaysWriteFeatureFile: true) { writer in
-            var after = ""
             var count = 0
-            while true {
-                let page = try await store.snapshotPage(layerId: layer.layerId, type: type, asOf: sequence, after: after, limit: pageSize)
+            try await Self.pages(pageSize: pageSize, id: \.id) { after in
+                try await store.snapshotPage(layerId: layer.layerId, type: type, asOf: sequence, after: after, limit: pageSize)
+            } each: { page in
                 for feature in page { try writer.add(feature: feature.featureText()) }
                 count += page.count
-                guard page.count == pageSize, let last = page.last else { return count }
-                after = last.id
             }
+            return count
         }
         // A snapshot is never skipped (skipWhenEmpty is false), so it is always published.
         return published!
@@ -110,10 +111,12 @@ public struct ReplicaProducer: Sendable {
         )
         if skipEmpty && sequence <= from { return nil }
         var entries = 0
+        let store = self.store
+        let pageSize = self.pageSize
         let published = try await publish(replica, alwaysWriteFeatureFile: false, skipWhenEmpty: skipEmpty) { writer in
-            var after = ""
-            while true {
-                let page = try await store.deltaPage(layerId: layer.layerId, type: type, from: from, to: sequence, after: after, limit: pageSize)
+            try await Self.pages(pageSize: pageSize, id: \.id) { after in
+                try await store.deltaPage(layerId: layer.layerId, type: type, from: from, to: sequence, after: after, limit: pageSize)
+            } each: { page in
                 for item in page {
                     switch try DeltaRule.entry(before: item.before, after: item.after) {
                     case .upsert(let state, let diff)?:
@@ -126,11 +129,32 @@ public struct ReplicaProducer: Sendable {
                         break
                     }
                 }
-                guard page.count == pageSize, let last = page.last else { return entries }
-                after = last.id
             }
+            return entries
         }
         return published
+    }
+
+    /// Walks pages in id order with the next page already being read while the current one is written:
+    /// reads run on the store's own threads, so reading and compressing use two cores.
+    static func pages<Item: Sendable>(
+        pageSize: Int, id: @escaping @Sendable (Item) -> String, fetch: @escaping @Sendable (String) async throws -> [Item],
+        each: ([Item]) async throws -> Void
+    ) async throws {
+        var current = try await fetch("")
+        while true {
+            let next: Task<[Item], any Error>? =
+                current.count == pageSize && !current.isEmpty
+                ? Task { [after = id(current[current.count - 1])] in try await fetch(after) } : nil
+            do {
+                try await each(current)
+            } catch {
+                next?.cancel()
+                throw error
+            }
+            guard let next else { return }
+            current = try await next.value
+        }
     }
 
     /// Hidden row → content → zips published → visible. Nothing visible on failure.
