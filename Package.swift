@@ -136,7 +136,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ExportCoreTests",
-            dependencies: ["ExportCore", "Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid"],
+            dependencies: [
+                "ExportCore", "Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid", "GeoPackage", "MapDepotCore",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

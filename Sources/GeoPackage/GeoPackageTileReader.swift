@@ -8,9 +8,10 @@ import TileGrid
 /// Opened read-only through a pool so that several tasks read at once.
 public struct GeoPackageTileReader: Sendable {
     private let pool: DatabasePool
-    private let table: String
+    public let path: String
+    public let table: String
     /// MBTiles count rows from the bottom (TMS); GeoPackage from the top.
-    private let rowsFromBottom: Bool
+    public let rowsFromBottom: Bool
 
     /// - Parameters:
     ///   - table: the tiles table; nil picks the first `tiles` entry of `gpkg_contents`.
@@ -19,6 +20,7 @@ public struct GeoPackageTileReader: Sendable {
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw GeoPackageError("\(path) does not exist or cannot be read")
         }
+        self.path = path
         var configuration = Configuration()
         configuration.readonly = true
         configuration.maximumReaderCount = 4

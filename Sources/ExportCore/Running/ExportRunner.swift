@@ -199,19 +199,81 @@ public struct ExportRunner: Sendable {
 
     enum CopyResult { case finished, paused, aborted }
 
-    /// Reads batches concurrently and writes them in plan order, from `firstBatch` on.
+    /// Progress of one run, turned into checkpoints: percent done, batches done, and the time left at the
+    /// rate measured since this run started.
+    struct RunProgress {
+        let total: Int
+        let processedBefore: Int
+        var processed: Int
+        let start = ContinuousClock.now
+
+        func checkpoint(batchesDone: Int) -> Checkpoint {
+            let elapsed = ExportRunner.seconds(ContinuousClock.now - start)
+            let rate = elapsed > 0 ? Double(processed - processedBefore) / elapsed : 0
+            return Checkpoint(
+                progress: total == 0 ? 99 : min(99, processed * 100 / total), batchesDone: batchesDone, tilesDone: processed,
+                estimatedSeconds: rate > 0 ? Int64((Double(total - processed) / rate).rounded(.up)) : 0
+            )
+        }
+    }
+
+    static func result(_ decision: Decision) -> CopyResult? {
+        switch decision {
+        case .proceed: nil
+        case .pause: .paused
+        case .abort: .aborted
+        }
+    }
+
+    /// Copies the plan from `firstBatch` on: inside SQLite when the source is a SQLite tile table, else by
+    /// reading tiles concurrently and writing them in plan order.
     private func copyTiles(
         plan: ExportPlan, source: any TileSource, writer: GeoPackageTileWriter, total: Int, firstBatch: Int,
         checkpoint: @Sendable (Checkpoint) async -> Decision
     ) async throws -> CopyResult {
         let batches = Self.batches(plan)
+        let done = batches.prefix(firstBatch).reduce(0) { $0 + $1.columns.count }
+        var progress = RunProgress(total: total, processedBefore: done, processed: done)
+        if let table = source.sqliteTable {
+            return try await copyInSQLite(batches, from: table, writer: writer, firstBatch: firstBatch, progress: &progress, checkpoint: checkpoint)
+        }
+        return try await copyThroughSwift(batches, source: source, writer: writer, firstBatch: firstBatch, progress: &progress, checkpoint: checkpoint)
+    }
+
+    /// One `INSERT … SELECT` per transaction of about ``Settings/writeBatch`` planned tiles.
+    private func copyInSQLite(
+        _ batches: [ReadBatch], from table: GeoPackageTileWriter.SourceTable, writer: GeoPackageTileWriter, firstBatch: Int,
+        progress: inout RunProgress, checkpoint: @Sendable (Checkpoint) async -> Decision
+    ) async throws -> CopyResult {
+        var index = firstBatch
+        var written = 0
+        repeat {
+            var group: [(zoom: Int, row: Int, columns: Range<Int>)] = []
+            var planned = 0
+            while index < batches.count && planned < settings.writeBatch {
+                group.append((batches[index].zoom, batches[index].row, batches[index].columns))
+                planned += batches[index].columns.count
+                index += 1
+            }
+            written += try await writer.copy(from: table, tiles: group)
+            settings.crashPoints.check("tiles", reached: written)
+            progress.processed += planned
+            if let stop = Self.result(await checkpoint(progress.checkpoint(batchesDone: index))) { return stop }
+        } while index < batches.count
+        return .finished
+    }
+
+    /// Reads batches concurrently (``Settings/readConcurrency`` in flight) and writes them in plan order.
+    private func copyThroughSwift(
+        _ batches: [ReadBatch], source: any TileSource, writer: GeoPackageTileWriter, firstBatch: Int,
+        progress: inout RunProgress, checkpoint: @Sendable (Checkpoint) async -> Decision
+    ) async throws -> CopyResult {
         let window = max(1, settings.readConcurrency)
         let writeBatch = settings.writeBatch
         let writeBatchBytes = settings.writeBatchBytes
         let crashPoints = settings.crashPoints
-        var processed = batches.prefix(firstBatch).reduce(0) { $0 + $1.columns.count }
-        let processedBefore = processed
-        let runStart = ContinuousClock.now
+        var state = progress
+        defer { progress = state }
         return try await withThrowingTaskGroup(of: (Int, [(TileCoordinate, Data)], Int).self) { group in
             var next = firstBatch
             func schedule() {
@@ -232,51 +294,32 @@ public struct ExportRunner: Sendable {
             var emit = firstBatch
             var buffer: [(TileCoordinate, Data)] = []
             var bufferBytes = 0
-            var writtenThisRun = 0
+            var written = 0
             buffer.reserveCapacity(writeBatch)
             /// Writes the buffer and asks the caller whether to go on.
-            func flush() async throws -> Decision {
+            func flush() async throws -> CopyResult? {
                 try await writer.append(buffer)
-                writtenThisRun += buffer.count
-                crashPoints.check("tiles", reached: writtenThisRun)
+                written += buffer.count
+                crashPoints.check("tiles", reached: written)
                 buffer.removeAll(keepingCapacity: true)
                 bufferBytes = 0
-                let elapsed = Self.seconds(ContinuousClock.now - runStart)
-                let rate = elapsed > 0 ? Double(processed - processedBefore) / elapsed : 0
-                let remaining = total - processed
-                return await checkpoint(
-                    Checkpoint(
-                        progress: total == 0 ? 99 : min(99, processed * 100 / total), batchesDone: emit, tilesDone: processed,
-                        estimatedSeconds: rate > 0 ? Int64((Double(remaining) / rate).rounded(.up)) : 0
-                    )
-                )
+                return Self.result(await checkpoint(state.checkpoint(batchesDone: emit)))
             }
             while let (index, tiles, planned) = try await group.next() {
                 ready[index] = (tiles, planned)
                 while let (tiles, planned) = ready.removeValue(forKey: emit) {
                     buffer += tiles
                     bufferBytes += tiles.reduce(0) { $0 + $1.1.count }
-                    processed += planned
+                    state.processed += planned
                     emit += 1
-                    if buffer.count >= writeBatch || bufferBytes >= writeBatchBytes {
-                        switch try await flush() {
-                        case .proceed: break
-                        case .pause:
-                            group.cancelAll()
-                            return .paused
-                        case .abort:
-                            group.cancelAll()
-                            return .aborted
-                        }
+                    if buffer.count >= writeBatch || bufferBytes >= writeBatchBytes, let stop = try await flush() {
+                        group.cancelAll()
+                        return stop
                     }
                 }
                 schedule()
             }
-            switch try await flush() {
-            case .proceed: return .finished
-            case .pause: return .paused
-            case .abort: return .aborted
-            }
+            return try await flush() ?? .finished
         }
     }
 }

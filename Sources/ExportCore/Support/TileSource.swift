@@ -1,5 +1,6 @@
 import Foundation
 import MapDepotCore
+import GeoPackage
 import TileGrid
 
 /// A product's tiles, read-only. Implementations: a `{z}/{x}/{y}` directory, a GeoPackage, an MBTiles file.
@@ -10,6 +11,12 @@ public protocol TileSource: Sendable {
     func statistics() async throws -> [ZoomStatistics]
     /// Every tile present at `zoom`.
     func coordinates(zoom: Int) async throws -> [TileCoordinate]
+    /// The SQLite tile table behind the source, when there is one: the runner then copies inside SQLite.
+    var sqliteTable: GeoPackageTileWriter.SourceTable? { get }
+}
+
+extension TileSource {
+    public var sqliteTable: GeoPackageTileWriter.SourceTable? { nil }
 }
 
 /// Opens the source a record names.

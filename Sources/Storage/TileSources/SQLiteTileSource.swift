@@ -23,6 +23,10 @@ public struct SQLiteTileSource: TileSource {
     public func coordinates(zoom: Int) async throws -> [TileCoordinate] {
         try await reader.coordinates(zoom: zoom)
     }
+
+    public var sqliteTable: GeoPackageTileWriter.SourceTable? {
+        GeoPackageTileWriter.SourceTable(path: reader.path, table: reader.table, rowsFromBottom: reader.rowsFromBottom)
+    }
 }
 
 /// Opens the source a record names, refusing missing paths with a clear 400.
