@@ -8,10 +8,11 @@ import TileGrid
 ///
 /// One writer per file (SQLite has one writer anyway; MapProxy's two-writer runs are slower, see
 /// export-peers §3). Tiles are appended in batches, one transaction each, through one prepared statement.
-/// The file is built in WAL mode with `synchronous=OFF`: a process killed mid-transaction leaves the last
-/// committed state (the OS keeps the written pages), so an export can resume from its last checkpoint;
-/// power loss is covered by the caller's fsync before publishing. ``finish()`` checkpoints the WAL and
-/// returns the file to a single-file rollback-journal GeoPackage.
+/// The file is built with a rollback journal (`journal_mode=PERSIST`) and `synchronous=OFF`: a process killed
+/// mid-transaction leaves a hot journal that SQLite rolls back on the next open, so an export resumes from
+/// its last checkpoint; power loss is covered by the caller's fsync before publishing. For this append-only
+/// load the journal is nearly free: SQLite journals the few existing pages a transaction changes, not the new
+/// ones (a WAL would write every page twice). ``finish()`` removes the journal.
 ///
 /// Identical input gives a byte-identical file: `last_change` is given, not "now", and rows are written in
 /// the order given.
@@ -58,7 +59,7 @@ public struct GeoPackageTileWriter: Sendable {
         insertSQL = "INSERT OR IGNORE INTO \(table) (zoom_level, tile_column, tile_row, tile_data) VALUES (?, ?, ?, ?)"
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA page_size = 65536")
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA journal_mode = PERSIST")
             try db.execute(sql: "PRAGMA synchronous = OFF")
             try db.execute(sql: "PRAGMA application_id = \(GeoPackageSchema.applicationID)")
             try db.execute(sql: "PRAGMA user_version = \(GeoPackageSchema.userVersion)")
@@ -115,6 +116,7 @@ public struct GeoPackageTileWriter: Sendable {
         insertSQL = "INSERT OR IGNORE INTO \(quoted(options.tableName)) (zoom_level, tile_column, tile_row, tile_data) VALUES (?, ?, ?, ?)"
         let table = options.tableName
         let ok = try queue.writeWithoutTransaction { db -> Bool in
+            try db.execute(sql: "PRAGMA journal_mode = PERSIST")
             try db.execute(sql: "PRAGMA synchronous = OFF")
             let check = try String.fetchOne(db, sql: "PRAGMA quick_check")
             let exists = try db.tableExists(table)
@@ -190,7 +192,7 @@ public struct GeoPackageTileWriter: Sendable {
         return try queue.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
     }
 
-    /// Closes the file as it is, WAL and all, to be resumed later (a paused export).
+    /// Closes the file as it is, to be resumed later (a paused export).
     public func suspend() throws {
         try queue.close()
     }
@@ -232,15 +234,14 @@ public struct GeoPackageTileWriter: Sendable {
         } }
     }
 
-    /// Checkpoints the WAL into the file, returns it to a rollback journal (one file, as GeoPackage readers
-    /// expect) and closes it. The caller fsyncs and renames it into place.
+    /// Removes the journal (one file, as GeoPackage readers expect) and closes it. The caller fsyncs and
+    /// renames it into place.
     public func finish() throws {
         try queue.writeWithoutTransaction { db in
             // `main.`: a source attached by ``copy(from:tiles:)`` must not have its journal touched.
             if try Row.fetchAll(db, sql: "PRAGMA database_list").contains(where: { ($0["name"] as String?) == "source" }) {
                 try db.execute(sql: "DETACH DATABASE source")
             }
-            try db.execute(sql: "PRAGMA main.wal_checkpoint(TRUNCATE)")
             try db.execute(sql: "PRAGMA main.journal_mode = DELETE")
         }
         try queue.close()

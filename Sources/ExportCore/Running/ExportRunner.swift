@@ -115,7 +115,7 @@ public struct ExportRunner: Sendable {
             }
         }
         if writer == nil {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
+            for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
             writer = try GeoPackageTileWriter(path: staging, options: options)
         }
         let total = plan.tileCount
