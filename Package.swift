@@ -73,6 +73,7 @@ let package = Package(
             dependencies: [
                 "ExportCore", "ReplicationCore", "MapDepotCore", "GeoPackage", "TileGrid", "GeoJSON",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,5 @@
 /// Turns a stream of features and deleted ids into published zips (implemented with ZIPFoundation in
-/// Storage). One writer per replica, used by one task.
+/// Storage). A replica may have several writers (a snapshot's id ranges), each used by one task.
 public protocol ReplicaPackaging: Sendable {
     /// - Parameters:
     ///   - keyPrefix: artifact key folder of the replica's zips.
@@ -12,8 +12,7 @@ public protocol ReplicaWriter: AnyObject {
     /// A GeoJSON Feature object's text.
     func add(feature: String) throws
     func add(deletedId: String) throws
-    /// Seals, fsyncs, checksums and publishes every zip.
+    /// Seals, fsyncs, checksums and publishes every zip. After a failure the producer removes everything
+    /// under the replica's key prefix instead.
     func finish() async throws -> [ReplicaFile]
-    /// Removes whatever was staged (after a failure).
-    func discard()
 }

@@ -19,17 +19,20 @@ public struct ReplicaProducer: Sendable {
     private let artifacts: any ArtifactStore
     private let clock: any WallClock
     private let pageSize: Int
+    /// Snapshots of large layers are cut into this many id ranges, each packaged on its own core.
+    private let parallelism: Int
     private let locks = ChainLocks()
 
     public init(
         store: any ReplicationStore, packaging: any ReplicaPackaging, artifacts: any ArtifactStore,
-        clock: any WallClock, pageSize: Int = 5_000
+        clock: any WallClock, pageSize: Int = 5_000, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
     ) {
         self.store = store
         self.packaging = packaging
         self.artifacts = artifacts
         self.clock = clock
         self.pageSize = pageSize
+        self.parallelism = max(1, parallelism)
     }
 
     /// Removes replicas a killed producer left hidden, and their files.
@@ -84,15 +87,29 @@ public struct ReplicaProducer: Sendable {
         )
         let store = self.store
         let pageSize = self.pageSize
-        let published = try await publish(replica, alwaysWriteFeatureFile: true) { writer in
-            var count = 0
-            try await Self.pages(pageSize: pageSize, id: \.id) { after in
-                try await store.snapshotPage(layerId: layer.layerId, type: type, asOf: sequence, after: after, limit: pageSize)
-            } each: { page in
-                for feature in page { try writer.add(feature: feature.featureText()) }
-                count += page.count
+        let packaging = self.packaging
+        let prefix = Self.keyPrefix(replica)
+        let splits = try await store.splitPoints(layerId: layer.layerId, parts: parallelism)
+        let ranges = zip([""] + splits, splits.map(Optional.some) + [nil]).map { (after: $0, before: $1) }
+        let published = try await publish(replica, skipWhenEmpty: false) {
+            // Each id range gets its own writer (and so its own zips) on its own task; files keep range order.
+            let parts = try await withThrowingTaskGroup(of: (Int, [ReplicaFile], Int).self) { group in
+                for (index, range) in ranges.enumerated() {
+                    group.addTask {
+                        let writer = try packaging.makeWriter(keyPrefix: prefix, alwaysWriteFeatureFile: index == 0)
+                        var count = 0
+                        try await Self.pages(pageSize: pageSize, id: \.id, first: range.after) { after in
+                            try await store.snapshotPage(layerId: layer.layerId, type: type, asOf: sequence, after: after, before: range.before, limit: pageSize)
+                        } each: { page in
+                            for feature in page { try writer.add(feature: feature.featureText()) }
+                            count += page.count
+                        }
+                        return (index, try await writer.finish(), count)
+                    }
+                }
+                return try await group.reduce(into: [(Int, [ReplicaFile], Int)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }
             }
-            return count
+            return (parts.flatMap(\.1), parts.reduce(0) { $0 + $1.2 })
         }
         // A snapshot is never skipped (skipWhenEmpty is false), so it is always published.
         return published!
@@ -113,8 +130,9 @@ public struct ReplicaProducer: Sendable {
         var entries = 0
         let store = self.store
         let pageSize = self.pageSize
-        let published = try await publish(replica, alwaysWriteFeatureFile: false, skipWhenEmpty: skipEmpty) { writer in
-            try await Self.pages(pageSize: pageSize, id: \.id) { after in
+        let writer = try packaging.makeWriter(keyPrefix: Self.keyPrefix(replica), alwaysWriteFeatureFile: false)
+        let published = try await publish(replica, skipWhenEmpty: skipEmpty) {
+            try await Self.pages(pageSize: pageSize, id: \.id, first: "") { after in
                 try await store.deltaPage(layerId: layer.layerId, type: type, from: from, to: sequence, after: after, limit: pageSize)
             } each: { page in
                 for item in page {
@@ -130,7 +148,8 @@ public struct ReplicaProducer: Sendable {
                     }
                 }
             }
-            return entries
+            // An empty delta publishes no zip (nothing was added).
+            return (try await writer.finish(), entries)
         }
         return published
     }
@@ -138,10 +157,10 @@ public struct ReplicaProducer: Sendable {
     /// Walks pages in id order with the next page already being read while the current one is written:
     /// reads run on the store's own threads, so reading and compressing use two cores.
     static func pages<Item: Sendable>(
-        pageSize: Int, id: @escaping @Sendable (Item) -> String, fetch: @escaping @Sendable (String) async throws -> [Item],
-        each: ([Item]) async throws -> Void
+        pageSize: Int, id: @escaping @Sendable (Item) -> String, first: String,
+        fetch: @escaping @Sendable (String) async throws -> [Item], each: ([Item]) async throws -> Void
     ) async throws {
-        var current = try await fetch("")
+        var current = try await fetch(first)
         while true {
             let next: Task<[Item], any Error>? =
                 current.count == pageSize && !current.isEmpty
@@ -157,26 +176,24 @@ public struct ReplicaProducer: Sendable {
         }
     }
 
-    /// Hidden row → content → zips published → visible. Nothing visible on failure.
+    /// Hidden row → content → zips published → visible. Nothing visible on failure: the hidden row and every
+    /// file under the replica's key prefix (staged or published) go.
     private func publish(
-        _ replica: Replica, alwaysWriteFeatureFile: Bool, skipWhenEmpty: Bool = false,
-        fill: (any ReplicaWriter) async throws -> Int
+        _ replica: Replica, skipWhenEmpty: Bool, produce: () async throws -> (files: [ReplicaFile], entries: Int)
     ) async throws -> Replica? {
-        let writer = try packaging.makeWriter(keyPrefix: Self.keyPrefix(replica), alwaysWriteFeatureFile: alwaysWriteFeatureFile)
         try await store.insertHiddenReplica(replica)
         do {
-            let entries = try await fill(writer)
+            let (files, entries) = try await produce()
             if skipWhenEmpty && entries == 0 {
-                writer.discard()
                 try await store.deleteReplica(id: replica.replicaId)
+                try await artifacts.delete(prefix: Self.keyPrefix(replica))
                 return nil
             }
             var published = replica
-            published.files = try await writer.finish()
+            published.files = files
             try await store.publishReplica(published)
             return published
         } catch {
-            writer.discard()
             try? await store.deleteReplica(id: replica.replicaId)
             try? await artifacts.delete(prefix: Self.keyPrefix(replica))
             throw error

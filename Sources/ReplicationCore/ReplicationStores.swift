@@ -16,8 +16,12 @@ public protocol ReplicationStore: Sendable {
     /// - Throws: ``ServiceError`` `.invalid` for a delete of an id that is not alive; nothing is applied.
     func apply(_ changes: ChangeSet, layerId: Int, now: Date) async throws -> ChangeResult
 
-    /// Alive features of `type` as of `sequence`, with ids greater than `after`, in id order.
-    func snapshotPage(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, limit: Int) async throws -> [FeatureState]
+    /// Alive features of `type` as of `sequence`, with ids greater than `after` (and at most `before`, when
+    /// given), in id order.
+    func snapshotPage(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> [FeatureState]
+    /// Feature ids that cut the layer's ids into `parts` ranges of about equal size (none for small layers):
+    /// range i is (split[i−1], split[i]], the last (split[n−1], ∞).
+    func splitPoints(layerId: Int, parts: Int) async throws -> [String]
     /// Features with a version in (`from`, `to`], ids greater than `after`, in id order, with their state
     /// at `from` and at `to` (nil when not alive or not of `type`).
     func deltaPage(

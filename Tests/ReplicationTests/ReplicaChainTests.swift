@@ -153,6 +153,21 @@ import TestSupport
         #expect(try harness.contents(snapshot).features.count == 243)
     }
 
+    @Test func largeSnapshotsArePackagedInParallelRangesWithEveryFeatureOnce() async throws {
+        let harness = try ReplicationHarness(featuresPerFile: 4_000, parallelism: 3)
+        _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
+        let ids = (0..<24_000).map { String(format: "{%05d}", $0) }
+        for chunk in stride(from: 0, to: ids.count, by: 6_000) {
+            let states = ids[chunk..<(chunk + 6_000)].map { FeatureState(id: $0, geometry: .point(Position(1, 2)), properties: ["n": .string($0)]) }
+            _ = try await harness.store.apply(ChangeSet(upserts: states, deletes: [], changeId: nil), layerId: 1, now: Date())
+        }
+        let snapshot = try #require(try await harness.producer.produce(layerId: 1, type: .point, replicaType: .snapshot))
+        #expect(snapshot.files.count >= 3)
+        #expect(snapshot.files.reduce(0) { $0 + $1.features } == 24_000)
+        let features = try harness.contents(snapshot).features
+        #expect(Set(features.keys) == Set(ids))
+    }
+
     @Test func aFeatureLargerThanTheCapIsRefusedAndNothingIsPublished() async throws {
         let harness = try ReplicationHarness(featuresPerFile: 10, maxZipBytes: 400)
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.polygon]), now: harness.clock.now())

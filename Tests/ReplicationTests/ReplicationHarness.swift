@@ -14,14 +14,17 @@ struct ReplicationHarness {
     let clock: TestClock
     let directory: String
 
-    init(featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000, packaging: ((DirectoryArtifactStore) -> any ReplicaPackaging)? = nil) throws {
+    init(
+        featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000, parallelism: Int = 1,
+        packaging: ((DirectoryArtifactStore) -> any ReplicaPackaging)? = nil
+    ) throws {
         directory = try Fixtures.temporaryDirectory("replication")
         let database = try SQLiteDatabase(path: directory + "/state.sqlite")
         store = SQLiteReplicationStore(database: database)
         artifacts = try DirectoryArtifactStore(root: directory + "/artifacts")
         clock = TestClock()
         let packager = packaging?(artifacts) ?? ZipReplicaPackaging(artifacts: artifacts, featuresPerFile: featuresPerFile, maxZipBytes: maxZipBytes)
-        producer = ReplicaProducer(store: store, packaging: packager, artifacts: artifacts, clock: clock, pageSize: 7)
+        producer = ReplicaProducer(store: store, packaging: packager, artifacts: artifacts, clock: clock, pageSize: 7, parallelism: parallelism)
     }
 
     /// What a replica's zips hold: features by id (with `diff` when present) and deleted ids.
@@ -76,7 +79,6 @@ struct FailingPackaging: ReplicaPackaging {
         }
         func add(deletedId: String) throws { try inner.add(deletedId: deletedId) }
         func finish() async throws -> [ReplicaFile] { try await inner.finish() }
-        func discard() { inner.discard() }
     }
 }
 

@@ -56,7 +56,8 @@ final class ZipReplicaWriter: ReplicaWriter {
         self.featuresPerFile = featuresPerFile
         self.maxZipBytes = maxZipBytes
         self.alwaysWriteFeatureFile = alwaysWriteFeatureFile
-        stagingFolder = (try artifacts.stagingPath(for: "\(keyPrefix)/parts/x") as NSString).deletingLastPathComponent
+        // Its own folder: other writers of the same replica work beside it.
+        stagingFolder = (try artifacts.stagingPath(for: "\(keyPrefix)/parts-\(UUID().uuidString.lowercased())/x") as NSString).deletingLastPathComponent
     }
 
     func add(feature: String) throws {
@@ -81,14 +82,6 @@ final class ZipReplicaWriter: ReplicaWriter {
         }
         try? FileManager.default.removeItem(atPath: stagingFolder)
         return files
-    }
-
-    func discard() {
-        archive = nil
-        for path in sealed.map(\.path) + [archivePath] where !path.isEmpty {
-            try? FileManager.default.removeItem(atPath: path)
-        }
-        try? FileManager.default.removeItem(atPath: stagingFolder)
     }
 
     private func flushFeatures() throws {
