@@ -144,6 +144,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MapDepotCoreTests",
+            dependencies: ["MapDepotCore", "Storage", "GeoJSON", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StorageTests",
             dependencies: ["Storage", "ExportCore", "GeoJSON", "TileGrid", "TestSupport"],
             swiftSettings: swiftSettings

@@ -71,7 +71,8 @@ public struct MapDepotComponents: Sendable {
         let producer = ReplicaProducer(
             store: replicationStore,
             packaging: ZipReplicaPackaging(
-                artifacts: artifacts, featuresPerFile: config.replicaFeaturesPerFile, maxZipBytes: config.replicaMaxZipBytes
+                artifacts: artifacts, featuresPerFile: config.replicaFeaturesPerFile, maxZipBytes: config.replicaMaxZipBytes,
+                crashPoints: crashPoints
             ),
             artifacts: artifacts, clock: clock
         )

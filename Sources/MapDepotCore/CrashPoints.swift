@@ -1,7 +1,9 @@
 import Foundation
 
 /// Named places where the process kills itself with SIGKILL, for crash-safety tests of the real binary
-/// (`MAPDEPOT_DEBUG_CRASH_AT`, e.g. `tiles:300`, `publish`, `webhook`). Empty in every deployment; a
+/// (`MAPDEPOT_DEBUG_CRASH_AT`: `tiles:N` after N tiles of an export, `publish` after its package is published,
+/// `webhook` with deliveries due, `replica:N` after N files of a replica, `replica-publish` after a zip of a
+/// replica is published). Empty in every deployment; a
 /// failpoint, not a code path: it never changes what happens when it does not fire.
 public struct CrashPoints: Sendable {
     private let point: String?

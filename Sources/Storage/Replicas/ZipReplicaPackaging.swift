@@ -12,17 +12,19 @@ public struct ZipReplicaPackaging: ReplicaPackaging {
     let artifacts: any ArtifactStore
     public let featuresPerFile: Int
     public let maxZipBytes: Int64
+    let crashPoints: CrashPoints
 
-    public init(artifacts: any ArtifactStore, featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000) {
+    public init(artifacts: any ArtifactStore, featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000, crashPoints: CrashPoints = .none) {
         self.artifacts = artifacts
         self.featuresPerFile = max(1, featuresPerFile)
         self.maxZipBytes = maxZipBytes
+        self.crashPoints = crashPoints
     }
 
     public func makeWriter(keyPrefix: String, alwaysWriteFeatureFile: Bool) throws -> any ReplicaWriter {
         try ZipReplicaWriter(
             artifacts: artifacts, keyPrefix: keyPrefix, featuresPerFile: featuresPerFile, maxZipBytes: maxZipBytes,
-            alwaysWriteFeatureFile: alwaysWriteFeatureFile
+            alwaysWriteFeatureFile: alwaysWriteFeatureFile, crashPoints: crashPoints
         )
     }
 }
@@ -36,6 +38,8 @@ final class ZipReplicaWriter: ReplicaWriter {
     private let maxZipBytes: Int64
     private let alwaysWriteFeatureFile: Bool
     private let stagingFolder: String
+    private let crashPoints: CrashPoints
+    private var filesWritten = 0
 
     private var features: [String] = []
     private var deletions: [String] = []
@@ -50,7 +54,11 @@ final class ZipReplicaWriter: ReplicaWriter {
     private var archiveEntries = 0
     private var sealed: [(key: String, path: String, features: Int, deletions: Int)] = []
 
-    init(artifacts: any ArtifactStore, keyPrefix: String, featuresPerFile: Int, maxZipBytes: Int64, alwaysWriteFeatureFile: Bool) throws {
+    init(
+        artifacts: any ArtifactStore, keyPrefix: String, featuresPerFile: Int, maxZipBytes: Int64, alwaysWriteFeatureFile: Bool,
+        crashPoints: CrashPoints
+    ) throws {
+        self.crashPoints = crashPoints
         self.artifacts = artifacts
         self.keyPrefix = keyPrefix
         self.featuresPerFile = featuresPerFile
@@ -78,6 +86,7 @@ final class ZipReplicaWriter: ReplicaWriter {
         var files: [ReplicaFile] = []
         for zip in sealed {
             let published = try await artifacts.publish(stagingPath: zip.path, key: zip.key)
+            crashPoints.check("replica-publish")
             files.append(ReplicaFile(key: zip.key, size: published.size, sha256: published.sha256, features: zip.features, deletions: zip.deletions))
         }
         try? FileManager.default.removeItem(atPath: stagingFolder)
@@ -111,6 +120,8 @@ final class ZipReplicaWriter: ReplicaWriter {
         defer { try? FileManager.default.removeItem(atPath: path) }
         if try add(path: path, name: name, features: features.count, deletions: deletions.count) {
             if !isDeletion { wroteFeatureFile = true }
+            filesWritten += 1
+            crashPoints.check("replica", reached: filesWritten)
             return
         }
         // Too large for a zip of its own: split it.
