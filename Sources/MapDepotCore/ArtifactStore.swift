@@ -14,8 +14,3 @@ public protocol ArtifactStore: Sendable {
     /// Bytes free where artifacts are written.
     func freeBytes() throws -> Int64
 }
-
-/// Whether the stores answer (readiness).
-public protocol HealthCheck: Sendable {
-    func check() async throws
-}

@@ -4,11 +4,11 @@ import GeoJSON
 import Hummingbird
 import NIOCore
 import Prometheus
-import Storage
+import MapDepotCore
 
 /// `/liveness`, `/readiness` and `/metrics`: open, no token (SPEC "Ops").
 struct HealthRoutes: Sendable {
-    let database: SQLiteDatabase
+    let database: any HealthCheck
     let metrics: PrometheusCollectorRegistry
 
     func register(on router: Router<BasicRequestContext>) {

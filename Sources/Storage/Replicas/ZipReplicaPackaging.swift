@@ -107,18 +107,15 @@ final class ZipReplicaWriter: ReplicaWriter {
         try place(features: [], deletions: batch)
     }
 
-    /// Writes one GeoJSON (or deleted-ids) file and adds it to a zip under the cap.
+    /// Makes one GeoJSON (or deleted-ids) file and adds it to a zip under the cap.
     private func place(features: [String], deletions: [String]) throws {
         let isDeletion = !deletions.isEmpty
         let name = (isDeletion ? "deleted_" : "") + UUID().uuidString.lowercased() + (isDeletion ? ".json" : ".geojson")
-        let path = "\(stagingFolder)/\(name)"
         let text =
             isDeletion
             ? CanonicalJSON.text(.array(deletions.map { .string($0) }))
             : #"{"type":"FeatureCollection","features":["# + features.joined(separator: ",") + "]}"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        if try add(path: path, name: name, features: features.count, deletions: deletions.count) {
+        if try add(Data(text.utf8), name: name, features: features.count, deletions: deletions.count) {
             if !isDeletion { wroteFeatureFile = true }
             filesWritten += 1
             crashPoints.check("replica", reached: filesWritten)
@@ -134,12 +131,17 @@ final class ZipReplicaWriter: ReplicaWriter {
         try place(features: Array(features.dropFirst(half)), deletions: Array(deletions.dropFirst(half)))
     }
 
-    /// Adds a file to the current zip; past the cap it is taken out and tried in a fresh zip.
+    /// Adds a file's bytes to the current zip (from memory: no temporary file); past the cap it is taken out
+    /// and tried in a fresh zip.
     /// - Returns: false when even an empty zip cannot hold it.
-    private func add(path: String, name: String, features: Int, deletions: Int) throws -> Bool {
+    private func add(_ data: Data, name: String, features: Int, deletions: Int) throws -> Bool {
         for attempt in 0..<2 {
             let archive = try openArchive()
-            try archive.addEntry(with: name, fileURL: URL(fileURLWithPath: path), compressionMethod: .deflate)
+            try archive.addEntry(
+                with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate, bufferSize: 256 << 10
+            ) { position, size in
+                data.subdata(in: Int(position)..<(Int(position) + size))
+            }
             let size = (try FileManager.default.attributesOfItem(atPath: archivePath)[.size] as? NSNumber)?.int64Value ?? 0
             if size <= maxZipBytes {
                 archiveEntries += 1
