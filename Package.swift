@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure value libraries: no dependencies.
@@ -82,11 +83,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The PostgreSQL backend of every store: several nodes on one database.
+        .target(
+            name: "PostgresStorage",
+            dependencies: [
+                "ExportCore", "ReplicationCore", "MapDepotCore", "GeoJSON",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP API: translation only, plus the composition root.
         .target(
             name: "MapDepotAPI",
             dependencies: [
-                "ExportCore", "ReplicationCore", "MapDepotCore", "Storage",
+                "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "PostgresStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

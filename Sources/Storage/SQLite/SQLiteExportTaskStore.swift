@@ -54,7 +54,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
                     let merged = Webhook.merge(existing.webhooks, request.webhooks)
                     try db.execute(
                         sql: "UPDATE export_tasks SET webhooks = ?, updated_at = ? WHERE id = ?",
-                        arguments: [CanonicalJSON.text(.array(merged.map(\.storedJSON))), stamp, existing.id]
+                        arguments: [Webhook.storedText(merged), stamp, existing.id]
                     )
                     let task = try Self.fetchTask(db, id: existing.id)
                     if job.status == .completed {
@@ -69,7 +69,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
                           finished_at = ?, estimated_time = ? WHERE id = ?
                         """,
                     arguments: [
-                        job.progress, CanonicalJSON.text(.array(job.artifacts.map(Self.json))), job.id,
+                        job.progress, Artifact.storedText(job.artifacts), job.id,
                         job.status == .completed ? stamp : nil, job.status == .completed ? 0 : new.estimate.seconds, id,
                     ]
                 )
@@ -107,7 +107,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
                 new.customer, request.catalogRecordID.uuidString.lowercased(), request.domain.rawValue,
                 CanonicalJSON.text(request.roiJSON), request.artifactCRS, request.description,
                 request.keywords.map(CanonicalJSON.text), request.parameters.map(CanonicalJSON.text),
-                CanonicalJSON.text(.array(request.webhooks.map(\.storedJSON))), new.estimate.bytes, new.estimate.seconds,
+                Webhook.storedText(request.webhooks), new.estimate.bytes, new.estimate.seconds,
                 new.estimate.tiles, status.rawValue, now, now, jobId, request.usesSingularWebhook,
             ]
         )
@@ -239,7 +239,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
         if status != .inProgress && status != .pending { sets.append("abort_requested = 0") }
         if status.isFinished { sets.append("finished_at = coalesce(finished_at, ?)"); _ = arguments.append(contentsOf: [finished]) }
         if let reason { sets.append("error_reason = ?"); _ = arguments.append(contentsOf: [reason]) }
-        if let artifacts { sets.append("artifacts = ?"); _ = arguments.append(contentsOf: [CanonicalJSON.text(.array(artifacts.map(json)))]) }
+        if let artifacts { sets.append("artifacts = ?"); _ = arguments.append(contentsOf: [Artifact.storedText(artifacts)]) }
         if let expiresAt { sets.append("expired_at = ?"); _ = arguments.append(contentsOf: [Timestamp.string(expiresAt)]) }
         if status == .completed { sets.append("progress = 100") }
         if status == .pending { sets.append("progress = progress") }
@@ -262,23 +262,9 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
             if old.status != status {
                 try recordTransition(db, id: old.id, from: old.status, to: status, at: stamp, reason: reason)
             }
-            if let event = event(for: status, from: old.status) {
+            if let event = status.webhookEvent {
                 try enqueue(db, task: try fetchTask(db, id: old.id), event: event, only: nil, now: now, budget: budget, render: render)
             }
-        }
-    }
-
-    /// The webhook event of a status change (none for a return to the queue).
-    static func event(for status: TaskStatus, from: TaskStatus) -> WebhookEvent? {
-        switch status {
-        case .inProgress: .taskStarted
-        case .completed: .taskCompleted
-        case .failed: .taskFailed
-        case .aborted: .taskAborted
-        case .paused: .taskPaused
-        case .expired: .taskExpired
-        case .archived: .taskArchived
-        case .pending: nil
         }
     }
 
@@ -292,7 +278,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
                 arguments: [status.rawValue, stamp, stamp, id]
             )
             try Self.recordTransition(db, id: id, from: old.status, to: status, at: stamp, reason: reason)
-            if let event = Self.event(for: status, from: old.status) {
+            if let event = status.webhookEvent {
                 try Self.enqueue(db, task: try Self.fetchTask(db, id: id), event: event, only: nil, now: now, budget: budget, render: render)
             }
         }
@@ -419,23 +405,6 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
         return try task(row)
     }
 
-    static func json(_ artifact: Artifact) -> JSONValue {
-        .object([
-            "type": .string(artifact.type.rawValue), "name": .string(artifact.name), "size": .number(Double(artifact.size)),
-            "key": .string(artifact.key), "sha256": .string(artifact.sha256),
-        ])
-    }
-
-    static func artifacts(_ text: String) throws -> [Artifact] {
-        (try CanonicalJSON.parse(text).arrayValue ?? []).compactMap { value -> Artifact? in
-            guard let object = value.objectValue, let type = object["type"]?.stringValue.flatMap(ArtifactType.init(rawValue:)),
-                let name = object["name"]?.stringValue, let size = object["size"]?.numberValue,
-                let key = object["key"]?.stringValue, let sha256 = object["sha256"]?.stringValue
-            else { return nil }
-            return Artifact(type: type, name: name, size: Int64(size), key: key, sha256: sha256)
-        }
-    }
-
     static func date(_ row: Row, _ column: String) -> Date? {
         let text: String? = row[column]
         return text.flatMap(Timestamp.parse)
@@ -447,7 +416,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
             id: row["id"], dedupKey: row["dedup_key"], catalogRecordID: UUID(uuidString: record) ?? UUID(),
             roi: try CanonicalJSON.parse(row["roi"]), status: TaskStatus(rawValue: row["status"]) ?? .pending, progress: row["progress"],
             batchesDone: row["batches_done"], tilesDone: row["tiles_done"], estimatedTiles: row["estimated_tiles"],
-            estimatedSize: row["estimated_size"], artifacts: try artifacts(row["artifacts"]),
+            estimatedSize: row["estimated_size"], artifacts: try Artifact.list(stored: row["artifacts"]),
             createdAt: date(row, "created_at") ?? Date(timeIntervalSince1970: 0), expiredAt: date(row, "expired_at"),
             pauseRequested: row["pause_requested"], abortRequested: row["abort_requested"]
         )
@@ -458,11 +427,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
             let text: String? = row[column]
             return try text.map(CanonicalJSON.parse)
         }
-        let webhooks = (try json("webhooks")?.arrayValue ?? []).compactMap { value -> Webhook? in
-            guard let object = value.objectValue, let url = object["url"]?.stringValue else { return nil }
-            let events = (object["events"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(WebhookEvent.init(rawValue:)) }
-            return Webhook(url: url, events: events, secret: object["secret"]?.stringValue)
-        }
+        let webhooks = try Webhook.list(stored: row["webhooks"])
         let recordID: String = row["catalog_record_id"]
         return ExportTask(
             id: row["id"], jobId: row["job_id"], usesSingularWebhook: row["singular_webhook"], customer: row["customer"],
@@ -471,7 +436,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
             keywords: try json("keywords"), parameters: try json("parameters"), webhooks: webhooks,
             estimatedSize: row["estimated_size"], estimatedTime: row["estimated_time"], estimatedTiles: row["estimated_tiles"],
             status: TaskStatus(rawValue: row["status"]) ?? .pending, errorReason: row["error_reason"], progress: row["progress"],
-            artifacts: try artifacts(row["artifacts"]), createdAt: date(row, "created_at") ?? Date(timeIntervalSince1970: 0),
+            artifacts: try Artifact.list(stored: row["artifacts"]), createdAt: date(row, "created_at") ?? Date(timeIntervalSince1970: 0),
             updatedAt: date(row, "updated_at") ?? Date(timeIntervalSince1970: 0), expiredAt: date(row, "expired_at"),
             finishedAt: date(row, "finished_at")
         )

@@ -205,7 +205,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
     }
 
     public func publishReplica(_ replica: Replica) async throws {
-        let files = CanonicalJSON.text(.array(replica.files.map(Self.json)))
+        let files = ReplicaFile.storedText(replica.files)
         try await database.pool.write { db in
             try db.execute(
                 sql: "UPDATE replicas SET is_hidden = 0, files = ? WHERE replica_id = ?",
@@ -267,24 +267,8 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
-    static func json(_ file: ReplicaFile) -> JSONValue {
-        .object([
-            "key": .string(file.key), "size": .number(Double(file.size)), "sha256": .string(file.sha256),
-            "features": .number(Double(file.features)), "deletions": .number(Double(file.deletions)),
-        ])
-    }
-
     static func replica(_ row: Row) throws -> Replica {
-        let filesText: String = row["files"]
-        let files = (try JSONValue.parse(Data(filesText.utf8)).arrayValue ?? []).compactMap { value -> ReplicaFile? in
-            guard let object = value.objectValue, let key = object["key"]?.stringValue, let size = object["size"]?.numberValue,
-                let sha = object["sha256"]?.stringValue
-            else { return nil }
-            return ReplicaFile(
-                key: key, size: Int64(size), sha256: sha, features: Int(object["features"]?.numberValue ?? 0),
-                deletions: Int(object["deletions"]?.numberValue ?? 0)
-            )
-        }
+        let files = try ReplicaFile.list(stored: row["files"])
         let id: String = row["replica_id"]
         let from: String? = row["from_timestamp"]
         return Replica(

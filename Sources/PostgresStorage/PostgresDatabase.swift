@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import MapDepotCore
+import PostgresNIO
+
+/// MapDepot's state in PostgreSQL: one database shared by every node.
+///
+/// The client is a connection pool that must be running (``run()``) before queries; the schema is created and
+/// migrated by ``migrate()`` under a transaction-scoped advisory lock, so nodes starting at the same moment
+/// apply each migration once.
+public struct PostgresDatabase: Sendable, HealthCheck {
+    public let client: PostgresClient
+    let logger: Logger
+
+    /// - Parameter url: `postgres://user:password@host:port/database`.
+    public init(url: String, logger: Logger) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host
+        else { throw ServiceError.invalid("database URL \(url) is not postgres://user:password@host:port/database") }
+        let database = components.path.split(separator: "/").first.map(String.init) ?? "postgres"
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: components.user ?? "postgres", password: components.password,
+            database: database, tls: .disable
+        )
+        configuration.options.maximumConnections = 20
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Runs the pool until cancelled.
+    public func run() async {
+        await client.run()
+    }
+
+    public func check() async throws {
+        try await client.query("SELECT 1", logger: logger)
+    }
+
+    /// Applies the migrations this database has not seen, in order, once, whatever else starts at once.
+    public func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(784512301)", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)", logger: logger
+            )
+            var applied = Set<String>()
+            for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(String.self) {
+                applied.insert(version)
+            }
+            for (version, statements) in PostgresSchema.migrations where !applied.contains(version) {
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(version), \(Timestamp.string(Date())))", logger: logger
+                )
+            }
+        }
+    }
+
+    /// A random 32-byte secret stored under `name`, made once for every node.
+    public func secret(named name: String) async throws -> Data {
+        let candidate = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        try await client.query(
+            "INSERT INTO settings (name, value) VALUES (\(name), \(candidate)) ON CONFLICT (name) DO NOTHING", logger: logger
+        )
+        let rows = try await client.query("SELECT value FROM settings WHERE name = \(name)", logger: logger)
+        for try await hex in rows.decode(String.self) {
+            var bytes: [UInt8] = []
+            var index = hex.startIndex
+            while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index < hex.endIndex {
+                bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+                index = next
+            }
+            return Data(bytes)
+        }
+        throw ServiceError.invalid("secret \(name) could not be stored")
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import MapDepotCore
+import PostgresNIO
+
+/// API tokens in PostgreSQL, by SHA-256.
+public struct PostgresTokenStore: TokenStore {
+    let database: PostgresDatabase
+
+    public init(database: PostgresDatabase) {
+        self.database = database
+    }
+
+    public func insert(_ token: StoredToken) async throws {
+        let scopes = token.scopes.map(\.rawValue).sorted().joined(separator: " ")
+        try await database.client.query(
+            """
+            INSERT INTO tokens (hash, subject, scopes, created_at, expires_at)
+            VALUES (\(token.hash), \(token.subject), \(scopes), \(Timestamp.string(token.createdAt)), \(token.expiresAt.map(Timestamp.string)))
+            """,
+            logger: database.logger
+        )
+    }
+
+    public func token(hash: String) async throws -> StoredToken? {
+        let rows = try await database.client.query("SELECT * FROM tokens WHERE hash = \(hash)", logger: database.logger).all()
+        guard let row = rows.first else { return nil }
+        return StoredToken(
+            hash: try row.string("hash"), subject: try row.string("subject"),
+            scopes: Set(try row.string("scopes").split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
+            createdAt: try row.date("created_at") ?? Date(timeIntervalSince1970: 0), expiresAt: try row.date("expires_at")
+        )
+    }
+}
