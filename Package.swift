@@ -162,13 +162,17 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "ExportCore", "GeoJSON", "TileGrid", "TestSupport"],
+            dependencies: [
+                "Storage", "PostgresStorage", "ExportCore", "GeoJSON", "TileGrid", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ReplicationTests",
             dependencies: [
-                "ReplicationCore", "Storage", "MapDepotCore", "GeoJSON", "TestSupport",
+                "ReplicationCore", "Storage", "PostgresStorage", "MapDepotCore", "GeoJSON", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings

@@ -27,7 +27,7 @@ public func buildApplication(
     metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     clock: any WallClock = SystemClock()
 ) async throws -> some ApplicationProtocol {
-    let components = try MapDepotComponents(config: config, clock: clock, logger: logger)
+    let components = try await MapDepotComponents.open(config: config, clock: clock, logger: logger)
     let router = buildRouter(components, metrics: metrics)
     var services: [any Service] = []
     if config.runWorker {
@@ -54,7 +54,7 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
     let api = APIContext(components: components)
-    HealthRoutes(database: components.database, metrics: metrics).register(on: router)
+    HealthRoutes(database: components.health, metrics: metrics).register(on: router)
     CatalogRoutes(api: api).register(on: router)
     ExportRoutes(api: api).register(on: router)
     ReplicationRoutes(api: api).register(on: router)

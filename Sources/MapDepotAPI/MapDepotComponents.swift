@@ -4,15 +4,22 @@ import ExportCore
 import Foundation
 import Logging
 import MapDepotCore
+import PostgresStorage
 import ReplicationCore
 import Storage
 
 /// The wired object graph for one configuration: stores, services, worker, dispatcher, sweeper, scheduler.
 /// Built once by ``buildApplication(_:logger:metrics:clock:)`` for `serve`, and by the CLI commands that
 /// work on the same data without a server (`token`, `catalog`, `export`, `layer`).
+///
+/// The backend is SQLite in the data directory, or PostgreSQL when `database.url` is set; everything above the
+/// store protocols is the same for both.
 public struct MapDepotComponents: Sendable {
     public let config: AppConfig
-    public let database: SQLiteDatabase
+    /// Readiness: the state database answers.
+    public let health: any HealthCheck
+    /// The PostgreSQL pool's task, when that is the backend; ``close()`` ends it.
+    private let postgresTask: Task<Void, Never>?
     public let tokens: TokenService
     public let catalog: CatalogService
     public let exports: ExportService
@@ -28,18 +35,67 @@ public struct MapDepotComponents: Sendable {
     public let clock: any WallClock
     let links: SignedLinks
 
-    public init(config: AppConfig, clock: any WallClock = SystemClock(), logger: Logger, webhookTransport: (any WebhookTransport)? = nil) throws {
+    /// The stores of one backend.
+    struct Stores {
+        var health: any HealthCheck
+        var tokens: any TokenStore
+        var catalog: any CatalogStore
+        var tasks: any ExportTaskStore
+        var replication: any ReplicationStore
+        var linkKey: Data
+        var postgresTask: Task<Void, Never>?
+    }
+
+    /// Opens the backend the configuration names (migrating it) and wires everything on top.
+    public static func open(
+        config: AppConfig, clock: any WallClock = SystemClock(), logger: Logger, webhookTransport: (any WebhookTransport)? = nil
+    ) async throws -> MapDepotComponents {
+        let stores: Stores
+        if let url = config.databaseURL {
+            let database = try PostgresDatabase(url: url, logger: logger)
+            let task = Task { await database.run() }
+            do {
+                try await database.migrate()
+                stores = Stores(
+                    health: database, tokens: PostgresTokenStore(database: database), catalog: PostgresCatalogStore(database: database),
+                    tasks: PostgresExportTaskStore(database: database, webhookRetryBudget: config.webhookRetryBudgetSeconds),
+                    replication: PostgresReplicationStore(database: database), linkKey: try await database.secret(named: "artifact-link-key"),
+                    postgresTask: task
+                )
+            } catch {
+                task.cancel()
+                throw error
+            }
+        } else {
+            let database = try SQLiteDatabase(path: config.databasePath)
+            stores = Stores(
+                health: database, tokens: SQLiteTokenStore(database: database), catalog: SQLiteCatalogStore(database: database),
+                tasks: SQLiteExportTaskStore(database: database, webhookRetryBudget: config.webhookRetryBudgetSeconds),
+                replication: SQLiteReplicationStore(database: database), linkKey: try database.secret(named: "artifact-link-key"),
+                postgresTask: nil
+            )
+        }
+        return try MapDepotComponents(config: config, stores: stores, clock: clock, logger: logger, webhookTransport: webhookTransport)
+    }
+
+    /// Ends the PostgreSQL pool, if any.
+    public func close() {
+        postgresTask?.cancel()
+    }
+
+    private init(config: AppConfig, stores: Stores, clock: any WallClock, logger: Logger, webhookTransport: (any WebhookTransport)?) throws {
         self.config = config
         self.clock = clock
-        database = try SQLiteDatabase(path: config.databasePath)
+        health = stores.health
+        postgresTask = stores.postgresTask
         artifacts = try DirectoryArtifactStore(root: config.artifactsPath)
-        links = SignedLinks(baseURL: config.baseURL, key: SymmetricKey(data: try database.secret(named: "artifact-link-key")))
+        links = SignedLinks(baseURL: config.baseURL, key: SymmetricKey(data: stores.linkKey))
         let render = ExportTask.webhookBody(links: links)
         let crashPoints = CrashPoints(config.crashAt)
         let sources = LocalTileSourceOpener()
-        tokens = TokenService(store: SQLiteTokenStore(database: database), clock: clock)
-        catalog = CatalogService(store: SQLiteCatalogStore(database: database), sources: sources, clock: clock)
-        taskStore = SQLiteExportTaskStore(database: database, webhookRetryBudget: config.webhookRetryBudgetSeconds)
+        tokens = TokenService(store: stores.tokens, clock: clock)
+        catalog = CatalogService(store: stores.catalog, sources: sources, clock: clock)
+        taskStore = stores.tasks
         planner = ExportPlanner(maxTiles: config.maxTiles, tilesPerSecond: config.estimateTilesPerSecond)
         exports = ExportService(
             catalog: catalog, tasks: taskStore, artifacts: artifacts, planner: planner, clock: clock,
@@ -67,7 +123,7 @@ public struct MapDepotComponents: Sendable {
             store: taskStore, artifacts: artifacts, clock: clock, archiveAfterDays: config.archiveAfterDays,
             interval: .milliseconds(Int64(config.sweepSeconds * 1000)), render: render, logger: logger
         )
-        let replicationStore = SQLiteReplicationStore(database: database)
+        let replicationStore = stores.replication
         let producer = ReplicaProducer(
             store: replicationStore,
             packaging: ZipReplicaPackaging(

@@ -28,7 +28,7 @@ struct BenchReplication: AsyncParsableCommand {
         config.dataDir = directory + "/data"
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let components = try MapDepotComponents(config: config, logger: logger)
+        let components = try await MapDepotComponents.open(config: config, logger: logger)
         let service = components.replication
         let layer = try await service.createLayer(LayerDraft(layerId: 1, layerName: "bench", geometryTypes: [.point, .polygon]))
         let shapes = try FeatureCollection(json: try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: countries))), path: "countries")

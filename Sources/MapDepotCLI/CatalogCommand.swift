@@ -85,7 +85,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try await global.load()
-            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
             let added = try await components.catalog.add(try record.draft())
             print(try CLIOutput.json(added.json))
         }
@@ -101,7 +101,7 @@ struct CatalogCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try await global.load()
-            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
             let records = try await components.catalog.records()
             if json {
                 print(try CLIOutput.json(.array(records.map(\.json))))

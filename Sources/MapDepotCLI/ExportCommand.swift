@@ -36,7 +36,7 @@ struct ExportCommand: AsyncParsableCommand {
         let catalogRecord: CatalogRecord
         if let record {
             guard let id = UUID(uuidString: record) else { throw ValidationError("--record must be a UUID") }
-            let components = try MapDepotComponents(config: config, logger: logger)
+            let components = try await MapDepotComponents.open(config: config, logger: logger)
             catalogRecord = try await components.catalog.record(id: id)
         } else {
             let catalog = CatalogService(store: NoCatalogStore(), sources: LocalTileSourceOpener(), clock: SystemClock())

@@ -12,6 +12,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Directory for state and artifacts (default ./data; env MAPDEPOT_DATA_DIR).")
     var dataDir: String?
 
+    @Option(help: "PostgreSQL for state instead of SQLite: postgres://user:password@host:port/database (env MAPDEPOT_DATABASE_URL).")
+    var databaseURL: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
@@ -19,6 +22,7 @@ struct GlobalOptions: ParsableArguments {
     func load(extra: [AbsoluteConfigKey: ConfigValue] = [:]) async throws -> AppConfig {
         var overrides = extra
         if let dataDir { overrides[AbsoluteConfigKey(["data", "dir"])] = ConfigValue(.string(dataDir), isSecret: false) }
+        if let databaseURL { overrides[AbsoluteConfigKey(["database", "url"])] = ConfigValue(.string(databaseURL), isSecret: true) }
         if let logLevel { overrides[AbsoluteConfigKey(["log", "level"])] = ConfigValue(.string(logLevel), isSecret: false) }
         return try await AppConfig.load(overrides: overrides, file: config)
     }

@@ -21,7 +21,7 @@ struct LayerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try await global.load()
-            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
             var body: [String: JSONValue] = [
                 "layerName": .string(layerName), "geometryTypes": .array(geometryType.map(JSONValue.string)),
             ]
@@ -41,7 +41,7 @@ struct LayerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try await global.load()
-            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
             let collection = try FeatureCollection(json: try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: file))), path: file)
             var features = collection.features
             if assignIds {
@@ -65,7 +65,7 @@ struct LayerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try await global.load()
-            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
             print(try CLIOutput.json(.array(try await components.replication.layers().map(\.json))))
         }
     }
@@ -79,7 +79,7 @@ struct LayerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try await global.load()
-            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
             try await components.replication.producer.recover()
             let body: JSONValue = .object(["replicaType": .string(replicaType), "geometryType": .string(geometryType)])
             let replica = try await components.replication.produce(body, layerId: layerId)

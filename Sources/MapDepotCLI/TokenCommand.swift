@@ -26,7 +26,7 @@ struct TokenCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try await global.load()
-            let components = try MapDepotComponents(config: config, logger: global.logger(config))
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
             var scopes = Set<Scope>()
             for raw in scope {
                 guard let value = Scope(rawValue: raw) else {

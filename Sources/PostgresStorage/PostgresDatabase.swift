@@ -27,6 +27,16 @@ public struct PostgresDatabase: Sendable, HealthCheck {
         self.logger = logger
     }
 
+    /// Runs `body` in a transaction. An error thrown inside comes out as itself (postgres-nio wraps it in
+    /// `PostgresTransactionError`), so domain errors keep their meaning and unique violations can be retried.
+    public func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+        }
+    }
+
     /// Runs the pool until cancelled.
     public func run() async {
         await client.run()
@@ -38,7 +48,7 @@ public struct PostgresDatabase: Sendable, HealthCheck {
 
     /// Applies the migrations this database has not seen, in order, once, whatever else starts at once.
     public func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(784512301)", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)", logger: logger

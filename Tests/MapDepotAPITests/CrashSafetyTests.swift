@@ -42,12 +42,14 @@ import TestSupport
         let directory = try Fixtures.temporaryDirectory("crash")
         var config = AppConfig()
         config.dataDir = directory
-        let components = try MapDepotComponents(config: config, logger: Logger(label: "test"))
+        config.databaseURL = try TestBackend.freshDatabaseURL()
+        let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
+        defer { components.close() }
         let token = try await components.tokens.create(subject: "alice", scopes: [.export, .admin], lifetime: nil)
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
 
         let port = try Self.freePort()
-        var server = try Self.start(directory: directory, port: port, crashAt: crashAt)
+        var server = try Self.start(directory: directory, database: config.databaseURL, port: port, crashAt: crashAt)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { _ = client.shutdown() }
         let base = "http://127.0.0.1:\(port)"
@@ -60,7 +62,7 @@ import TestSupport
         let status = try await Self.waitForExit(server, timeout: 60)
         #expect(status == SIGKILL, "\(crashAt): exit \(status)")
 
-        server = try Self.start(directory: directory, port: port, crashAt: nil)
+        server = try Self.start(directory: directory, database: config.databaseURL, port: port, crashAt: nil)
         defer { server.terminate() }
         try await Self.waitUntilLive(client, base)
         var task: [String: JSONValue] = [:]
@@ -92,7 +94,7 @@ import TestSupport
         #expect(!staged.contains { $0.hasSuffix(".gpkg") || $0.hasSuffix(".json") }, "\(staged)")
     }
 
-    static func start(directory: String, port: Int, crashAt: String?) throws -> Process {
+    static func start(directory: String, database: String?, port: Int, crashAt: String?) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--data-dir", directory, "--port", "\(port)", "--log-level", "warning"]
@@ -102,6 +104,7 @@ import TestSupport
         environment["MAPDEPOT_EXPORT_WRITE_BATCH"] = "50"
         environment["MAPDEPOT_PUBLIC_URL"] = "http://127.0.0.1:\(port)"
         environment["MAPDEPOT_DEBUG_CRASH_AT"] = crashAt
+        environment["MAPDEPOT_DATABASE_URL"] = database
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -148,6 +151,7 @@ import TestSupport
     func aKilledProducerLeavesNoVisibleReplica(crashAt: String) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary))
         let directory = try Fixtures.temporaryDirectory("replica-crash")
+        let databaseURL = try TestBackend.freshDatabaseURL()
         func mapdepot(_ arguments: [String], crashAt: String? = nil) throws -> (Int32, Bool, String) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
@@ -155,6 +159,7 @@ import TestSupport
             var environment = ProcessInfo.processInfo.environment
             environment["MAPDEPOT_DEBUG_CRASH_AT"] = crashAt
             environment["MAPDEPOT_REPLICATION_FEATURES_PER_FILE"] = "20"
+            environment["MAPDEPOT_DATABASE_URL"] = databaseURL
             process.environment = environment
             let output = Pipe()
             process.standardOutput = output
@@ -172,7 +177,9 @@ import TestSupport
         #expect(killed.1 && killed.0 == SIGKILL, "\(crashAt): \(killed)")
         var config = AppConfig()
         config.dataDir = directory
-        let components = try MapDepotComponents(config: config, logger: Logger(label: "test"))
+        config.databaseURL = databaseURL
+        let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
+        defer { components.close() }
         let query = try ReplicaQuery(parameters: ["layer_id": "1", "geometry_type": "point", "replica_type": "snapshot"])
         #expect(try await components.replication.replicas(query).isEmpty)
 

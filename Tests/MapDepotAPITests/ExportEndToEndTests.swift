@@ -122,7 +122,7 @@ import TileGrid
             try await client.addRecord(first)
             #expect(try await client.call(.post, "/export-tasks", token: first.alice, body: body).status == .created)
         }
-        let components = try MapDepotComponents(config: server.config, logger: Logger(label: "test"))
+        let components = try await MapDepotComponents.open(config: server.config, logger: Logger(label: "test"))
         let claimed = try await components.taskStore.claimNextJob(now: Date()) { _, _, _ in "{}" }
         #expect(claimed?.status == .inProgress)
         // A half-written staging file, as a crash would leave.

@@ -41,7 +41,7 @@ import TestSupport
             $0.runWorker = false
             $0.webhooksAllowPrivateNetworks = true
         }
-        let components = try MapDepotComponents(config: server.config, logger: Logger(label: "test"))
+        let components = try await MapDepotComponents.open(config: server.config, logger: Logger(label: "test"))
         let first = server
         let hookA = #"[{"url":"http://127.0.0.1:9/a","events":["TASK_COMPLETED"]}]"#
         let hookB = #"[{"url":"http://127.0.0.1:9/a","events":["TASK_FAILED"]},{"url":"http://127.0.0.1:9/b","events":["TASK_COMPLETED"]}]"#
@@ -138,7 +138,7 @@ import TestSupport
         config.webhooksAllowPrivateNetworks = true
         config.webhookRetryBudgetSeconds = 30
         let clock = TestClock()
-        let components = try MapDepotComponents(config: config, clock: clock, logger: Logger(label: "test"))
+        let components = try await MapDepotComponents.open(config: config, clock: clock, logger: Logger(label: "test"))
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
         let hooks = #"[{"url":"\#(receiver.url)","events":["TASK_STARTED"]}]"#
         let (task, _) = try await components.exports.create(ExportRequest(json: try JSONValue.parse(Data(try Self.body(webhooks: hooks).utf8))), customer: "alice")
@@ -187,7 +187,7 @@ import TestSupport
             let archived = try await client.call(.get, "/export-tasks?status=ARCHIVED", token: server.alice).json.arrayValue ?? []
             #expect(archived.count == 1)
             #expect(try await client.call(.get, "/export-tasks?status=DONE", token: server.alice).status == .badRequest)
-            let transitions = try await MapDepotComponents(config: server.config, logger: Logger(label: "t")).taskStore.transitions(id: id).map(\.to)
+            let transitions = try await MapDepotComponents.open(config: server.config, logger: Logger(label: "t")).taskStore.transitions(id: id).map(\.to)
             #expect(transitions == [.pending, .paused, .pending, .aborted, .archived])
         }
     }
@@ -196,7 +196,7 @@ import TestSupport
         var config = try await TestServer.make().config
         config.writeBatch = 40
         config.readConcurrency = 2
-        let components = try MapDepotComponents(config: config, logger: Logger(label: "test"))
+        let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
         let world = #"{"catalogRecordID":"\#(TestServer.recordID)","domain":"RASTER","artifactCRS":"4326","webhooks":[],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,90],[-180,-90]]]}}]}}"#
         let render: WebhookRenderer = { _, _, _ in "{}" }
@@ -243,7 +243,7 @@ import TestSupport
         var config = try await TestServer.make().config
         config.webhooksAllowPrivateNetworks = true
         let clock = TestClock()
-        let components = try MapDepotComponents(config: config, clock: clock, logger: Logger(label: "test"))
+        let components = try await MapDepotComponents.open(config: config, clock: clock, logger: Logger(label: "test"))
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
         let hooks = #"[{"url":"\#(receiver.url)","events":["TASK_EXPIRED","TASK_ARCHIVED"]}]"#
         let request = try ExportRequest(json: try JSONValue.parse(Data(try Self.body(webhooks: hooks).utf8)))

@@ -28,8 +28,9 @@ struct TestServer {
         config.port = 0
         config.publicURL = "http://mapdepot.test"
         config.runReplicationScheduler = false
+        config.databaseURL = try TestBackend.freshDatabaseURL()
         configure(&config)
-        let components = try MapDepotComponents(config: config, logger: Logger(label: "test"))
+        let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         return TestServer(
             config: config,
             admin: try await components.tokens.create(subject: "admin", scopes: [.admin], lifetime: nil),

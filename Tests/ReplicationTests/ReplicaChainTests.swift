@@ -47,7 +47,7 @@ import TestSupport
     @Test(arguments: 0..<30)
     func snapshotPlusDeltaEqualsNextSnapshot(seed: Int) async throws {
         var generator = SeededGenerator(seed: UInt64(seed) &+ 1000)
-        let harness = try ReplicationHarness(featuresPerFile: 3)
+        let harness = try await ReplicationHarness(featuresPerFile: 3)
         let layer = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point, .polygon]), now: harness.clock.now())
         var model = Model()
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
@@ -101,7 +101,7 @@ import TestSupport
     }
 
     @Test func createdThenDeletedAndRestoredFeaturesAppearNowhere() async throws {
-        let harness = try ReplicationHarness()
+        let harness = try await ReplicationHarness()
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         _ = try await service.applyChanges(changes(upserts: [point("{keep}", 1, 1, ["a": .number(1)])]), layerId: 1)
@@ -115,7 +115,7 @@ import TestSupport
     }
 
     @Test func changeSetsAreAtomicIdempotentAndGapFree() async throws {
-        let harness = try ReplicationHarness()
+        let harness = try await ReplicationHarness()
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         let first = try await service.applyChanges(changes(upserts: [point("a", 0, 0)], changeId: "c-1"), layerId: 1)
@@ -133,7 +133,7 @@ import TestSupport
 
 @Suite struct ReplicaFileTests {
     @Test func zipsNeverExceedTheCapAndHoldEveryFeature() async throws {
-        let harness = try ReplicationHarness(featuresPerFile: 10, maxZipBytes: 2_500)
+        let harness = try await ReplicationHarness(featuresPerFile: 10, maxZipBytes: 2_500)
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         let cities = try FeatureCollection(
@@ -154,7 +154,7 @@ import TestSupport
     }
 
     @Test func largeSnapshotsArePackagedInParallelRangesWithEveryFeatureOnce() async throws {
-        let harness = try ReplicationHarness(featuresPerFile: 4_000, parallelism: 3)
+        let harness = try await ReplicationHarness(featuresPerFile: 4_000, parallelism: 3)
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
         let ids = (0..<24_000).map { String(format: "{%05d}", $0) }
         for chunk in stride(from: 0, to: ids.count, by: 6_000) {
@@ -169,7 +169,7 @@ import TestSupport
     }
 
     @Test func aFeatureLargerThanTheCapIsRefusedAndNothingIsPublished() async throws {
-        let harness = try ReplicationHarness(featuresPerFile: 10, maxZipBytes: 400)
+        let harness = try await ReplicationHarness(featuresPerFile: 10, maxZipBytes: 400)
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.polygon]), now: harness.clock.now())
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         let russia = try Fixtures.country("Russia")
@@ -181,7 +181,7 @@ import TestSupport
 
     @Test func aProducerKilledMidWriteLeavesNothingVisibleAndTheNextRunIsComplete() async throws {
         // First life: the producer dies after 5 features, as a kill would stop it.
-        let dying = try ReplicationHarness(featuresPerFile: 2) { FailingPackaging(inner: ZipReplicaPackaging(artifacts: $0, featuresPerFile: 2), limit: 5) }
+        let dying = try await ReplicationHarness(featuresPerFile: 2) { FailingPackaging(inner: ZipReplicaPackaging(artifacts: $0, featuresPerFile: 2), limit: 5) }
         _ = try await dying.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: dying.clock.now())
         let service = ReplicationService(store: dying.store, producer: dying.producer, clock: dying.clock)
         _ = try await service.applyChanges(changes(upserts: (0..<12).map { point("{\($0)}", Double($0), 0) }), layerId: 1)

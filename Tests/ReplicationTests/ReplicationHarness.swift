@@ -2,13 +2,15 @@ import Foundation
 import GeoJSON
 import MapDepotCore
 import ReplicationCore
+import Logging
+import PostgresStorage
 import Storage
 import TestSupport
 import ZIPFoundation
 
 /// A real SQLite store, a real artifact directory and a producer, with a clock the test sets.
 struct ReplicationHarness {
-    let store: SQLiteReplicationStore
+    let store: any ReplicationStore
     let artifacts: DirectoryArtifactStore
     let producer: ReplicaProducer
     let clock: TestClock
@@ -17,14 +19,24 @@ struct ReplicationHarness {
     init(
         featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000, parallelism: Int = 1,
         packaging: ((DirectoryArtifactStore) -> any ReplicaPackaging)? = nil
-    ) throws {
+    ) async throws {
         directory = try Fixtures.temporaryDirectory("replication")
-        let database = try SQLiteDatabase(path: directory + "/state.sqlite")
-        store = SQLiteReplicationStore(database: database)
+        store = try await Self.backend(directory: directory)
         artifacts = try DirectoryArtifactStore(root: directory + "/artifacts")
         clock = TestClock()
         let packager = packaging?(artifacts) ?? ZipReplicaPackaging(artifacts: artifacts, featuresPerFile: featuresPerFile, maxZipBytes: maxZipBytes)
         producer = ReplicaProducer(store: store, packaging: packager, artifacts: artifacts, clock: clock, pageSize: 7, parallelism: parallelism)
+    }
+
+    /// The store of the backend under test (see ``TestBackend``).
+    static func backend(directory: String) async throws -> any ReplicationStore {
+        guard let url = try TestBackend.freshDatabaseURL() else {
+            return SQLiteReplicationStore(database: try SQLiteDatabase(path: directory + "/state.sqlite"))
+        }
+        let database = try PostgresDatabase(url: url, logger: Logger(label: "test"))
+        Task { await database.run() }
+        try await database.migrate()
+        return PostgresReplicationStore(database: database)
     }
 
     /// What a replica's zips hold: features by id (with `diff` when present) and deleted ids.

@@ -2,24 +2,33 @@ import ExportCore
 import MapDepotCore
 import Foundation
 import GeoJSON
+import Logging
+import PostgresStorage
 import Storage
 import Testing
 import TestSupport
 import TileGrid
 
-@Suite struct SQLiteStoreTests {
+/// The export task store of the backend under test (SQLite, or PostgreSQL with `MAPDEPOT_TEST_POSTGRES_URL`).
+@Suite struct ExportTaskStoreTests {
     func request() throws -> ExportRequest {
         let body = #"{"catalogRecordID":"6f4c3a52-4b6e-4d8e-9a55-0a1f2b3c4d5e","domain":"RASTER","artifactCRS":"4326","webhooks":[{"url":"https://x.org/h","events":["TASK_COMPLETED"]}],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}}"#
         return try ExportRequest(json: try JSONValue.parse(Data(body.utf8)))
     }
 
-    func store() throws -> SQLiteExportTaskStore {
-        SQLiteExportTaskStore(database: try SQLiteDatabase(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"))
+    func store() async throws -> any ExportTaskStore {
+        guard let url = try TestBackend.freshDatabaseURL() else {
+            return SQLiteExportTaskStore(database: try SQLiteDatabase(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"))
+        }
+        let database = try PostgresDatabase(url: url, logger: Logger(label: "test"))
+        Task { await database.run() }
+        try await database.migrate()
+        return PostgresExportTaskStore(database: database)
     }
 
     static let render: WebhookRenderer = { task, event, _ in "{\"event\":\"\(event.rawValue)\",\"task\":\(task.id)}" }
 
-    func admit(_ tasks: SQLiteExportTaskStore, customer: String, key: String = "k") async throws -> (ExportTask, AdmissionOutcome) {
+    func admit(_ tasks: any ExportTaskStore, customer: String, key: String = "k") async throws -> (ExportTask, AdmissionOutcome) {
         let estimate = ExportEstimate(tiles: 10, bytes: 1000, seconds: 1, tilesPerZoom: [0: 10])
         return try await tasks.admit(
             NewExportTask(customer: customer, request: try request(), estimate: estimate, createdAt: Date(timeIntervalSince1970: 1000), dedupKey: key),
@@ -28,7 +37,7 @@ import TileGrid
     }
 
     @Test func jobLifecycleIsRecordedAndNotifiesEveryAttachedTask() async throws {
-        let tasks = try store()
+        let tasks = try await store()
         let (created, outcome) = try await admit(tasks, customer: "alice")
         #expect(outcome == .queued && created.status == .pending)
         #expect(created.webhooks == [Webhook(url: "https://x.org/h", events: [.taskCompleted])])
@@ -56,7 +65,7 @@ import TileGrid
     }
 
     @Test func concurrentAdmissionsMakeOneJobAndConcurrentClaimsNeverShareOne() async throws {
-        let tasks = try store()
+        let tasks = try await store()
         let outcomes = try await withThrowingTaskGroup(of: AdmissionOutcome.self) { group in
             for index in 0..<30 {
                 group.addTask { try await admit(tasks, customer: "c\(index % 3)").1 }

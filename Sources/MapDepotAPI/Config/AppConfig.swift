@@ -6,8 +6,10 @@ import Foundation
 public struct AppConfig: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
-    /// State database and artifacts live here.
+    /// State database (SQLite) and artifacts live here.
     public var dataDir = "./data"
+    /// `postgres://user:password@host:port/database`: state in PostgreSQL instead of SQLite.
+    public var databaseURL: String?
     /// The base of artifact URLs; default `http://{host}:{port}`.
     public var publicURL: String?
     /// Requests covering more tiles are refused with 422.
@@ -71,7 +73,7 @@ public struct AppConfig: Sendable {
 
 extension AppConfig {
     /// Reads the settings. Keys (JSON file members nest on the dots; environment variables are
-    /// `MAPDEPOT_` + the key in upper case with `_` for `.`): `host`, `port`, `data.dir`, `public.url`,
+    /// `MAPDEPOT_` + the key in upper case with `_` for `.`): `host`, `port`, `data.dir`, `database.url`, `public.url`,
     /// `export.max.tiles`, `http.max.body.bytes`, `worker.concurrency`, `export.read.concurrency`,
     /// `export.expiry.days`, `export.estimate.tiles.per.second`, `export.max.list.limit`, `log.level`,
     /// `replication.features.per.file`, `replication.zip.max.bytes`, `replication.delta.interval.seconds`,
@@ -84,6 +86,7 @@ extension AppConfig {
         config.host = reader.string(forKey: "host", default: config.host)
         config.port = reader.int(forKey: "port", default: config.port)
         config.dataDir = reader.string(forKey: "data.dir", default: config.dataDir)
+        config.databaseURL = reader.string(forKey: "database.url")
         config.publicURL = reader.string(forKey: "public.url")
         config.maxTiles = reader.int(forKey: "export.max.tiles", default: config.maxTiles)
         config.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: config.maxBodyBytes)

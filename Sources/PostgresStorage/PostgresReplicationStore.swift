@@ -1,0 +1,247 @@
+import Foundation
+import Logging
+import MapDepotCore
+import PostgresNIO
+import ReplicationCore
+
+/// Layers, feature history and replicas in PostgreSQL.
+///
+/// A change set locks its layer's row (`FOR UPDATE`) for its transaction, so writers on several nodes take
+/// sequence numbers one after another: gap-free and monotonic.
+public struct PostgresReplicationStore: ReplicationStore {
+    let database: PostgresDatabase
+
+    public init(database: PostgresDatabase) {
+        self.database = database
+    }
+
+    private var logger: Logger { database.logger }
+
+    public func createLayer(_ draft: LayerDraft, now: Date) async throws -> Layer {
+        let logger = self.logger
+        return try await database.transaction { connection in
+            try await connection.query("LOCK TABLE layers IN SHARE ROW EXCLUSIVE MODE", logger: logger)
+            if !(try await connection.query("SELECT 1 FROM layers WHERE layer_name = \(draft.layerName)", logger: logger).all()).isEmpty {
+                throw ServiceError(.conflict, "a layer named \(draft.layerName) exists already")
+            }
+            let id: Int
+            if let wanted = draft.layerId {
+                if !(try await connection.query("SELECT 1 FROM layers WHERE layer_id = \(wanted)", logger: logger).all()).isEmpty {
+                    throw ServiceError(.conflict, "layer \(wanted) exists already")
+                }
+                id = wanted
+            } else {
+                id = (try await connection.query("SELECT coalesce(max(layer_id), 0) AS n FROM layers", logger: logger).all().first?.int("n") ?? 0) + 1
+            }
+            try await connection.query(
+                """
+                INSERT INTO layers (layer_id, layer_name, geometry_types, created_at)
+                VALUES (\(id), \(draft.layerName), \(draft.geometryTypes.map(\.rawValue).joined(separator: ",")), \(Timestamp.string(now)))
+                """, logger: logger
+            )
+            return Layer(layerId: id, layerName: draft.layerName, geometryTypes: draft.geometryTypes, createdAt: now)
+        }
+    }
+
+    public func layers() async throws -> [Layer] {
+        try await database.client.query("SELECT * FROM layers ORDER BY layer_id", logger: logger).all().map(Self.layer)
+    }
+
+    public func layer(id: Int) async throws -> Layer? {
+        try await database.client.query("SELECT * FROM layers WHERE layer_id = \(id)", logger: logger).all().first.map(Self.layer)
+    }
+
+    static func layer(_ row: PostgresRandomAccessRow) throws -> Layer {
+        Layer(
+            layerId: try row.int("layer_id"), layerName: try row.string("layer_name"),
+            geometryTypes: try row.string("geometry_types").split(separator: ",").compactMap { GeometryType(rawValue: String($0)) },
+            createdAt: try row.date("created_at") ?? Date(timeIntervalSince1970: 0), lastSequence: try row.int("last_sequence")
+        )
+    }
+
+    public func apply(_ changes: ChangeSet, layerId: Int, now: Date) async throws -> ChangeResult {
+        let now = Timestamp.milliseconds(now)
+        let stamp = Timestamp.string(now)
+        let logger = self.logger
+        return try await database.transaction { connection in
+            guard let layer = try await connection.query("SELECT last_sequence FROM layers WHERE layer_id = \(layerId) FOR UPDATE", logger: logger).all().first else {
+                throw ServiceError.notFound("layer \(layerId) was not found")
+            }
+            if let changeId = changes.changeId,
+                let row = try await connection.query(
+                    "SELECT * FROM layer_changes WHERE layer_id = \(layerId) AND change_id = \(changeId)", logger: logger
+                ).all().first
+            {
+                return ChangeResult(
+                    sequenceNumber: try row.int("sequence"), timestamp: try row.date("timestamp") ?? now, created: try row.int("created"),
+                    modified: try row.int("modified"), deleted: try row.int("deleted")
+                )
+            }
+            let sequence = try layer.int("last_sequence") + 1
+            var alive = Set<String>()
+            let ids = changes.deletes + changes.upserts.map(\.id)
+            for try await (id, geometry) in try await connection.query(
+                """
+                SELECT DISTINCT ON (feature_id) feature_id, geometry FROM feature_versions
+                WHERE layer_id = \(layerId) AND feature_id = ANY(\(ids)) ORDER BY feature_id, sequence DESC
+                """, logger: logger
+            ).decode((String, String?).self) where geometry != nil {
+                alive.insert(id)
+            }
+            for (index, id) in changes.deletes.enumerated() where !alive.contains(id) {
+                throw ServiceError.invalid("deletes[\(index)]: feature \"\(id)\" does not exist in layer \(layerId); nothing was applied")
+            }
+            let created = changes.upserts.filter { !alive.contains($0.id) }.count
+            let modified = changes.upserts.count - created
+            let rowIds = changes.deletes + changes.upserts.map(\.id)
+            // One statement for the whole set; a delete is a version without geometry ('' → NULL).
+            let types = changes.deletes.map { _ in "" } + changes.upserts.map(\.geometryType.rawValue)
+            let geometries = changes.deletes.map { _ in "" } + changes.upserts.map(\.geometry)
+            let properties = changes.deletes.map { _ in "" } + changes.upserts.map(\.properties)
+            try await connection.query(
+                """
+                INSERT INTO feature_versions (layer_id, feature_id, sequence, geometry_type, geometry, properties)
+                SELECT \(layerId), id, \(sequence), NULLIF(kind, ''), NULLIF(geometry, ''), NULLIF(properties, '')
+                FROM unnest(\(rowIds)::text[], \(types)::text[], \(geometries)::text[], \(properties)::text[]) AS t(id, kind, geometry, properties)
+                """, logger: logger
+            )
+            try await connection.query("UPDATE layers SET last_sequence = \(sequence) WHERE layer_id = \(layerId)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO layer_changes (layer_id, sequence, timestamp, change_id, created, modified, deleted)
+                VALUES (\(layerId), \(sequence), \(stamp), \(changes.changeId), \(created), \(modified), \(changes.deletes.count))
+                """, logger: logger
+            )
+            return ChangeResult(sequenceNumber: sequence, timestamp: now, created: created, modified: modified, deleted: changes.deletes.count)
+        }
+    }
+
+    public func snapshotPage(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> [FeatureState] {
+        var result: [FeatureState] = []
+        for try await (id, geometry, properties) in try await database.client.query(
+            """
+            SELECT feature_id, geometry, properties FROM (
+              SELECT DISTINCT ON (feature_id) feature_id, geometry_type, geometry, properties FROM feature_versions
+              WHERE layer_id = \(layerId) AND sequence <= \(sequence) AND feature_id > \(after) AND (\(before)::text IS NULL OR feature_id <= \(before))
+              ORDER BY feature_id, sequence DESC) latest
+            WHERE geometry_type = \(type.rawValue) AND geometry IS NOT NULL ORDER BY feature_id LIMIT \(limit)
+            """, logger: logger
+        ).decode((String, String, String).self) {
+            result.append(FeatureState(id: id, geometryType: type, geometry: geometry, properties: properties))
+        }
+        return result
+    }
+
+    public func splitPoints(layerId: Int, parts: Int) async throws -> [String] {
+        guard parts > 1 else { return [] }
+        let versions = try await database.client.query(
+            "SELECT count(*) AS n FROM feature_versions WHERE layer_id = \(layerId)", logger: logger
+        ).all().first?.int("n") ?? 0
+        guard versions >= 20_000 else { return [] }
+        var result: [String] = []
+        for part in 1..<parts {
+            for try await id in try await database.client.query(
+                "SELECT feature_id FROM feature_versions WHERE layer_id = \(layerId) ORDER BY feature_id OFFSET \(versions * part / parts) LIMIT 1",
+                logger: logger
+            ).decode(String.self) {
+                result.append(id)
+            }
+        }
+        return result
+    }
+
+    public func deltaPage(
+        layerId: Int, type: GeometryType, from: Int, to: Int, after: String, limit: Int
+    ) async throws -> [(id: String, before: FeatureState?, after: FeatureState?)] {
+        var result: [(id: String, before: FeatureState?, after: FeatureState?)] = []
+        for try await (id, beforeType, beforeGeometry, beforeProperties, afterType, afterGeometry, afterProperties) in try await database.client.query(
+            """
+            WITH ids AS (
+              SELECT DISTINCT feature_id FROM feature_versions
+              WHERE layer_id = \(layerId) AND sequence > \(from) AND sequence <= \(to) AND feature_id > \(after)
+              ORDER BY feature_id LIMIT \(limit))
+            SELECT ids.feature_id, b.geometry_type, b.geometry, b.properties, a.geometry_type, a.geometry, a.properties FROM ids
+            LEFT JOIN LATERAL (SELECT geometry_type, geometry, properties FROM feature_versions v
+              WHERE v.layer_id = \(layerId) AND v.feature_id = ids.feature_id AND v.sequence <= \(from) ORDER BY v.sequence DESC LIMIT 1) b ON true
+            LEFT JOIN LATERAL (SELECT geometry_type, geometry, properties FROM feature_versions v
+              WHERE v.layer_id = \(layerId) AND v.feature_id = ids.feature_id AND v.sequence <= \(to) ORDER BY v.sequence DESC LIMIT 1) a ON true
+            ORDER BY ids.feature_id
+            """, logger: logger
+        ).decode((String, String?, String?, String?, String?, String?, String?).self) {
+            func state(_ kind: String?, _ geometry: String?, _ properties: String?) -> FeatureState? {
+                guard kind == type.rawValue, let geometry else { return nil }
+                return FeatureState(id: id, geometryType: type, geometry: geometry, properties: properties ?? "{}")
+            }
+            result.append((id, state(beforeType, beforeGeometry, beforeProperties), state(afterType, afterGeometry, afterProperties)))
+        }
+        return result
+    }
+
+    public func insertHiddenReplica(_ replica: Replica) async throws {
+        try await database.client.query(
+            """
+            INSERT INTO replicas (replica_id, layer_id, geometry_type, replica_type, sequence_number, timestamp, from_timestamp, change_sequence,
+              from_change_sequence, is_hidden, files, created_at)
+            VALUES (\(replica.replicaId.uuidString.lowercased()), \(replica.layerId), \(replica.geometryType.rawValue), \(replica.replicaType.rawValue),
+              \(replica.sequenceNumber), \(Timestamp.string(replica.timestamp)), \(replica.fromTimestamp.map(Timestamp.string)), \(replica.changeSequence),
+              \(replica.fromChangeSequence), true, '[]', \(Timestamp.string(Date())))
+            """, logger: logger
+        )
+    }
+
+    public func publishReplica(_ replica: Replica) async throws {
+        try await database.client.query(
+            "UPDATE replicas SET is_hidden = false, files = \(ReplicaFile.storedText(replica.files)) WHERE replica_id = \(replica.replicaId.uuidString.lowercased())",
+            logger: logger
+        )
+    }
+
+    public func deleteReplica(id: UUID) async throws {
+        try await database.client.query("DELETE FROM replicas WHERE replica_id = \(id.uuidString.lowercased())", logger: logger)
+    }
+
+    public func removeHiddenReplicas() async throws -> [Replica] {
+        try await database.client.query("DELETE FROM replicas WHERE is_hidden RETURNING *", logger: logger).all().map(Self.replica)
+    }
+
+    public func replicas(_ query: ReplicaQuery) async throws -> [Replica] {
+        let from = query.exclusiveFrom.map(Timestamp.string)
+        let to = query.to.map(Timestamp.string)
+        let rows: PostgresRowSequence
+        let filter: PostgresQuery = """
+            SELECT * FROM replicas WHERE NOT is_hidden AND layer_id = \(query.layerId) AND geometry_type = \(query.geometryType.rawValue)
+              AND replica_type = \(query.replicaType.rawValue) AND (\(from)::text IS NULL OR timestamp > \(from))
+              AND (\(to)::text IS NULL OR timestamp <= \(to))
+            """
+        var sql = filter
+        sql.sql += query.ascending ? " ORDER BY timestamp ASC, sequence_number ASC" : " ORDER BY timestamp DESC, sequence_number DESC"
+        rows = try await database.client.query(sql, logger: logger)
+        return try await rows.all().map(Self.replica)
+    }
+
+    public func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, includingHidden: Bool) async throws -> Replica? {
+        try await database.client.query(
+            """
+            SELECT * FROM replicas WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue) AND replica_type = \(replicaType.rawValue)
+              AND (NOT is_hidden OR \(includingHidden)) ORDER BY timestamp DESC, sequence_number DESC LIMIT 1
+            """, logger: logger
+        ).all().first.map(Self.replica)
+    }
+
+    public func replica(id: UUID) async throws -> Replica? {
+        try await database.client.query(
+            "SELECT * FROM replicas WHERE replica_id = \(id.uuidString.lowercased()) AND NOT is_hidden", logger: logger
+        ).all().first.map(Self.replica)
+    }
+
+    static func replica(_ row: PostgresRandomAccessRow) throws -> Replica {
+        Replica(
+            replicaId: UUID(uuidString: try row.string("replica_id")) ?? UUID(), layerId: try row.int("layer_id"),
+            geometryType: GeometryType(rawValue: try row.string("geometry_type")) ?? .point,
+            replicaType: ReplicaType(rawValue: try row.string("replica_type")) ?? .snapshot, sequenceNumber: try row.int("sequence_number"),
+            timestamp: try row.date("timestamp") ?? Date(timeIntervalSince1970: 0), fromTimestamp: try row.date("from_timestamp"),
+            changeSequence: try row.int("change_sequence"), fromChangeSequence: try row.optionalInt("from_change_sequence"),
+            files: try ReplicaFile.list(stored: try row.string("files"))
+        )
+    }
+}

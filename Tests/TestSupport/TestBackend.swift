@@ -1,0 +1,20 @@
+import Foundation
+
+/// The state backend the storage and HTTP tests run against: SQLite by default; PostgreSQL when
+/// `MAPDEPOT_TEST_POSTGRES_URL` names a server (`.ci/run` starts a throw-away one and runs the suites twice).
+public enum TestBackend {
+    public static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["MAPDEPOT_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    public static var name: String { postgresURL == nil ? "SQLite" : "PostgreSQL" }
+
+    /// A new empty database for one test on the PostgreSQL server, or nil for SQLite.
+    public static func freshDatabaseURL() throws -> String? {
+        guard let base = postgresURL, var components = URLComponents(string: base) else { return nil }
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        try Shell.run("psql", [base, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        components.path = "/\(name)"
+        return components.string
+    }
+}
