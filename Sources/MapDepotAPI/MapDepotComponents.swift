@@ -113,11 +113,15 @@ public struct MapDepotComponents: Sendable {
         )
         worker = ExportWorker(
             tasks: taskStore, catalog: catalog, runner: runner, artifacts: artifacts, clock: clock, expiryDays: config.expiryDays,
-            maxConcurrentTasks: config.workerConcurrency, progressEventInterval: config.progressEventSeconds, render: render, logger: logger
+            maxConcurrentTasks: config.workerConcurrency, progressEventInterval: config.progressEventSeconds, render: render,
+            leaseDuration: config.leaseSeconds, exclusive: config.databaseURL == nil, logger: logger
         )
         dispatcher = WebhookDispatcher(
             store: taskStore, transport: webhookTransport ?? HTTPClientWebhookTransport(client: .shared), clock: clock,
-            settings: .init(firstRetry: config.webhookFirstRetrySeconds, crashPoints: crashPoints), logger: logger
+            settings: .init(
+                firstRetry: config.webhookFirstRetrySeconds, timeout: .seconds(max(1, config.webhookTimeoutSeconds)), crashPoints: crashPoints
+            ),
+            logger: logger
         )
         sweeper = ExportSweeper(
             store: taskStore, artifacts: artifacts, clock: clock, archiveAfterDays: config.archiveAfterDays,

@@ -182,7 +182,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
 
     // MARK: Worker
 
-    public func claimNextJob(now: Date, render: WebhookRenderer) async throws -> ExportJob? {
+    public func claimNextJob(now: Date, lease: JobLease, render: WebhookRenderer) async throws -> ExportJob? {
         let budget = retryBudget
         let logger = self.logger
         return try await transaction { connection in
@@ -193,7 +193,54 @@ public struct PostgresExportTaskStore: ExportTaskStore {
             else { return nil }
             let id = try row.int("id")
             try await Self.transition(connection, jobId: id, to: .inProgress, reason: nil, artifacts: nil, expiresAt: nil, now: now, budget: budget, render: render, logger: logger)
+            try await connection.query(
+                "UPDATE export_jobs SET lease_owner = \(lease.owner), lease_expires_at = \(Timestamp.string(lease.until)) WHERE id = \(id)", logger: logger
+            )
             return try await connection.query("SELECT * FROM export_jobs WHERE id = \(id)", logger: logger).all().first.map(Self.job)
+        }
+    }
+
+    public func renewLease(jobId: Int, lease: JobLease) async throws -> Bool {
+        !(try await database.client.query(
+            """
+            UPDATE export_jobs SET lease_expires_at = \(Timestamp.string(lease.until))
+            WHERE id = \(jobId) AND lease_owner = \(lease.owner) AND status = 'IN_PROGRESS' RETURNING id
+            """, logger: logger
+        ).all()).isEmpty
+    }
+
+    public func finishJob(
+        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
+        render: WebhookRenderer
+    ) async throws -> Bool {
+        let budget = retryBudget
+        let logger = self.logger
+        return try await transaction { connection in
+            guard
+                !(try await connection.query(
+                    "SELECT 1 FROM export_jobs WHERE id = \(jobId) AND status = 'IN_PROGRESS' AND lease_owner = \(lease.owner) FOR UPDATE", logger: logger
+                ).all()).isEmpty
+            else { return false }
+            try await Self.transition(
+                connection, jobId: jobId, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now, budget: budget,
+                render: render, logger: logger
+            )
+            return true
+        }
+    }
+
+    public func requeueExpiredLeases(now: Date) async throws -> [Int] {
+        let stamp = Timestamp.string(now)
+        let logger = self.logger
+        return try await transaction { connection in
+            let ids = try await connection.query(
+                """
+                SELECT id FROM export_jobs WHERE status = 'IN_PROGRESS' AND (lease_expires_at IS NULL OR lease_expires_at < \(stamp))
+                ORDER BY id FOR UPDATE SKIP LOCKED
+                """, logger: logger
+            ).all().map { try $0.int("id") }
+            try await Self.requeue(connection, ids: ids, now: stamp, logger: logger)
+            return ids
         }
     }
 
@@ -202,18 +249,21 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func recordProgress(
-        jobId: Int, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?, now: Date, render: WebhookRenderer
+        jobId: Int, lease: JobLease, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?, now: Date,
+        render: WebhookRenderer
     ) async throws -> ExportJob? {
         let stamp = Timestamp.string(now)
         let budget = retryBudget
         let logger = self.logger
         return try await transaction { connection in
-            try await connection.query(
+            let owned = try await connection.query(
                 """
                 UPDATE export_jobs SET progress = \(progress), batches_done = \(batchesDone), tiles_done = \(tilesDone),
-                  estimated_time = \(estimatedTime), updated_at = \(stamp) WHERE id = \(jobId) AND status = 'IN_PROGRESS'
+                  estimated_time = \(estimatedTime), updated_at = \(stamp), lease_expires_at = \(Timestamp.string(lease.until))
+                WHERE id = \(jobId) AND status = 'IN_PROGRESS' AND lease_owner = \(lease.owner) RETURNING id
                 """, logger: logger
-            )
+            ).all()
+            guard !owned.isEmpty else { return nil }
             try await connection.query(
                 """
                 UPDATE export_tasks SET progress = \(progress), estimated_time = \(estimatedTime), updated_at = \(stamp)
@@ -253,6 +303,8 @@ public struct PostgresExportTaskStore: ExportTaskStore {
         try await connection.query(
             """
             UPDATE export_jobs SET status = \(status.rawValue), updated_at = \(stamp), pause_requested = false,
+              lease_owner = CASE WHEN \(status == .inProgress) THEN lease_owner ELSE NULL END,
+              lease_expires_at = CASE WHEN \(status == .inProgress) THEN lease_expires_at ELSE NULL END,
               abort_requested = CASE WHEN \(clearAbort) THEN false ELSE abort_requested END,
               finished_at = CASE WHEN \(finished) THEN coalesce(finished_at, \(stamp)) ELSE finished_at END,
               error_reason = coalesce(\(reason), error_reason),
@@ -315,22 +367,29 @@ public struct PostgresExportTaskStore: ExportTaskStore {
         try await database.client.query("SELECT * FROM export_tasks WHERE job_id = \(jobId) AND NOT detached", logger: logger).all().map(Self.task)
     }
 
-    /// Single-node semantics for now: every IN_PROGRESS job goes back to PENDING. With several nodes this must
-    /// only take jobs whose lease has expired (issue #5 part 3, not done yet).
+    /// Every IN_PROGRESS job back to PENDING. Only for a single process (the worker does not call it when the
+    /// state is shared: there, ``requeueExpiredLeases(now:)`` takes over the jobs of nodes that stopped).
     public func requeueInProgress(now: Date) async throws -> [Int] {
         let stamp = Timestamp.string(now)
         let logger = self.logger
         return try await transaction { connection in
             let ids = try await connection.query("SELECT id FROM export_jobs WHERE status = 'IN_PROGRESS' ORDER BY id FOR UPDATE", logger: logger).all().map { try $0.int("id") }
-            for id in ids {
-                try await connection.query("UPDATE export_jobs SET status = 'PENDING', updated_at = \(stamp) WHERE id = \(id)", logger: logger)
-                for task in try await connection.query("SELECT id FROM export_tasks WHERE job_id = \(id) AND NOT detached", logger: logger).all() {
-                    let taskId = try task.int("id")
-                    try await connection.query("UPDATE export_tasks SET status = 'PENDING', updated_at = \(stamp) WHERE id = \(taskId)", logger: logger)
-                    try await Self.recordTransition(connection, id: taskId, from: .inProgress, to: .pending, at: stamp, reason: "process stopped while the export ran; it resumes", logger: logger)
-                }
-            }
+            try await Self.requeue(connection, ids: ids, now: stamp, logger: logger)
             return ids
+        }
+    }
+
+    private static func requeue(_ connection: PostgresConnection, ids: [Int], now stamp: String, logger: Logger) async throws {
+        for id in ids {
+            try await connection.query(
+                "UPDATE export_jobs SET status = 'PENDING', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(stamp) WHERE id = \(id)",
+                logger: logger
+            )
+            for task in try await connection.query("SELECT id FROM export_tasks WHERE job_id = \(id) AND NOT detached", logger: logger).all() {
+                let taskId = try task.int("id")
+                try await connection.query("UPDATE export_tasks SET status = 'PENDING', updated_at = \(stamp) WHERE id = \(taskId)", logger: logger)
+                try await recordTransition(connection, id: taskId, from: .inProgress, to: .pending, at: stamp, reason: "the node running the export stopped; it resumes", logger: logger)
+            }
         }
     }
 
@@ -373,13 +432,23 @@ public struct PostgresExportTaskStore: ExportTaskStore {
         }
     }
 
-    public func dueDeliveries(now: Date, limit: Int) async throws -> [WebhookDelivery] {
-        try await database.client.query(
-            """
-            SELECT * FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= \(Timestamp.string(now))
-            ORDER BY next_attempt_at, seq LIMIT \(limit)
-            """, logger: logger
-        ).all().map(Self.delivery)
+    public func claimDueDeliveries(now: Date, until: Date, limit: Int) async throws -> [WebhookDelivery] {
+        let logger = self.logger
+        return try await transaction { connection in
+            let due = try await connection.query(
+                """
+                SELECT * FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= \(Timestamp.string(now))
+                ORDER BY next_attempt_at, seq LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                """, logger: logger
+            ).all().map(Self.delivery)
+            for delivery in due {
+                try await connection.query(
+                    "UPDATE webhook_deliveries SET next_attempt_at = \(Timestamp.string(until)) WHERE id = \(delivery.id.uuidString.lowercased())",
+                    logger: logger
+                )
+            }
+            return due
+        }
     }
 
     public func recordAttempt(_ delivery: WebhookDelivery) async throws {

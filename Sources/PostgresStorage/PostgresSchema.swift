@@ -76,6 +76,13 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX replicas_chain ON replicas (layer_id, geometry_type, replica_type, timestamp)",
             ]
-        )
+        ),
+        (
+            "v2-job-leases",
+            [
+                "ALTER TABLE export_jobs ADD COLUMN lease_owner TEXT",
+                "ALTER TABLE export_jobs ADD COLUMN lease_expires_at TEXT COLLATE \"C\"",
+            ]
+        ),
     ]
 }

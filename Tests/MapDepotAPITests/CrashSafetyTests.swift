@@ -73,12 +73,17 @@ import TestSupport
         }
         #expect(task["status"] == .string("COMPLETED"), "\(crashAt)")
         // Every webhook delivered at least once.
-        for _ in 0..<100 where !Set(receiver.acceptedCalls.map(\.event)).isSuperset(of: ["TASK_STARTED", "TASK_COMPLETED"]) {
+        for _ in 0..<300 where !Set(receiver.acceptedCalls.map(\.event)).isSuperset(of: ["TASK_STARTED", "TASK_COMPLETED"]) {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(Set(receiver.acceptedCalls.map(\.event)).isSuperset(of: ["TASK_STARTED", "TASK_COMPLETED"]), "\(crashAt)")
-        let deliveries = try JSONValue.parse(try await Self.request(client, "GET", base + "/export-tasks/1/webhooks", token: token).1).arrayValue ?? []
-        #expect(deliveries.allSatisfy { $0.objectValue?["state"] == .string("DELIVERED") })
+        var deliveries: [JSONValue] = []
+        for _ in 0..<300 {
+            deliveries = try JSONValue.parse(try await Self.request(client, "GET", base + "/export-tasks/1/webhooks", token: token).1).arrayValue ?? []
+            if deliveries.allSatisfy({ $0.objectValue?["state"] == .string("DELIVERED") }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(deliveries.allSatisfy { $0.objectValue?["state"] == .string("DELIVERED") }, "\(crashAt): \(deliveries)")
 
         // A whole, valid package; nothing left staged.
         let artifact = try #require(task["artifacts"]?.arrayValue?.first?.objectValue)
@@ -102,6 +107,8 @@ import TestSupport
         environment["MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = "true"
         environment["MAPDEPOT_WEBHOOKS_FIRST_RETRY_SECONDS"] = "0.1"
         environment["MAPDEPOT_EXPORT_WRITE_BATCH"] = "50"
+        environment["MAPDEPOT_EXPORT_LEASE_SECONDS"] = "2"
+        environment["MAPDEPOT_WEBHOOKS_TIMEOUT_SECONDS"] = "1"
         environment["MAPDEPOT_PUBLIC_URL"] = "http://127.0.0.1:\(port)"
         environment["MAPDEPOT_DEBUG_CRASH_AT"] = crashAt
         environment["MAPDEPOT_DATABASE_URL"] = database

@@ -123,7 +123,8 @@ import TileGrid
             #expect(try await client.call(.post, "/export-tasks", token: first.alice, body: body).status == .created)
         }
         let components = try await MapDepotComponents.open(config: server.config, logger: Logger(label: "test"))
-        let claimed = try await components.taskStore.claimNextJob(now: Date()) { _, _, _ in "{}" }
+        // The node that claimed it is gone: its lease has run out.
+        let claimed = try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: "a-dead-node", until: Date())) { _, _, _ in "{}" }
         #expect(claimed?.status == .inProgress)
         // A half-written staging file, as a crash would leave.
         let staging = try components.artifacts.stagingPath(for: "exports/1/partial.gpkg")

@@ -47,10 +47,10 @@ import TileGrid
         let (again, againOutcome) = try await admit(tasks, customer: "alice")
         #expect(againOutcome == .existingTask && again.id == created.id)
 
-        let job = try #require(try await tasks.claimNextJob(now: Date(), render: Self.render))
+        let job = try #require(try await tasks.claimNextJob(now: Date(), lease: JobLease(owner: "test", until: .distantFuture), render: Self.render))
         #expect(job.id == created.jobId && job.status == .inProgress)
-        #expect(try await tasks.claimNextJob(now: Date(), render: Self.render) == nil)
-        _ = try await tasks.recordProgress(jobId: job.id, progress: 42, batchesDone: 3, tilesDone: 4, estimatedTime: 9, event: nil, now: Date(), render: Self.render)
+        #expect(try await tasks.claimNextJob(now: Date(), lease: JobLease(owner: "test", until: .distantFuture), render: Self.render) == nil)
+        _ = try await tasks.recordProgress(jobId: job.id, lease: JobLease(owner: "test", until: .distantFuture), progress: 42, batchesDone: 3, tilesDone: 4, estimatedTime: 9, event: nil, now: Date(), render: Self.render)
         #expect(try await tasks.task(id: shared.id, customer: "bob")?.progress == 42)
         let artifact = Artifact(type: .gpkg, name: "a.gpkg", size: 5, key: "exports/1/a.gpkg", sha256: "ab")
         try await tasks.transitionJob(jobId: job.id, to: .completed, reason: nil, artifacts: [artifact], expiresAt: Date(timeIntervalSinceNow: 60), now: Date(), render: Self.render)
@@ -78,7 +78,7 @@ import TileGrid
             for _ in 0..<8 {
                 group.addTask {
                     var mine: [Int] = []
-                    while let job = try await tasks.claimNextJob(now: Date(), render: Self.render) { mine.append(job.id) }
+                    while let job = try await tasks.claimNextJob(now: Date(), lease: JobLease(owner: "test", until: .distantFuture), render: Self.render) { mine.append(job.id) }
                     return mine
                 }
             }

@@ -44,9 +44,10 @@ public struct ExportRunner: Sendable {
         public var estimatedSeconds: Int64
     }
 
-    /// What the caller wants at a checkpoint.
+    /// What the caller wants at a checkpoint. `relinquish`: the caller lost the job (another node has it):
+    /// stop at once and touch nothing more.
     public enum Decision: Sendable {
-        case proceed, pause, abort
+        case proceed, pause, abort, relinquish
     }
 
     /// What one run produced.
@@ -64,6 +65,7 @@ public struct ExportRunner: Sendable {
         case completed(Outcome)
         case paused
         case aborted
+        case relinquished
     }
 
     private let sources: any TileSourceOpener
@@ -131,6 +133,9 @@ public struct ExportRunner: Sendable {
             try writer!.suspend()
             try await artifacts.delete(prefix: folder)
             return .aborted
+        case .relinquished:
+            try writer!.suspend()
+            return .relinquished
         case .finished:
             break
         }
@@ -197,7 +202,7 @@ public struct ExportRunner: Sendable {
         return result
     }
 
-    enum CopyResult { case finished, paused, aborted }
+    enum CopyResult { case finished, paused, aborted, relinquished }
 
     /// Progress of one run, turned into checkpoints: percent done, batches done, and the time left at the
     /// rate measured since this run started.
@@ -222,6 +227,7 @@ public struct ExportRunner: Sendable {
         case .proceed: nil
         case .pause: .paused
         case .abort: .aborted
+        case .relinquish: .relinquished
         }
     }
 

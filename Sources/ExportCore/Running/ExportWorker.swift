@@ -4,11 +4,13 @@ import Logging
 import MapDepotCore
 import Synchronization
 
-/// Takes PENDING jobs and runs them, at most ``maxConcurrentTasks`` at once.
+/// Takes PENDING jobs and runs them, at most ``maxConcurrentTasks`` at once, on one of possibly several nodes.
 ///
-/// At start it puts jobs left IN_PROGRESS by a killed process back to PENDING; they resume from their last
-/// checkpoint (the staged package is kept). Each of the ``maxConcurrentTasks`` slots claims a job atomically
-/// in the store, runs it, and polls every ``pollInterval`` when idle.
+/// A job is claimed atomically under a lease that a heartbeat renews while it runs (and every checkpoint
+/// extends). A node that dies stops renewing; every worker's takeover pass puts jobs with expired leases back in
+/// the queue, and the next claim resumes them from their checkpoint (the staged package is kept). A worker that
+/// finds it lost a lease stops at once without touching files. With the embedded backend the process is the
+/// only one, so at start it requeues every IN_PROGRESS job at once (`exclusive`).
 public struct ExportWorker: Sendable {
     private let tasks: any ExportTaskStore
     private let catalog: CatalogService
@@ -21,12 +23,18 @@ public struct ExportWorker: Sendable {
     private let logger: Logger
     public let maxConcurrentTasks: Int
     private let pollInterval: Duration
+    /// This worker's name in leases.
+    public let node = UUID().uuidString.lowercased()
+    private let leaseDuration: TimeInterval
+    private let exclusive: Bool
 
     public init(
         tasks: any ExportTaskStore, catalog: CatalogService, runner: ExportRunner, artifacts: any ArtifactStore, clock: any WallClock,
         expiryDays: Int, maxConcurrentTasks: Int, progressEventInterval: TimeInterval = 10, render: @escaping WebhookRenderer,
-        pollInterval: Duration = .milliseconds(250), logger: Logger
+        pollInterval: Duration = .milliseconds(250), leaseDuration: TimeInterval = 30, exclusive: Bool = true, logger: Logger
     ) {
+        self.leaseDuration = max(1, leaseDuration)
+        self.exclusive = exclusive
         self.tasks = tasks
         self.catalog = catalog
         self.runner = runner
@@ -42,21 +50,38 @@ public struct ExportWorker: Sendable {
 
     /// Runs until cancelled.
     public func run() async throws {
-        let requeued = try await tasks.requeueInProgress(now: clock.now())
-        if !requeued.isEmpty {
-            logger.warning("exports left in progress by a stopped process are queued again", metadata: ["export.jobs": "\(requeued)"])
+        if exclusive {
+            let requeued = try await tasks.requeueInProgress(now: clock.now())
+            if !requeued.isEmpty {
+                logger.warning("exports left in progress by a stopped process are queued again", metadata: ["export.jobs": "\(requeued)"])
+            }
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<maxConcurrentTasks {
                 group.addTask { try await slot() }
             }
+            group.addTask { try await takeover() }
             try await group.waitForAll()
         }
     }
 
+    /// Requeues jobs whose node stopped renewing their lease.
+    private func takeover() async throws {
+        while !Task.isCancelled {
+            if let requeued = try? await tasks.requeueExpiredLeases(now: clock.now()), !requeued.isEmpty {
+                logger.warning("exports whose node stopped are queued again", metadata: ["export.jobs": "\(requeued)"])
+            }
+            try await Task.sleep(for: .milliseconds(Int64(leaseDuration * 1000 / 3)))
+        }
+    }
+
+    private func lease() -> JobLease {
+        JobLease(owner: node, until: clock.now().addingTimeInterval(leaseDuration))
+    }
+
     private func slot() async throws {
         while !Task.isCancelled {
-            if let job = try await tasks.claimNextJob(now: clock.now(), render: render) {
+            if let job = try await tasks.claimNextJob(now: clock.now(), lease: lease(), render: render) {
                 await execute(job)
             } else {
                 try await Task.sleep(for: pollInterval)
@@ -73,6 +98,17 @@ public struct ExportWorker: Sendable {
         let render = self.render
         let interval = progressEventInterval
         let lastEvent = LastEvent(clock.now())
+        let lease = self.lease
+        let duration = leaseDuration
+        // The heartbeat keeps the lease while nothing else does (planning, publishing a large package).
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Int64(duration * 1000 / 3)))
+                if Task.isCancelled { break }
+                _ = try? await store.renewLease(jobId: job.id, lease: lease())
+            }
+        }
+        defer { heartbeat.cancel() }
         do {
             let record = try await catalog.record(id: job.catalogRecordID)
             let roi = try ExportRequest.parseROI(job.roi)
@@ -81,33 +117,48 @@ public struct ExportWorker: Sendable {
             ) { point in
                 let now = clock.now()
                 let event: WebhookEvent? = lastEvent.due(now, every: interval) ? .taskInProgress : nil
-                let current = try? await store.recordProgress(
-                    jobId: job.id, progress: point.progress, batchesDone: point.batchesDone, tilesDone: point.tilesDone,
-                    estimatedTime: point.estimatedSeconds, event: event, now: now, render: render
-                )
-                if current?.abortRequested == true { return .abort }
-                if current?.pauseRequested == true { return .pause }
+                let current: ExportJob?
+                do {
+                    current = try await store.recordProgress(
+                        jobId: job.id, lease: lease(), progress: point.progress, batchesDone: point.batchesDone, tilesDone: point.tilesDone,
+                        estimatedTime: point.estimatedSeconds, event: event, now: now, render: render
+                    )
+                } catch {
+                    return .proceed  // a failed checkpoint write is retried at the next one
+                }
+                guard let current else { return .relinquish }
+                if current.abortRequested { return .abort }
+                if current.pauseRequested { return .pause }
                 return .proceed
             }
             let now = clock.now()
+            var finished = true
             switch result {
             case .completed(let outcome):
-                try await tasks.transitionJob(
-                    jobId: job.id, to: .completed, reason: nil, artifacts: outcome.artifacts,
+                finished = try await tasks.finishJob(
+                    jobId: job.id, lease: lease(), to: .completed, reason: nil, artifacts: outcome.artifacts,
                     expiresAt: now.addingTimeInterval(Double(expiryDays) * 86_400), now: now, render: render
                 )
             case .paused:
-                try await tasks.transitionJob(jobId: job.id, to: .paused, reason: nil, artifacts: nil, expiresAt: nil, now: now, render: render)
+                finished = try await tasks.finishJob(
+                    jobId: job.id, lease: lease(), to: .paused, reason: nil, artifacts: nil, expiresAt: nil, now: now, render: render
+                )
             case .aborted:
-                try await tasks.transitionJob(jobId: job.id, to: .aborted, reason: "aborted by its owner", artifacts: nil, expiresAt: nil, now: now, render: render)
+                finished = try await tasks.finishJob(
+                    jobId: job.id, lease: lease(), to: .aborted, reason: "aborted by its owner", artifacts: nil, expiresAt: nil, now: now, render: render
+                )
+            case .relinquished:
+                finished = false
             }
+            if !finished { logger.warning("export given up: another node holds it now") }
         } catch {
             logger.error("export failed", metadata: ["error": "\(error)"])
-            // FAILED exports keep nothing: their partial files go now.
-            try? await artifacts.delete(prefix: job.folder)
-            try? await tasks.transitionJob(
-                jobId: job.id, to: .failed, reason: Self.reason(error), artifacts: nil, expiresAt: nil, now: clock.now(), render: render
-            )
+            // FAILED exports keep nothing: their partial files go now (only while this node still holds the job).
+            if (try? await tasks.finishJob(
+                jobId: job.id, lease: lease(), to: .failed, reason: Self.reason(error), artifacts: nil, expiresAt: nil, now: clock.now(), render: render
+            )) == true {
+                try? await artifacts.delete(prefix: job.folder)
+            }
         }
     }
 

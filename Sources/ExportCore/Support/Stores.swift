@@ -39,14 +39,24 @@ public protocol ExportTaskStore: Sendable {
     func customerHasTask(customer: String, jobId: Int) async throws -> Bool
     func transitions(id: Int) async throws -> [TaskTransition]
 
-    /// Moves the oldest PENDING job to IN_PROGRESS and returns it.
-    func claimNextJob(now: Date, render: WebhookRenderer) async throws -> ExportJob?
-    func job(id: Int) async throws -> ExportJob?
-    /// Records a checkpoint of a running job; `event` (TASK_IN_PROGRESS) is sent when given. Returns the job,
-    /// whose pause and abort requests the runner honours at this safe point.
-    func recordProgress(
-        jobId: Int, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?, now: Date,
+    /// Moves the oldest PENDING job to IN_PROGRESS under `lease` and returns it.
+    func claimNextJob(now: Date, lease: JobLease, render: WebhookRenderer) async throws -> ExportJob?
+    /// Extends a running job's lease; false when the caller no longer holds it.
+    func renewLease(jobId: Int, lease: JobLease) async throws -> Bool
+    /// Finishes a running job (COMPLETED, PAUSED, ABORTED, FAILED) only if the caller still holds its lease.
+    func finishJob(
+        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
         render: WebhookRenderer
+    ) async throws -> Bool
+    /// Puts IN_PROGRESS jobs whose lease has expired back to PENDING (their node died): another worker resumes them.
+    func requeueExpiredLeases(now: Date) async throws -> [Int]
+    func job(id: Int) async throws -> ExportJob?
+    /// Records a checkpoint of a running job and extends its lease; `event` (TASK_IN_PROGRESS) is sent when given.
+    /// Returns the job, whose pause and abort requests the runner honours at this safe point, or nil when the
+    /// caller no longer holds the lease (another node took the job over).
+    func recordProgress(
+        jobId: Int, lease: JobLease, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?,
+        now: Date, render: WebhookRenderer
     ) async throws -> ExportJob?
     /// Moves a job (and its attached tasks) to `status`, with the event that goes with it.
     func transitionJob(
@@ -59,7 +69,8 @@ public protocol ExportTaskStore: Sendable {
     func requestStop(jobId: Int, pause: Bool, abort: Bool) async throws
     /// The tasks still attached to a job (not detached, not archived).
     func attachedTasks(jobId: Int) async throws -> [ExportTask]
-    /// Puts IN_PROGRESS jobs back to PENDING (start-up after a crash): they resume from their checkpoint.
+    /// Puts every IN_PROGRESS job back to PENDING: start-up of the only process using the state (the embedded
+    /// SQLite backend), after a crash. They resume from their checkpoint.
     func requeueInProgress(now: Date) async throws -> [Int]
 
     /// COMPLETED jobs whose expiry has passed.
@@ -67,10 +78,23 @@ public protocol ExportTaskStore: Sendable {
     /// Finished tasks (COMPLETED, FAILED, ABORTED, EXPIRED) finished before `date`.
     func finishedTasks(before date: Date) async throws -> [ExportTask]
 
-    /// Deliveries due at `now`, oldest first.
-    func dueDeliveries(now: Date, limit: Int) async throws -> [WebhookDelivery]
+    /// Claims deliveries due at `now`, oldest first: they are not due again before `until`, so two dispatchers
+    /// (two nodes) do not send the same one at once; a dispatcher that dies lets them fall due again.
+    func claimDueDeliveries(now: Date, until: Date, limit: Int) async throws -> [WebhookDelivery]
     func recordAttempt(_ delivery: WebhookDelivery) async throws
     func deliveries(taskId: Int) async throws -> [WebhookDelivery]
+}
+
+/// Who runs a job, until when. A node renews it while it works; when it dies the lease runs out and another
+/// node takes the job over.
+public struct JobLease: Sendable, Hashable {
+    public var owner: String
+    public var until: Date
+
+    public init(owner: String, until: Date) {
+        self.owner = owner
+        self.until = until
+    }
 }
 
 /// A recorded status change.

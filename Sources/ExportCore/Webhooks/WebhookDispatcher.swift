@@ -61,7 +61,10 @@ public struct WebhookDispatcher: Sendable {
     /// One round: sends what is due now, concurrently; returns how many were attempted.
     @discardableResult
     public func tick() async throws -> Int {
-        let due = try await store.dueDeliveries(now: clock.now(), limit: settings.batch)
+        let now = clock.now()
+        // Claimed until the attempts can have ended (timeout) with room to record them.
+        let until = now.addingTimeInterval(Double(settings.timeout.components.seconds) + 5)
+        let due = try await store.claimDueDeliveries(now: now, until: until, limit: settings.batch)
         guard !due.isEmpty else { return 0 }
         settings.crashPoints.check("webhook")
         try await withThrowingTaskGroup(of: Void.self) { group in

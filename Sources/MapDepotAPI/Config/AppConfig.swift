@@ -31,6 +31,8 @@ public struct AppConfig: Sendable {
     public var logLevel = "info"
     /// Run the export worker inside `serve`.
     public var runWorker = true
+    /// How long a node holds a job without renewing its lease (takeover delay when a node dies).
+    public var leaseSeconds: Double = 30
     /// Run the replica scheduler inside `serve`.
     public var runReplicationScheduler = true
     /// Features (or deleted ids) per GeoJSON file in a replica zip.
@@ -47,6 +49,8 @@ public struct AppConfig: Sendable {
     public var webhookRetryBudgetSeconds: Double = 86_400
     /// The first retry's delay; each next one doubles, up to an hour, with jitter.
     public var webhookFirstRetrySeconds: Double = 2
+    /// A webhook call's timeout; a claimed delivery falls due again 5 s after it (a dispatcher that died).
+    public var webhookTimeoutSeconds = 10
     /// Webhook URLs on loopback or private networks are refused unless this is true.
     public var webhooksAllowPrivateNetworks = false
     /// TASK_IN_PROGRESS at most this often per task.
@@ -78,9 +82,9 @@ extension AppConfig {
     /// `export.expiry.days`, `export.estimate.tiles.per.second`, `export.max.list.limit`, `log.level`,
     /// `replication.features.per.file`, `replication.zip.max.bytes`, `replication.delta.interval.seconds`,
     /// `replication.snapshot.interval.seconds`, `replication.scheduler.check.seconds`,
-    /// `webhooks.retry.budget.seconds`, `webhooks.first.retry.seconds`, `webhooks.allow.private.networks`,
+    /// `webhooks.retry.budget.seconds`, `webhooks.first.retry.seconds`, `webhooks.timeout.seconds`, `webhooks.allow.private.networks`,
     /// `webhooks.progress.interval.seconds`, `export.max.active.tasks.per.customer`, `export.storage.reserve.bytes`,
-    /// `export.archive.after.days`, `export.sweep.interval.seconds`, `debug.crash.at`.
+    /// `export.archive.after.days`, `export.sweep.interval.seconds`, `export.lease.seconds`, `export.write.batch`, `debug.crash.at`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.host = reader.string(forKey: "host", default: config.host)
@@ -93,6 +97,7 @@ extension AppConfig {
         config.workerConcurrency = reader.int(forKey: "worker.concurrency", default: config.workerConcurrency)
         config.readConcurrency = reader.int(forKey: "export.read.concurrency", default: config.readConcurrency)
         config.writeBatch = reader.int(forKey: "export.write.batch", default: config.writeBatch)
+        config.leaseSeconds = reader.double(forKey: "export.lease.seconds", default: config.leaseSeconds)
         config.expiryDays = reader.int(forKey: "export.expiry.days", default: config.expiryDays)
         config.estimateTilesPerSecond = reader.double(
             forKey: "export.estimate.tiles.per.second", default: config.estimateTilesPerSecond
@@ -104,6 +109,7 @@ extension AppConfig {
         config.deltaIntervalSeconds = reader.double(forKey: "replication.delta.interval.seconds", default: config.deltaIntervalSeconds)
         config.webhookRetryBudgetSeconds = reader.double(forKey: "webhooks.retry.budget.seconds", default: config.webhookRetryBudgetSeconds)
         config.webhookFirstRetrySeconds = reader.double(forKey: "webhooks.first.retry.seconds", default: config.webhookFirstRetrySeconds)
+        config.webhookTimeoutSeconds = reader.int(forKey: "webhooks.timeout.seconds", default: config.webhookTimeoutSeconds)
         config.webhooksAllowPrivateNetworks = reader.bool(forKey: "webhooks.allow.private.networks", default: config.webhooksAllowPrivateNetworks)
         config.progressEventSeconds = reader.double(forKey: "webhooks.progress.interval.seconds", default: config.progressEventSeconds)
         config.maxActiveTasksPerCustomer = reader.int(forKey: "export.max.active.tasks.per.customer", default: config.maxActiveTasksPerCustomer)

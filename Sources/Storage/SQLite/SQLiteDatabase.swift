@@ -177,6 +177,14 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
                     """
             )
         }
+        migrator.registerMigration("v4-job-leases") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE export_jobs ADD COLUMN lease_owner TEXT;
+                    ALTER TABLE export_jobs ADD COLUMN lease_expires_at TEXT;
+                    """
+            )
+        }
         return migrator
     }
 }

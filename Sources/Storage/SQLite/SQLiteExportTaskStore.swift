@@ -176,12 +176,49 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
 
     // MARK: Worker
 
-    public func claimNextJob(now: Date, render: WebhookRenderer) async throws -> ExportJob? {
+    public func claimNextJob(now: Date, lease: JobLease, render: WebhookRenderer) async throws -> ExportJob? {
         let budget = retryBudget
         return try await database.pool.write { db in
             guard let id = try Int.fetchOne(db, sql: "SELECT id FROM export_jobs WHERE status = 'PENDING' ORDER BY id LIMIT 1") else { return nil }
             try Self.transition(db, jobId: id, to: .inProgress, reason: nil, artifacts: nil, expiresAt: nil, now: now, budget: budget, render: render)
+            try db.execute(
+                sql: "UPDATE export_jobs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?",
+                arguments: [lease.owner, Timestamp.string(lease.until), id]
+            )
             return try Row.fetchOne(db, sql: "SELECT * FROM export_jobs WHERE id = ?", arguments: [id]).map(Self.job)
+        }
+    }
+
+    public func renewLease(jobId: Int, lease: JobLease) async throws -> Bool {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE export_jobs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status = 'IN_PROGRESS'",
+                arguments: [Timestamp.string(lease.until), jobId, lease.owner]
+            )
+            return db.changesCount > 0
+        }
+    }
+
+    public func finishJob(
+        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
+        render: WebhookRenderer
+    ) async throws -> Bool {
+        let budget = retryBudget
+        return try await database.pool.write { db in
+            guard
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM export_jobs WHERE id = ? AND status = 'IN_PROGRESS' AND lease_owner = ?", arguments: [jobId, lease.owner]
+                ) == true
+            else { return false }
+            try Self.transition(db, jobId: jobId, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now, budget: budget, render: render)
+            return true
+        }
+    }
+
+    public func requeueExpiredLeases(now: Date) async throws -> [Int] {
+        let stamp = Timestamp.string(now)
+        return try await database.pool.write { db in
+            try Self.requeue(db, where: "(lease_expires_at IS NULL OR lease_expires_at < ?)", arguments: [stamp], now: stamp)
         }
     }
 
@@ -192,19 +229,20 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
     }
 
     public func recordProgress(
-        jobId: Int, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?, now: Date,
-        render: WebhookRenderer
+        jobId: Int, lease: JobLease, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?,
+        now: Date, render: WebhookRenderer
     ) async throws -> ExportJob? {
         let stamp = Timestamp.string(now)
         let budget = retryBudget
         return try await database.pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE export_jobs SET progress = ?, batches_done = ?, tiles_done = ?, estimated_time = ?, updated_at = ?
-                    WHERE id = ? AND status = 'IN_PROGRESS'
+                    UPDATE export_jobs SET progress = ?, batches_done = ?, tiles_done = ?, estimated_time = ?, updated_at = ?,
+                      lease_expires_at = ? WHERE id = ? AND status = 'IN_PROGRESS' AND lease_owner = ?
                     """,
-                arguments: [progress, batchesDone, tilesDone, estimatedTime, stamp, jobId]
+                arguments: [progress, batchesDone, tilesDone, estimatedTime, stamp, Timestamp.string(lease.until), jobId, lease.owner]
             )
+            guard db.changesCount > 0 else { return nil }
             try db.execute(
                 sql: "UPDATE export_tasks SET progress = ?, estimated_time = ?, updated_at = ? WHERE job_id = ? AND detached = 0 AND status = 'IN_PROGRESS'",
                 arguments: [progress, estimatedTime, stamp, jobId]
@@ -235,6 +273,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
         let stamp = Timestamp.string(now)
         let finished = status.isFinished || status == .paused ? stamp : nil
         var sets = ["status = ?", "updated_at = ?", "pause_requested = 0"]
+        if status != .inProgress { sets.append("lease_owner = NULL, lease_expires_at = NULL") }
         var arguments: StatementArguments = [status.rawValue, stamp]
         if status != .inProgress && status != .pending { sets.append("abort_requested = 0") }
         if status.isFinished { sets.append("finished_at = coalesce(finished_at, ?)"); _ = arguments.append(contentsOf: [finished]) }
@@ -302,16 +341,24 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
     public func requeueInProgress(now: Date) async throws -> [Int] {
         let stamp = Timestamp.string(now)
         return try await database.pool.write { db in
-            let ids = try Int.fetchAll(db, sql: "SELECT id FROM export_jobs WHERE status = 'IN_PROGRESS' ORDER BY id")
-            for id in ids {
-                try db.execute(sql: "UPDATE export_jobs SET status = 'PENDING', updated_at = ? WHERE id = ?", arguments: [stamp, id])
-                for task in try Int.fetchAll(db, sql: "SELECT id FROM export_tasks WHERE job_id = ? AND detached = 0", arguments: [id]) {
-                    try db.execute(sql: "UPDATE export_tasks SET status = 'PENDING', updated_at = ? WHERE id = ?", arguments: [stamp, task])
-                    try Self.recordTransition(db, id: task, from: .inProgress, to: .pending, at: stamp, reason: "process stopped while the export ran; it resumes")
-                }
-            }
-            return ids
+            try Self.requeue(db, where: "1", arguments: [], now: stamp)
         }
+    }
+
+    /// IN_PROGRESS jobs matching `condition` back to PENDING, with their tasks; they keep their checkpoint.
+    private static func requeue(_ db: Database, where condition: String, arguments: StatementArguments, now stamp: String) throws -> [Int] {
+        let ids = try Int.fetchAll(db, sql: "SELECT id FROM export_jobs WHERE status = 'IN_PROGRESS' AND \(condition) ORDER BY id", arguments: arguments)
+        for id in ids {
+            try db.execute(
+                sql: "UPDATE export_jobs SET status = 'PENDING', lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                arguments: [stamp, id]
+            )
+            for task in try Int.fetchAll(db, sql: "SELECT id FROM export_tasks WHERE job_id = ? AND detached = 0", arguments: [id]) {
+                try db.execute(sql: "UPDATE export_tasks SET status = 'PENDING', updated_at = ? WHERE id = ?", arguments: [stamp, task])
+                try recordTransition(db, id: task, from: .inProgress, to: .pending, at: stamp, reason: "the process running the export stopped; it resumes")
+            }
+        }
+        return ids
     }
 
     // MARK: Sweeper
@@ -359,12 +406,19 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
         }
     }
 
-    public func dueDeliveries(now: Date, limit: Int) async throws -> [WebhookDelivery] {
-        try await database.pool.read { db in
-            try Row.fetchAll(
+    public func claimDueDeliveries(now: Date, until: Date, limit: Int) async throws -> [WebhookDelivery] {
+        try await database.pool.write { db in
+            let due = try Row.fetchAll(
                 db, sql: "SELECT * FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
                 arguments: [Timestamp.string(now), limit]
             ).map(Self.delivery)
+            for delivery in due {
+                try db.execute(
+                    sql: "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?",
+                    arguments: [Timestamp.string(until), delivery.id.uuidString.lowercased()]
+                )
+            }
+            return due
         }
     }
 
