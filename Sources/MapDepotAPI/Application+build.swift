@@ -29,6 +29,18 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let components = try await MapDepotComponents.open(config: config, clock: clock, logger: logger)
     let router = buildRouter(components, metrics: metrics)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "MapDepot"),
+        services: backgroundServices(components),
+        logger: logger
+    )
+}
+
+/// The loops a node runs besides HTTP, as its configuration asks: the export worker, the webhook dispatcher
+/// and the expiry sweeper, the replica scheduler. `serve` and `worker` both run them.
+public func backgroundServices(_ components: MapDepotComponents) -> [any Service] {
+    let config = components.config
     var services: [any Service] = []
     if config.runWorker {
         services.append(LoopService { try await components.worker.run() })
@@ -40,12 +52,7 @@ public func buildApplication(
     if config.runReplicationScheduler {
         services.append(LoopService { try await components.replicationScheduler.run() })
     }
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "MapDepot"),
-        services: services,
-        logger: logger
-    )
+    return services
 }
 
 /// All routes; the HTTP layer only translates between HTTP and the services.

@@ -134,7 +134,7 @@ public struct MapDepotComponents: Sendable {
                 artifacts: artifacts, featuresPerFile: config.replicaFeaturesPerFile, maxZipBytes: config.replicaMaxZipBytes,
                 crashPoints: crashPoints
             ),
-            artifacts: artifacts, clock: clock
+            artifacts: artifacts, clock: clock, chainLease: config.chainLeaseSeconds, exclusive: config.databaseURL == nil
         )
         replication = ReplicationService(store: replicationStore, producer: producer, clock: clock)
         replicationScheduler = ReplicationScheduler(

@@ -6,6 +6,6 @@ struct MapDepot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mapdepot",
         abstract: "MapDepot: map data export (GeoPackage) and replication server.",
-        subcommands: [Serve.self, TokenCommand.self, CatalogCommand.self, ExportCommand.self, LayerCommand.self, BenchCommand.self]
+        subcommands: [Serve.self, WorkerCommand.self, TokenCommand.self, CatalogCommand.self, ExportCommand.self, LayerCommand.self, BenchCommand.self]
     )
 }

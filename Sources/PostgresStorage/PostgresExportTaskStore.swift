@@ -297,6 +297,9 @@ public struct PostgresExportTaskStore: ExportTaskStore {
         _ connection: PostgresConnection, jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?,
         now: Date, budget: TimeInterval, render: WebhookRenderer, logger: Logger
     ) async throws {
+        // Locks the job row; a finished job moved again to the same status (two sweepers) changes nothing.
+        let current = try await connection.query("SELECT status FROM export_jobs WHERE id = \(jobId) FOR UPDATE", logger: logger).all().first
+        if status.isFinished, try current?.string("status") == status.rawValue { return }
         let stamp = Timestamp.string(now)
         let finished = status.isFinished
         let clearAbort = status != .inProgress && status != .pending
@@ -342,6 +345,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
         let logger = self.logger
         try await transaction { connection in
             let old = try await Self.fetchTask(connection, id: id, logger: logger)
+            guard old.status != status else { return }
             try await connection.query(
                 """
                 UPDATE export_tasks SET status = \(status.rawValue), detached = true, updated_at = \(stamp),

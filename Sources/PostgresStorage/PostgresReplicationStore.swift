@@ -200,8 +200,31 @@ public struct PostgresReplicationStore: ReplicationStore {
         try await database.client.query("DELETE FROM replicas WHERE replica_id = \(id.uuidString.lowercased())", logger: logger)
     }
 
-    public func removeHiddenReplicas() async throws -> [Replica] {
-        try await database.client.query("DELETE FROM replicas WHERE is_hidden RETURNING *", logger: logger).all().map(Self.replica)
+    public func removeHiddenReplicas(now: Date) async throws -> [Replica] {
+        try await database.client.query(
+            """
+            DELETE FROM replicas WHERE is_hidden AND NOT EXISTS (SELECT 1 FROM replica_chain_leases l WHERE l.layer_id = replicas.layer_id
+              AND l.geometry_type = replicas.geometry_type AND l.expires_at > \(Timestamp.string(now))) RETURNING *
+            """, logger: logger
+        ).all().map(Self.replica)
+    }
+
+    public func acquireChain(layerId: Int, type: GeometryType, owner: String, until: Date, now: Date) async throws -> Bool {
+        !(try await database.client.query(
+            """
+            INSERT INTO replica_chain_leases (layer_id, geometry_type, owner, expires_at)
+            VALUES (\(layerId), \(type.rawValue), \(owner), \(Timestamp.string(until)))
+            ON CONFLICT (layer_id, geometry_type) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+            WHERE replica_chain_leases.owner = EXCLUDED.owner OR replica_chain_leases.expires_at <= \(Timestamp.string(now))
+            RETURNING owner
+            """, logger: logger
+        ).all()).isEmpty
+    }
+
+    public func releaseChain(layerId: Int, type: GeometryType, owner: String) async throws {
+        try await database.client.query(
+            "DELETE FROM replica_chain_leases WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue) AND owner = \(owner)", logger: logger
+        )
     }
 
     public func replicas(_ query: ReplicaQuery) async throws -> [Replica] {

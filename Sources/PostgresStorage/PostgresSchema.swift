@@ -84,5 +84,14 @@ enum PostgresSchema {
                 "ALTER TABLE export_jobs ADD COLUMN lease_expires_at TEXT COLLATE \"C\"",
             ]
         ),
+        (
+            "v3-replica-chain-leases",
+            [
+                """
+                CREATE TABLE replica_chain_leases (layer_id BIGINT NOT NULL, geometry_type TEXT NOT NULL, owner TEXT NOT NULL,
+                  expires_at TEXT COLLATE "C" NOT NULL, PRIMARY KEY (layer_id, geometry_type))
+                """
+            ]
+        ),
     ]
 }

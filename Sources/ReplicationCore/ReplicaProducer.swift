@@ -22,11 +22,21 @@ public struct ReplicaProducer: Sendable {
     /// Snapshots of large layers are cut into this many id ranges, each packaged on its own core.
     private let parallelism: Int
     private let locks = ChainLocks()
+    /// This producer's name in chain leases.
+    private let node = UUID().uuidString.lowercased()
+    /// How long a chain's production lease lasts (a dead node's lease blocks its chain this long).
+    private let chainLease: TimeInterval
+    /// The only producer using this state (the embedded backend): stored leases can only be a dead
+    /// predecessor's, so they are ignored, and every hidden replica is a leftover.
+    private let exclusive: Bool
 
     public init(
         store: any ReplicationStore, packaging: any ReplicaPackaging, artifacts: any ArtifactStore,
-        clock: any WallClock, pageSize: Int = 5_000, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount
+        clock: any WallClock, pageSize: Int = 5_000, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+        chainLease: TimeInterval = 600, exclusive: Bool = true
     ) {
+        self.chainLease = chainLease
+        self.exclusive = exclusive
         self.store = store
         self.packaging = packaging
         self.artifacts = artifacts
@@ -38,7 +48,7 @@ public struct ReplicaProducer: Sendable {
     /// Removes replicas a killed producer left hidden, and their files.
     @discardableResult
     public func recover() async throws -> Int {
-        let leftovers = try await store.removeHiddenReplicas()
+        let leftovers = try await store.removeHiddenReplicas(now: exclusive ? .distantFuture : clock.now())
         for replica in leftovers {
             try await artifacts.delete(prefix: Self.keyPrefix(replica))
         }
@@ -50,32 +60,57 @@ public struct ReplicaProducer: Sendable {
     ///   next delta then starts where this one would have).
     /// - Returns: the published replica, or nil when an empty delta was skipped.
     public func produce(
-        layerId: Int, type: GeometryType, replicaType: ReplicaType, skipEmptyDelta: Bool = false
+        layerId: Int, type: GeometryType, replicaType: ReplicaType, skipEmptyDelta: Bool = false, waitForChain: Bool = true
     ) async throws -> Replica? {
         try await locks.withLock("\(layerId)/\(type.rawValue)") {
-            guard let layer = try await store.layer(id: layerId) else {
-                throw ServiceError.notFound("layer \(layerId) was not found")
-            }
-            guard layer.geometryTypes.contains(type) else {
-                throw ServiceError.invalid(
-                    "layer \(layerId) holds no \(type.rawValue) features (it holds \(layer.geometryTypes.map(\.rawValue).joined(separator: ", ")))"
+            // Across nodes: the chain's lease in the store (expiring, so a dead node cannot hold it forever).
+            var acquired = false
+            for _ in 0..<(waitForChain ? 300 : 1) {
+                let now = clock.now()
+                acquired = try await store.acquireChain(
+                    layerId: layerId, type: type, owner: node, until: now.addingTimeInterval(chainLease), now: exclusive ? .distantFuture : now
                 )
+                if acquired { break }
+                try await Task.sleep(for: .milliseconds(100))
             }
-            let sequence = layer.lastSequence
-            let lastDelta = try await store.latestReplica(layerId: layerId, type: type, replicaType: .delta, includingHidden: false)
-            let lastSnapshot = try await store.latestReplica(layerId: layerId, type: type, replicaType: .snapshot, includingHidden: false)
-            let latest = [lastDelta?.timestamp, lastSnapshot?.timestamp].compactMap { $0 }.max()
-            var timestamp = Timestamp.milliseconds(clock.now())
-            if let latest, timestamp <= latest { timestamp = latest.addingTimeInterval(0.001) }
-            switch replicaType {
-            case .delta:
-                return try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: skipEmptyDelta)
-            case .snapshot:
-                if let lastDelta, sequence > lastDelta.changeSequence {
-                    _ = try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: true)
-                }
-                return try await snapshot(layer: layer, type: type, sequence: sequence, at: timestamp, previous: lastSnapshot)
+            guard acquired else {
+                if waitForChain { throw ServiceError(.conflict, "another node is producing a replica of layer \(layerId) \(type.rawValue); try again") }
+                return nil
             }
+            do {
+                let result = try await produceLocked(layerId: layerId, type: type, replicaType: replicaType, skipEmptyDelta: skipEmptyDelta)
+                try? await store.releaseChain(layerId: layerId, type: type, owner: node)
+                return result
+            } catch {
+                try? await store.releaseChain(layerId: layerId, type: type, owner: node)
+                throw error
+            }
+        }
+    }
+
+    private func produceLocked(layerId: Int, type: GeometryType, replicaType: ReplicaType, skipEmptyDelta: Bool) async throws -> Replica? {
+        guard let layer = try await store.layer(id: layerId) else {
+            throw ServiceError.notFound("layer \(layerId) was not found")
+        }
+        guard layer.geometryTypes.contains(type) else {
+            throw ServiceError.invalid(
+                "layer \(layerId) holds no \(type.rawValue) features (it holds \(layer.geometryTypes.map(\.rawValue).joined(separator: ", ")))"
+            )
+        }
+        let sequence = layer.lastSequence
+        let lastDelta = try await store.latestReplica(layerId: layerId, type: type, replicaType: .delta, includingHidden: false)
+        let lastSnapshot = try await store.latestReplica(layerId: layerId, type: type, replicaType: .snapshot, includingHidden: false)
+        let latest = [lastDelta?.timestamp, lastSnapshot?.timestamp].compactMap { $0 }.max()
+        var timestamp = Timestamp.milliseconds(clock.now())
+        if let latest, timestamp <= latest { timestamp = latest.addingTimeInterval(0.001) }
+        switch replicaType {
+        case .delta:
+            return try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: skipEmptyDelta)
+        case .snapshot:
+            if let lastDelta, sequence > lastDelta.changeSequence {
+                _ = try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: true)
+            }
+            return try await snapshot(layer: layer, type: type, sequence: sequence, at: timestamp, previous: lastSnapshot)
         }
     }
 

@@ -28,14 +28,20 @@ public protocol ReplicationStore: Sendable {
         layerId: Int, type: GeometryType, from: Int, to: Int, after: String, limit: Int
     ) async throws -> [(id: String, before: FeatureState?, after: FeatureState?)]
 
+    /// Takes the production lease of a chain (layer, geometry type) for `owner` until `until`, if nobody else
+    /// holds it unexpired: one producer per chain across every node.
+    func acquireChain(layerId: Int, type: GeometryType, owner: String, until: Date, now: Date) async throws -> Bool
+    func releaseChain(layerId: Int, type: GeometryType, owner: String) async throws
+
     /// Stores a replica hidden; it is invisible until ``publishReplica(_:)``.
     func insertHiddenReplica(_ replica: Replica) async throws
     /// Makes a replica visible with its files, atomically.
     func publishReplica(_ replica: Replica) async throws
     /// Removes one replica row, whatever its state.
     func deleteReplica(id: UUID) async throws
-    /// Removes hidden replicas (left by a killed producer) and returns them, so their files can go too.
-    func removeHiddenReplicas() async throws -> [Replica]
+    /// Removes hidden replicas left by a killed producer — those of chains nobody holds a live lease on — and
+    /// returns them, so their files can go too.
+    func removeHiddenReplicas(now: Date) async throws -> [Replica]
     /// Visible replicas matching the query.
     func replicas(_ query: ReplicaQuery) async throws -> [Replica]
     /// The newest replica of a chain, hidden ones included when asked (to number the next one).

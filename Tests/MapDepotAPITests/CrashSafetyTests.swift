@@ -167,6 +167,7 @@ import TestSupport
             environment["MAPDEPOT_DEBUG_CRASH_AT"] = crashAt
             environment["MAPDEPOT_REPLICATION_FEATURES_PER_FILE"] = "20"
             environment["MAPDEPOT_DATABASE_URL"] = databaseURL
+            environment["MAPDEPOT_REPLICATION_CHAIN_LEASE_SECONDS"] = "1"
             process.environment = environment
             let output = Pipe()
             process.standardOutput = output
@@ -190,6 +191,8 @@ import TestSupport
         let query = try ReplicaQuery(parameters: ["layer_id": "1", "geometry_type": "point", "replica_type": "snapshot"])
         #expect(try await components.replication.replicas(query).isEmpty)
 
+        // With shared state the dead producer's chain lease must run out first.
+        if databaseURL != nil { try await Task.sleep(for: .seconds(1.5)) }
         let produced = try mapdepot(["layer", "produce", "--layer-id", "1", "--geometry-type", "point", "--replica-type", "snapshot"])
         #expect(produced.0 == 0)
         let replicas = try await components.replication.replicas(query)

@@ -43,6 +43,8 @@ public struct AppConfig: Sendable {
     public var deltaIntervalSeconds: Double = 60
     /// The scheduler's snapshot cadence.
     public var snapshotIntervalSeconds: Double = 86_400
+    /// How long a node holds a replica chain's production lease.
+    public var chainLeaseSeconds: Double = 600
     /// How often the scheduler looks for due replicas.
     public var schedulerCheckSeconds: Double = 5
     /// How long a webhook delivery is retried.
@@ -117,6 +119,7 @@ extension AppConfig {
         config.archiveAfterDays = reader.int(forKey: "export.archive.after.days", default: config.archiveAfterDays)
         config.sweepSeconds = reader.double(forKey: "export.sweep.interval.seconds", default: config.sweepSeconds)
         config.crashAt = reader.string(forKey: "debug.crash.at")
+        config.chainLeaseSeconds = reader.double(forKey: "replication.chain.lease.seconds", default: config.chainLeaseSeconds)
         config.schedulerCheckSeconds = reader.double(forKey: "replication.scheduler.check.seconds", default: config.schedulerCheckSeconds)
         config.snapshotIntervalSeconds = reader.double(
             forKey: "replication.snapshot.interval.seconds", default: config.snapshotIntervalSeconds

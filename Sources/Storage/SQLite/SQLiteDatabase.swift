@@ -185,6 +185,15 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
                     """
             )
         }
+        migrator.registerMigration("v5-replica-chain-leases") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE replica_chain_leases (
+                      layer_id INTEGER NOT NULL, geometry_type TEXT NOT NULL, owner TEXT NOT NULL, expires_at TEXT NOT NULL,
+                      PRIMARY KEY (layer_id, geometry_type));
+                    """
+            )
+        }
         return migrator
     }
 }

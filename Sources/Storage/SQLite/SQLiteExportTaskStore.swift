@@ -270,6 +270,10 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
         _ db: Database, jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
         budget: TimeInterval, render: WebhookRenderer
     ) throws {
+        // Idempotent: a finished job moved again to the same status (two sweepers) changes nothing.
+        if status.isFinished, try String.fetchOne(db, sql: "SELECT status FROM export_jobs WHERE id = ?", arguments: [jobId]) == status.rawValue {
+            return
+        }
         let stamp = Timestamp.string(now)
         let finished = status.isFinished || status == .paused ? stamp : nil
         var sets = ["status = ?", "updated_at = ?", "pause_requested = 0"]
@@ -312,6 +316,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
         let budget = retryBudget
         try await database.pool.write { db in
             let old = try Self.fetchTask(db, id: id)
+            guard old.status != status else { return }
             try db.execute(
                 sql: "UPDATE export_tasks SET status = ?, detached = 1, updated_at = ?, finished_at = coalesce(finished_at, ?) WHERE id = ?",
                 arguments: [status.rawValue, stamp, stamp, id]

@@ -220,11 +220,41 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
-    public func removeHiddenReplicas() async throws -> [Replica] {
-        try await database.pool.write { db in
-            let hidden = try Row.fetchAll(db, sql: "SELECT * FROM replicas WHERE is_hidden = 1").map(Self.replica)
-            try db.execute(sql: "DELETE FROM replicas WHERE is_hidden = 1")
+    public func removeHiddenReplicas(now: Date) async throws -> [Replica] {
+        let condition = """
+            is_hidden = 1 AND NOT EXISTS (SELECT 1 FROM replica_chain_leases l WHERE l.layer_id = replicas.layer_id
+              AND l.geometry_type = replicas.geometry_type AND l.expires_at > ?)
+            """
+        let stamp = Timestamp.string(now)
+        return try await database.pool.write { db in
+            let hidden = try Row.fetchAll(db, sql: "SELECT * FROM replicas WHERE \(condition)", arguments: [stamp]).map(Self.replica)
+            try db.execute(sql: "DELETE FROM replicas WHERE \(condition)", arguments: [stamp])
             return hidden
+        }
+    }
+
+    public func acquireChain(layerId: Int, type: GeometryType, owner: String, until: Date, now: Date) async throws -> Bool {
+        try await database.pool.write { db in
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT owner, expires_at FROM replica_chain_leases WHERE layer_id = ? AND geometry_type = ?", arguments: [layerId, type.rawValue]
+            ) {
+                let holder: String = row["owner"]
+                let expires: String = row["expires_at"]
+                guard holder == owner || expires <= Timestamp.string(now) else { return false }
+            }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO replica_chain_leases (layer_id, geometry_type, owner, expires_at) VALUES (?, ?, ?, ?)",
+                arguments: [layerId, type.rawValue, owner, Timestamp.string(until)]
+            )
+            return true
+        }
+    }
+
+    public func releaseChain(layerId: Int, type: GeometryType, owner: String) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM replica_chain_leases WHERE layer_id = ? AND geometry_type = ? AND owner = ?", arguments: [layerId, type.rawValue, owner]
+            )
         }
     }
 
