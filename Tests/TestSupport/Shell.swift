@@ -58,6 +58,30 @@ public enum GDAL {
         return result.status == 0 ? "" : result.output + result.error
     }
 
+    /// GDAL's validator over many files in one Python process; returns the files with complaints.
+    public static func validateMany(_ paths: [String]) throws -> [String: String] {
+        let script = """
+            import sys, importlib.util
+            spec = importlib.util.spec_from_file_location("validate_gpkg", sys.argv[1])
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            for path in sys.argv[2:]:
+                try:
+                    errors = module.check(path, abort_at_first_error=False, warning_msg=False)
+                except Exception as error:
+                    errors = [str(error)]
+                if errors:
+                    print("%s\t%s" % (path, " | ".join(str(e) for e in errors)))
+            """
+        let output = try Shell.run(python, ["-c", script, validator] + paths)
+        var result: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            if parts.count == 2 { result[String(parts[0])] = String(parts[1]) }
+        }
+        return result
+    }
+
     /// `gdalinfo` output.
     public static func info(_ path: String) throws -> String {
         try Shell.run("gdalinfo", [path])
