@@ -154,12 +154,6 @@ struct BenchReplication: AsyncParsableCommand {
     }
 
     static func shell(_ command: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ValidationError("failed: \(command)") }
+        try BenchProcess.run("/bin/sh", ["-c", command])
     }
 }

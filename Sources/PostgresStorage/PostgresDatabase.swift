@@ -70,19 +70,13 @@ public struct PostgresDatabase: Sendable, HealthCheck {
 
     /// A random 32-byte secret stored under `name`, made once for every node.
     public func secret(named name: String) async throws -> Data {
-        let candidate = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let candidate = Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
         try await client.query(
             "INSERT INTO settings (name, value) VALUES (\(name), \(candidate)) ON CONFLICT (name) DO NOTHING", logger: logger
         )
         let rows = try await client.query("SELECT value FROM settings WHERE name = \(name)", logger: logger)
         for try await hex in rows.decode(String.self) {
-            var bytes: [UInt8] = []
-            var index = hex.startIndex
-            while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index < hex.endIndex {
-                bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-                index = next
-            }
-            return Data(bytes)
+            return Hex.decode(hex)
         }
         throw ServiceError.invalid("secret \(name) could not be stored")
     }

@@ -22,7 +22,7 @@ extension ExportRequest {
         }.sorted()
         let text = [catalogRecordID.uuidString.lowercased(), domain.rawValue, artifactCRS].joined(separator: "|") + "|"
             + features.joined(separator: "||")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// A polygon as text: exterior counter-clockwise, holes clockwise, every ring opened and rotated to start at

@@ -1,4 +1,5 @@
 import Crypto
+import MapDepotCore
 import ExportCore
 import Foundation
 
@@ -18,7 +19,7 @@ struct SignedLinks: ArtifactLinks {
     }
 
     func signature(path: String, expires: Int) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data("GET\n\(path)\n\(expires)".utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data("GET\n\(path)\n\(expires)".utf8), using: key))
     }
 
     /// Whether a signed link is genuine and not expired at `now`.

@@ -8,14 +8,14 @@ import MapDepotCore
 
 /// `/liveness`, `/readiness` and `/metrics`: open, no token (SPEC "Ops").
 struct HealthRoutes: Sendable {
-    let database: any HealthCheck
+    let health: any HealthCheck
     let metrics: PrometheusCollectorRegistry
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("liveness") { _, _ in JSONResponse.make(.object(["status": .string("ok")])) }
         router.get("readiness") { _, _ in
             do {
-                try await database.check()
+                try await health.check()
                 return JSONResponse.make(.object(["status": .string("ok")]))
             } catch {
                 return JSONResponse.message("the state database does not answer: \(error)", status: .serviceUnavailable)

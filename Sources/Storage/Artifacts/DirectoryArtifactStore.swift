@@ -83,7 +83,7 @@ public struct DirectoryArtifactStore: ArtifactStore {
             hasher.update(data: chunk)
             size += Int64(chunk.count)
         }
-        return (size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return (size, Hex.encode(hasher.finalize()))
     }
 
     static func syncDirectory(_ path: String) {

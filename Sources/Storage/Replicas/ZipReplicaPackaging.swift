@@ -37,7 +37,6 @@ final class ZipReplicaWriter: ReplicaWriter {
     private let featuresPerFile: Int
     private let maxZipBytes: Int64
     private let alwaysWriteFeatureFile: Bool
-    private let stagingFolder: String
     private let crashPoints: CrashPoints
     private var filesWritten = 0
 
@@ -64,8 +63,6 @@ final class ZipReplicaWriter: ReplicaWriter {
         self.featuresPerFile = featuresPerFile
         self.maxZipBytes = maxZipBytes
         self.alwaysWriteFeatureFile = alwaysWriteFeatureFile
-        // Its own folder: other writers of the same replica work beside it.
-        stagingFolder = (try artifacts.stagingPath(for: "\(keyPrefix)/parts-\(UUID().uuidString.lowercased())/x") as NSString).deletingLastPathComponent
     }
 
     func add(feature: String) throws {
@@ -89,7 +86,6 @@ final class ZipReplicaWriter: ReplicaWriter {
             crashPoints.check("replica-publish")
             files.append(ReplicaFile(key: zip.key, size: published.size, sha256: published.sha256, features: zip.features, deletions: zip.deletions))
         }
-        try? FileManager.default.removeItem(atPath: stagingFolder)
         return files
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import MapDepotCore
 import Foundation
 import GRDB
 
@@ -8,24 +9,11 @@ extension SQLiteDatabase {
     public func secret(named name: String) throws -> Data {
         try pool.write { db in
             if let hex = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [name]) {
-                return Data(hex: hex)
+                return Hex.decode(hex)
             }
             let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-            try db.execute(sql: "INSERT INTO settings (name, value) VALUES (?, ?)", arguments: [name, key.map { String(format: "%02x", $0) }.joined()])
+            try db.execute(sql: "INSERT INTO settings (name, value) VALUES (?, ?)", arguments: [name, Hex.encode(key)])
             return key
         }
-    }
-}
-
-extension Data {
-    /// Bytes from lowercase or uppercase hex; invalid pairs are skipped.
-    init(hex: String) {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex, let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) {
-            if let byte = UInt8(hex[index..<next], radix: 16) { bytes.append(byte) }
-            index = next
-        }
-        self.init(bytes)
     }
 }
