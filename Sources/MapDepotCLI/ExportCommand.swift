@@ -37,12 +37,11 @@ struct ExportCommand: AsyncParsableCommand {
         if let record {
             guard let id = UUID(uuidString: record) else { throw ValidationError("--record must be a UUID") }
             let components = try await MapDepotComponents.open(config: config, logger: logger)
+            defer { components.close() }
             catalogRecord = try await components.catalog.record(id: id)
         } else {
             let catalog = CatalogService(store: NoCatalogStore(), sources: LocalTileSourceOpener(), clock: SystemClock())
-            var draft = try source.draft()
-            if draft.productId.isEmpty { draft.productId = "export" }
-            catalogRecord = try await catalog.describe(draft)
+            catalogRecord = try await catalog.describe(try source.draft())
         }
         var features = try ExportRequest.parseROI(try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: roi))))
         if let maxZoom {
