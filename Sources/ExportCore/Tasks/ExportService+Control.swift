@@ -40,7 +40,7 @@ extension ExportService {
                 try await store.requestStop(jobId: task.jobId, pause: false, abort: true)
             } else {
                 try await store.transitionJob(jobId: task.jobId, to: .aborted, reason: "aborted by its owner", artifacts: nil, expiresAt: nil, now: now, render: render)
-                try await artifacts.delete(prefix: "exports/\(task.jobId)")
+                try await artifacts.delete(prefix: ExportJob.folder(id: task.jobId))
             }
         case .archive:
             guard [.completed, .failed, .aborted, .expired].contains(task.status) else { throw conflict("COMPLETED, FAILED, ABORTED or EXPIRED") }

@@ -184,5 +184,8 @@ public struct ExportJob: Sendable, Hashable {
     }
 
     /// The artifact folder every task of the job shares.
-    public var folder: String { "exports/\(id)" }
+    public var folder: String { Self.folder(id: id) }
+
+    /// The artifact folder of job `id`: `exports/<id>`.
+    public static func folder(id: Int) -> String { "exports/\(id)" }
 }
