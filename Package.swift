@@ -45,7 +45,9 @@ let package = Package(
         // What both domains share: errors, time, tokens, the artifact store protocol.
         .target(
             name: "MapDepotCore",
-            dependencies: ["GeoJSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "GeoJSON", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Export domain: requests, validation, planning, task state machine, store protocols.
@@ -94,11 +96,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The S3-compatible artifact store: SigV4 over AsyncHTTPClient, multipart uploads, pre-signed downloads.
+        .target(
+            name: "S3Storage",
+            dependencies: [
+                "MapDepotCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP API: translation only, plus the composition root.
         .target(
             name: "MapDepotAPI",
             dependencies: [
-                "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "PostgresStorage",
+                "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "PostgresStorage", "S3Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -174,6 +189,17 @@ let package = Package(
                 "ReplicationCore", "Storage", "PostgresStorage", "MapDepotCore", "GeoJSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "S3StorageTests",
+            dependencies: [
+                "S3Storage", "MapDepotCore", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -111,7 +111,7 @@ struct BenchReplication: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: extracted, withIntermediateDirectories: true)
         var geojsonFiles: [String] = []
         for file in snapshots[.point]!.files {
-            let archive = try Archive(url: URL(fileURLWithPath: components.artifacts.localPath(for: file.key)!), accessMode: .read)
+            let archive = try Archive(url: URL(fileURLWithPath: try await components.artifacts.localFile(for: file.key)!), accessMode: .read)
             for entry in archive {
                 let path = "\(extracted)/\(entry.path)"
                 _ = try archive.extract(entry, to: URL(fileURLWithPath: path))

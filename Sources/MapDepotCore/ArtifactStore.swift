@@ -1,16 +1,50 @@
 import Foundation
+import NIOCore
 
 /// Where published files live. Files are built in a staging path of the store, then published: fsynced,
 /// checksummed and moved into place atomically, so a file is either whole at its key or absent.
+///
+/// Two implementations: a directory (local, or a mount shared by a cluster's nodes) and an S3-compatible object
+/// store (staged on the node's disk, uploaded on publish).
 public protocol ArtifactStore: Sendable {
     /// A local path to build a file in before it is published; its parent directory exists.
     func stagingPath(for key: String) throws -> String
-    /// Publishes a staged file at `key` and returns its size and SHA-256.
+    /// Publishes a staged file at `key` and returns its size and SHA-256. The staged file is gone afterwards.
     func publish(stagingPath: String, key: String) async throws -> (size: Int64, sha256: String)
-    /// A local path to read a published file from, or nil when it is not there.
-    func localPath(for key: String) -> String?
+    /// How a client gets a published file (the bytes of `range` when one is given and the store serves bytes
+    /// itself), or nil when it is not there. `fileName` is the name the client should save it under.
+    func download(key: String, fileName: String, range: ClosedRange<Int>?) async throws -> ArtifactDownload?
     /// Removes everything under a key prefix (a task's folder), staged or published.
     func delete(prefix: String) async throws
-    /// Bytes free where artifacts are written.
+    /// Bytes free where artifacts are built (507 when an export would not fit).
     func freeBytes() throws -> Int64
+}
+
+/// How a published artifact reaches a client (the HTTP layer turns each into a response).
+public enum ArtifactDownload: Sendable {
+    /// A file on this node's disk.
+    case file(path: String)
+    /// A URL that serves the file itself (a pre-signed object-store URL); the client follows it with its own `Range`.
+    case redirect(url: String)
+    /// The bytes asked for, streamed through this node.
+    case stream(any AsyncSequence<ByteBuffer, any Error> & Sendable)
+}
+
+/// Artifact keys: relative paths of plain names (`exports/12/name.gpkg`).
+public enum ArtifactKey {
+    /// Anything that could leave a store's root (absolute, `..`, `.`, hidden or empty segments, NUL) is refused.
+    public static func isSafe(_ key: String) -> Bool {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        return !key.isEmpty && !key.hasPrefix("/")
+            && parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && !$0.hasPrefix(".") && !$0.contains("\0") }
+    }
+}
+
+extension ArtifactStore {
+    /// The published file's path on this node's disk when the store keeps it there (the directory store), else nil:
+    /// for tools and tests that open artifacts as files (benchmarks, GDAL checks).
+    public func localFile(for key: String) async throws -> String? {
+        guard case .file(let path) = try await download(key: key, fileName: (key as NSString).lastPathComponent, range: nil) else { return nil }
+        return path
+    }
 }

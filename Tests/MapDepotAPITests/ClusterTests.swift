@@ -103,7 +103,7 @@ import TestSupport
             let transitions = try await components.taskStore.transitions(id: id).map(\.to)
             #expect(transitions.filter { $0 == .completed }.count == 1, "task \(id): \(transitions)")
             let task = try #require(try await components.taskStore.task(id: id, customer: nil))
-            let package = try #require(components.artifacts.localPath(for: task.artifacts[0].key))
+            let package = try #require(try await components.artifacts.localFile(for: task.artifacts[0].key))
             packages.append(package)
         }
         #expect(Set(packages).count == live.count)
@@ -125,29 +125,29 @@ import TestSupport
         let deltas = try await replication.replicas(deltaQuery)
         let first = try #require(snapshots.first)
         var sequence = first.changeSequence
-        var state = try Self.features(first, components)
+        var state = try await Self.features(first, components)
         for delta in deltas where delta.changeSequence > first.changeSequence {
             #expect(delta.fromChangeSequence == sequence, "gap before delta #\(delta.sequenceNumber)")
             sequence = delta.changeSequence
-            let (upserts, deleted) = try Self.delta(delta, components)
+            let (upserts, deleted) = try await Self.delta(delta, components)
             for id in deleted { state[id] = nil }
             for (id, feature) in upserts { state[id] = feature }
         }
         #expect(sequence == fresh.changeSequence)
-        #expect(state == (try Self.features(fresh, components)))
+        #expect(state == (try await Self.features(fresh, components)))
         #expect((try await replication.layer(id: 1)).lastSequence == 20)
     }
 
     /// A replica's features without their `diff`, by id.
-    static func features(_ replica: Replica, _ components: MapDepotComponents) throws -> [String: JSONValue] {
-        try delta(replica, components).0
+    static func features(_ replica: Replica, _ components: MapDepotComponents) async throws -> [String: JSONValue] {
+        try await delta(replica, components).0
     }
 
-    static func delta(_ replica: Replica, _ components: MapDepotComponents) throws -> ([String: JSONValue], [String]) {
+    static func delta(_ replica: Replica, _ components: MapDepotComponents) async throws -> ([String: JSONValue], [String]) {
         var features: [String: JSONValue] = [:]
         var deleted: [String] = []
         for file in replica.files {
-            let path = try #require(components.artifacts.localPath(for: file.key))
+            let path = try #require(try await components.artifacts.localFile(for: file.key))
             let listing = try Shell.run("unzip", ["-Z1", path]).split(separator: "\n").map(String.init)
             for entry in listing {
                 let json = try JSONValue.parse(Data(try Shell.run("unzip", ["-p", path, entry]).utf8))

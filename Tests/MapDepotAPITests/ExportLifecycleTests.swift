@@ -216,7 +216,7 @@ import TestSupport
         await components.worker.execute(resumed)
         let done = try #require(try await components.taskStore.task(id: task.id, customer: nil))
         #expect(done.status == .completed)
-        let package = try #require(components.artifacts.localPath(for: done.artifacts[0].key))
+        let package = try #require(try await components.artifacts.localFile(for: done.artifacts[0].key))
         #expect(try GDAL.validate(package) == "")
         let digests = try GDAL.tileDigests(package, table: String(done.artifacts[0].name.dropLast(5)))
         #expect(digests.count == 682)
@@ -254,7 +254,7 @@ import TestSupport
         #expect(completed.status == .completed)
         #expect(completed.expiredAt == Timestamp.milliseconds(clock.now().addingTimeInterval(30 * 86_400)) || completed.expiredAt != nil)
         let key = completed.artifacts[0].key
-        #expect(components.artifacts.localPath(for: key) != nil)
+        #expect(try await components.artifacts.localFile(for: key) != nil)
 
         clock.advance(29 * 86_400)
         try await components.sweeper.tick()
@@ -262,7 +262,7 @@ import TestSupport
         clock.advance(2 * 86_400)
         try await components.sweeper.tick()
         #expect(try await components.taskStore.task(id: task.id, customer: nil)?.status == .expired)
-        #expect(components.artifacts.localPath(for: key) == nil)
+        #expect(try await components.artifacts.localFile(for: key) == nil)
         // An expired export is not reused: the same request runs again.
         let (again, outcome) = try await components.exports.create(request, customer: "alice")
         #expect(outcome == .queued && again.id != task.id)

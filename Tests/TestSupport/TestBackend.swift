@@ -18,3 +18,16 @@ public enum TestBackend {
         return components.string
     }
 }
+
+/// The S3-compatible server the S3 artifact store is tested against: `MAPDEPOT_TEST_S3_ENDPOINT`, set by `scripts/test`
+/// after it starts moto's server on loopback (`scripts/s3-server start`).
+public enum TestS3 {
+    public static var endpoint: String? {
+        ProcessInfo.processInfo.environment["MAPDEPOT_TEST_S3_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A new bucket name for one test (3–63 lower-case letters, digits and hyphens).
+    public static func freshBucket() -> String {
+        "mapdepot-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+    }
+}

@@ -12,6 +12,9 @@ import Storage
 ///
 /// Only files listed in a task's artifacts or a replica's files are served, so no path can reach outside the store; paths
 /// with `..`, `.` or hidden segments, encoded or not, are refused with 400 before any lookup.
+///
+/// The record (size, SHA-256) answers `HEAD` and `If-None-Match`; the bytes come from the artifact store: a file on
+/// this node, a `307` to a pre-signed object-store URL (the client repeats its `Range` there), or streamed through.
 struct DownloadRoutes: Sendable {
     let api: APIContext
 
@@ -22,7 +25,7 @@ struct DownloadRoutes: Sendable {
 
     /// A published file a caller may read.
     struct Download {
-        var path: String
+        var key: String
         var size: Int
         var sha256: String
         var contentType: String
@@ -31,7 +34,7 @@ struct DownloadRoutes: Sendable {
 
     func serve(_ request: Request, context: BasicRequestContext, body: Bool) async throws -> Response {
         let raw = String(request.uri.path.dropFirst("/downloads/".count))
-        guard let decoded = raw.removingPercentEncoding, DirectoryArtifactStore.isSafe(decoded) else {
+        guard let decoded = raw.removingPercentEncoding, ArtifactKey.isSafe(decoded) else {
             throw ServiceError.invalid("download path \"\(raw)\" is not valid")
         }
         let parts = decoded.split(separator: "/").map(String.init)
@@ -63,11 +66,8 @@ struct DownloadRoutes: Sendable {
         guard let job = try await api.components.taskStore.job(id: jobId), let artifact = job.artifacts.first(where: { $0.name == parts[2] }) else {
             throw ServiceError.notFound("no artifact named \(parts[2])")
         }
-        guard let path = api.components.artifacts.localPath(for: artifact.key) else {
-            throw ServiceError.notFound("artifact \(artifact.name) is no longer available")
-        }
         return Download(
-            path: path, size: Int(artifact.size), sha256: artifact.sha256,
+            key: artifact.key, size: Int(artifact.size), sha256: artifact.sha256,
             contentType: artifact.type == .gpkg ? "application/geopackage+sqlite3" : "application/json", name: artifact.name
         )
     }
@@ -77,10 +77,9 @@ struct DownloadRoutes: Sendable {
         _ = try await api.principal(request, requiring: .replicationRead)
         guard parts.count == 5, let id = UUID(uuidString: parts[3]),
             let replica = try await api.components.replication.store.replica(id: id),
-            let file = replica.files.first(where: { $0.key == key }),
-            let path = api.components.artifacts.localPath(for: key)
+            let file = replica.files.first(where: { $0.key == key })
         else { throw ServiceError.notFound("no replica file at \(key)") }
-        return Download(path: path, size: Int(file.size), sha256: file.sha256, contentType: "application/zip", name: parts[4])
+        return Download(key: key, size: Int(file.size), sha256: file.sha256, contentType: "application/zip", name: parts[4])
     }
 
     private func respond(_ download: Download, request: Request, context: BasicRequestContext, body: Bool) async throws -> Response {
@@ -97,21 +96,38 @@ struct DownloadRoutes: Sendable {
         }
         var range = ByteRange.parse(request.headers[.range], size: size)
         if let ifRange = request.headers[.ifRange], ifRange != etag { range = .whole }
-        let fileIO = FileIO()
+        var status = HTTPResponse.Status.ok
+        var bytes: ClosedRange<Int>?
         switch range {
         case .unsatisfiable:
             headers[.contentRange] = "bytes */\(size)"
             return Response(status: .rangeNotSatisfiable, headers: headers)
-        case .partial(let bytes):
-            headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(size)"
-            headers[.contentLength] = "\(bytes.count)"
-            guard body else { return Response(status: .partialContent, headers: headers) }
-            let content = try await fileIO.loadFile(path: download.path, range: bytes, context: context)
-            return Response(status: .partialContent, headers: headers, body: content)
+        case .partial(let partial):
+            status = .partialContent
+            bytes = partial
+            headers[.contentRange] = "bytes \(partial.lowerBound)-\(partial.upperBound)/\(size)"
+            headers[.contentLength] = "\(partial.count)"
         case .whole:
             headers[.contentLength] = "\(size)"
-            guard body else { return Response(status: .ok, headers: headers) }
-            return Response(status: .ok, headers: headers, body: try await fileIO.loadFile(path: download.path, context: context))
+        }
+        guard body else { return Response(status: status, headers: headers) }
+        guard let source = try await api.components.artifacts.download(key: download.key, fileName: download.name, range: bytes) else {
+            throw ServiceError.notFound("\(download.name) is no longer available")
+        }
+        switch source {
+        case .file(let path):
+            let fileIO = FileIO()
+            let content: ResponseBody
+            if let bytes {
+                content = try await fileIO.loadFile(path: path, range: bytes, context: context)
+            } else {
+                content = try await fileIO.loadFile(path: path, context: context)
+            }
+            return Response(status: status, headers: headers, body: content)
+        case .redirect(let url):
+            return Response(status: .temporaryRedirect, headers: [.location: url, .eTag: etag, .cacheControl: "no-store"])
+        case .stream(let chunks):
+            return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: chunks))
         }
     }
 }

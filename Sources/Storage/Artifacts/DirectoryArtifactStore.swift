@@ -18,15 +18,8 @@ public struct DirectoryArtifactStore: ArtifactStore {
         try FileManager.default.createDirectory(atPath: root + "/.staging", withIntermediateDirectories: true)
     }
 
-    /// Keys are relative paths of plain names; anything that could leave the root is refused.
-    public static func isSafe(_ key: String) -> Bool {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
-        return !key.isEmpty && !key.hasPrefix("/")
-            && parts.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && !$0.hasPrefix(".") && !$0.contains("\0") }
-    }
-
     public func stagingPath(for key: String) throws -> String {
-        guard Self.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
+        guard ArtifactKey.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
         let path = "\(root)/.staging/\(key)"
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true
@@ -35,7 +28,7 @@ public struct DirectoryArtifactStore: ArtifactStore {
     }
 
     public func publish(stagingPath: String, key: String) async throws -> (size: Int64, sha256: String) {
-        guard Self.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
+        guard ArtifactKey.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
         let destination = "\(root)/\(key)"
         return try await threadPool.runIfActive {
             let (size, digest) = try Self.syncAndHash(path: stagingPath)
@@ -49,14 +42,19 @@ public struct DirectoryArtifactStore: ArtifactStore {
         }
     }
 
+    public func download(key: String, fileName: String, range: ClosedRange<Int>?) async throws -> ArtifactDownload? {
+        localPath(for: key).map { .file(path: $0) }
+    }
+
+    /// The published file's path, or nil when there is none.
     public func localPath(for key: String) -> String? {
-        guard Self.isSafe(key) else { return nil }
+        guard ArtifactKey.isSafe(key) else { return nil }
         let path = "\(root)/\(key)"
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
     public func delete(prefix: String) async throws {
-        guard Self.isSafe(prefix) else { return }
+        guard ArtifactKey.isSafe(prefix) else { return }
         let root = self.root
         try await threadPool.runIfActive {
             for path in ["\(root)/\(prefix)", "\(root)/.staging/\(prefix)"] where FileManager.default.fileExists(atPath: path) {
