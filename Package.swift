@@ -206,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "MapDepotAPITests",
             dependencies: [
-                "MapDepotAPI", "ExportCore", "Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
+                "MapDepotAPI", "ExportCore", "Storage", "S3Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

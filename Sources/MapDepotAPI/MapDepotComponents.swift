@@ -6,6 +6,7 @@ import Logging
 import MapDepotCore
 import PostgresStorage
 import ReplicationCore
+import S3Storage
 import Storage
 
 /// The wired object graph for one configuration: stores, services, worker, dispatcher, sweeper, scheduler.
@@ -78,6 +79,30 @@ public struct MapDepotComponents: Sendable {
         return try MapDepotComponents(config: config, stores: stores, clock: clock, logger: logger, webhookTransport: webhookTransport)
     }
 
+    /// The directory store, or the S3 store when `artifacts.location` is `s3://bucket/prefix`.
+    static func artifactStore(_ config: AppConfig) throws -> any ArtifactStore {
+        guard config.artifactsPath.hasPrefix("s3://") else { return try DirectoryArtifactStore(root: config.artifactsPath) }
+        guard let downloads = S3ArtifactStore.DownloadMode(rawValue: config.s3Downloads) else {
+            throw ServiceError.invalid("artifacts.s3.downloads must be redirect or stream, not \(config.s3Downloads)")
+        }
+        guard !config.s3AccessKey.isEmpty, !config.s3SecretKey.isEmpty else {
+            throw ServiceError.invalid("an s3:// artifact location needs artifacts.s3.access.key and artifacts.s3.secret.key")
+        }
+        let endpoint = try S3Endpoint(
+            location: config.artifactsPath, endpoint: config.s3Endpoint, region: config.s3Region, pathStyle: config.s3PathStyle
+        )
+        let client = S3Client(
+            endpoint: endpoint, signer: SigV4Signer(accessKey: config.s3AccessKey, secretKey: config.s3SecretKey, region: config.s3Region)
+        )
+        return try S3ArtifactStore(
+            client: client, staging: config.stagingPath,
+            settings: .init(
+                partBytes: config.s3PartBytes, uploadConcurrency: config.s3UploadConcurrency, downloads: downloads,
+                presignSeconds: config.s3PresignSeconds
+            )
+        )
+    }
+
     /// Ends the PostgreSQL pool, if any.
     public func close() {
         postgresTask?.cancel()
@@ -88,7 +113,7 @@ public struct MapDepotComponents: Sendable {
         self.clock = clock
         health = stores.health
         postgresTask = stores.postgresTask
-        artifacts = try DirectoryArtifactStore(root: config.artifactsPath)
+        artifacts = try Self.artifactStore(config)
         links = SignedLinks(baseURL: config.baseURL, key: SymmetricKey(data: stores.linkKey))
         let render = ExportTask.webhookBody(links: links)
         let crashPoints = CrashPoints(config.crashAt)

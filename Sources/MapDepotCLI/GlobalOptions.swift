@@ -15,6 +15,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "PostgreSQL for state instead of SQLite: postgres://user:password@host:port/database (env MAPDEPOT_DATABASE_URL).")
     var databaseURL: String?
 
+    @Option(help: "Where artifacts are published: a directory or s3://bucket/prefix (env MAPDEPOT_ARTIFACTS_LOCATION; S3 settings: artifacts.s3.*).")
+    var artifacts: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
 
@@ -23,6 +26,7 @@ struct GlobalOptions: ParsableArguments {
         var overrides = extra
         if let dataDir { overrides[AbsoluteConfigKey(["data", "dir"])] = ConfigValue(.string(dataDir), isSecret: false) }
         if let databaseURL { overrides[AbsoluteConfigKey(["database", "url"])] = ConfigValue(.string(databaseURL), isSecret: true) }
+        if let artifacts { overrides[AbsoluteConfigKey(["artifacts", "location"])] = ConfigValue(.string(artifacts), isSecret: false) }
         if let logLevel { overrides[AbsoluteConfigKey(["log", "level"])] = ConfigValue(.string(logLevel), isSecret: false) }
         return try await AppConfig.load(overrides: overrides, file: config)
     }

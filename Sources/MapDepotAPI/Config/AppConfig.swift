@@ -67,13 +67,31 @@ public struct AppConfig: Sendable {
     public var sweepSeconds: Double = 60
     /// Run the webhook dispatcher and the sweeper inside `serve`.
     public var runDispatcher = true
+    /// Where artifacts are published: a directory (default `{data.dir}/artifacts`; a shared mount in a cluster) or
+    /// `s3://bucket/prefix` for an S3-compatible object store.
+    public var artifactsLocation: String?
+    /// Where files are built before an S3 upload (this node's disk); default `{data.dir}/staging`.
+    public var stagingDir: String?
+    /// The S3 endpoint URL (`http(s)://host[:port]`); default AWS's for the region.
+    public var s3Endpoint: String?
+    public var s3Region = "us-east-1"
+    public var s3AccessKey = ""
+    public var s3SecretKey = ""
+    /// `{endpoint}/{bucket}/{key}` (MinIO, Ceph, moto) rather than `{bucket}.{host}/{key}` (AWS).
+    public var s3PathStyle = true
+    /// `redirect` (307 to a pre-signed URL) or `stream` (bytes through MapDepot).
+    public var s3Downloads = "redirect"
+    public var s3PartBytes = 16 * 1024 * 1024
+    public var s3UploadConcurrency = 4
+    public var s3PresignSeconds = 900
     /// Failpoints for crash tests (`debug.crash.at`, e.g. `tiles:300`); never set in deployments.
     public var crashAt: String?
 
     public init() {}
 
     public var databasePath: String { "\(dataDir)/mapdepot.sqlite" }
-    public var artifactsPath: String { "\(dataDir)/artifacts" }
+    public var artifactsPath: String { artifactsLocation ?? "\(dataDir)/artifacts" }
+    public var stagingPath: String { stagingDir ?? "\(dataDir)/staging" }
     public var baseURL: String { publicURL ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)" }
 }
 
@@ -86,7 +104,10 @@ extension AppConfig {
     /// `replication.snapshot.interval.seconds`, `replication.scheduler.check.seconds`,
     /// `webhooks.retry.budget.seconds`, `webhooks.first.retry.seconds`, `webhooks.timeout.seconds`, `webhooks.allow.private.networks`,
     /// `webhooks.progress.interval.seconds`, `export.max.active.tasks.per.customer`, `export.storage.reserve.bytes`,
-    /// `export.archive.after.days`, `export.sweep.interval.seconds`, `export.lease.seconds`, `export.write.batch`, `debug.crash.at`.
+    /// `export.archive.after.days`, `export.sweep.interval.seconds`, `export.lease.seconds`, `export.write.batch`, `debug.crash.at`,
+    /// `artifacts.location`, `artifacts.staging`, `artifacts.s3.endpoint`, `artifacts.s3.region`, `artifacts.s3.access.key`,
+    /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
+    /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.host = reader.string(forKey: "host", default: config.host)
@@ -124,6 +145,17 @@ extension AppConfig {
         config.snapshotIntervalSeconds = reader.double(
             forKey: "replication.snapshot.interval.seconds", default: config.snapshotIntervalSeconds
         )
+        config.artifactsLocation = reader.string(forKey: "artifacts.location")
+        config.stagingDir = reader.string(forKey: "artifacts.staging")
+        config.s3Endpoint = reader.string(forKey: "artifacts.s3.endpoint")
+        config.s3Region = reader.string(forKey: "artifacts.s3.region", default: config.s3Region)
+        config.s3AccessKey = reader.string(forKey: "artifacts.s3.access.key", default: config.s3AccessKey)
+        config.s3SecretKey = reader.string(forKey: "artifacts.s3.secret.key", isSecret: true, default: config.s3SecretKey)
+        config.s3PathStyle = reader.bool(forKey: "artifacts.s3.path.style", default: config.s3PathStyle)
+        config.s3Downloads = reader.string(forKey: "artifacts.s3.downloads", default: config.s3Downloads)
+        config.s3PartBytes = reader.int(forKey: "artifacts.s3.part.bytes", default: config.s3PartBytes)
+        config.s3UploadConcurrency = reader.int(forKey: "artifacts.s3.upload.concurrency", default: config.s3UploadConcurrency)
+        config.s3PresignSeconds = reader.int(forKey: "artifacts.s3.presign.seconds", default: config.s3PresignSeconds)
         self = config
     }
 

@@ -1,0 +1,124 @@
+import AsyncHTTPClient
+import Foundation
+import GeoJSON
+import HTTPTypes
+import HummingbirdTesting
+import MapDepotAPI
+import MapDepotCore
+import NIOCore
+import NIOHTTP1
+import S3Storage
+import Testing
+import TestSupport
+
+/// Issue #5 part 4: MapDepot with `artifacts.location = s3://…` on a real S3-compatible server (moto's, on loopback).
+/// An export and a replica are published to the bucket; downloads answer with a redirect to a pre-signed URL (the
+/// default) or stream the bytes through, ranges included; the package that comes back is GDAL-valid.
+@Suite(.enabled(if: TestS3.endpoint != nil, "needs MAPDEPOT_TEST_S3_ENDPOINT (scripts/test starts moto's server)"))
+struct S3ArtifactsTests {
+    /// A server whose artifacts go to a new bucket.
+    static func makeServer(downloads: String) async throws -> (TestServer, S3Client) {
+        let bucket = TestS3.freshBucket()
+        let endpoint = try #require(TestS3.endpoint)
+        let client = S3Client(
+            endpoint: try S3Endpoint(location: "s3://\(bucket)/mapdepot", endpoint: endpoint, region: "us-east-1", pathStyle: true),
+            signer: SigV4Signer(accessKey: "test", secretKey: "test", region: "us-east-1")
+        )
+        try await client.createBucket()
+        let server = try await TestServer.make { config in
+            config.artifactsLocation = "s3://\(bucket)/mapdepot"
+            config.s3Endpoint = endpoint
+            config.s3AccessKey = "test"
+            config.s3SecretKey = "test"
+            config.s3Downloads = downloads
+        }
+        return (server, client)
+    }
+
+    /// The path of an artifact or replica file URL.
+    static func path(_ url: JSONValue?) throws -> String {
+        guard let text = url?.stringValue, let path = URL(string: text)?.path else { throw FixtureError("no URL in \(String(describing: url))") }
+        return path
+    }
+
+    static func fetch(_ url: String, headers: [(String, String)] = []) async throws -> (status: Int, body: Data) {
+        var request = HTTPClientRequest(url: url)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        return (Int(response.status.code), Data(try await response.body.collect(upTo: 64 << 20).readableBytesView))
+    }
+
+    @Test func exportsArePublishedToTheBucketAndDownloadedByRedirect() async throws {
+        let (server, s3) = try await Self.makeServer(downloads: "redirect")
+        let body = try exportBody(countries: [("France", 4)])
+        try await server.run { client in
+            try await client.addRecord(server)
+            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: body)
+            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue))
+            let task = try await client.waitForTask(id, token: server.alice)
+            #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
+            let artifacts = (task["artifacts"]?.arrayValue ?? []).compactMap(\.objectValue)
+            try #require(artifacts.count == 2)
+            let sha = try #require(artifacts[0]["sha256"]?.stringValue)
+            let path = try Self.path(artifacts[0]["url"])
+
+            // Both files are objects under the prefix; nothing is left staged on the node.
+            let objects = try await s3.listObjects(prefix: "mapdepot/exports/")
+            #expect(objects.count == 2)
+            #expect(try FileManager.default.subpathsOfDirectory(atPath: server.config.stagingPath).allSatisfy { !$0.hasSuffix(".gpkg") })
+
+            // GET → 307 to a pre-signed URL, which serves the package (and ranges of it); HEAD and 304 come from the record.
+            let redirect = try await client.call(.get, path, token: server.alice)
+            #expect(redirect.status == .temporaryRedirect)
+            #expect(redirect.headers[.eTag] == "\"\(sha)\"")
+            let location = try #require(redirect.headers[.location])
+            #expect(location.hasPrefix(TestS3.endpoint ?? "-") && location.contains("X-Amz-Signature="))
+            let package = try await Self.fetch(location)
+            #expect(package.status == 200)
+            #expect(sha256Hex(package.body) == sha)
+            let range = try await Self.fetch(location, headers: [("Range", "bytes=100-199")])
+            #expect(range.status == 206 && range.body == package.body[100..<200])
+            let head = try await client.call(.head, path, token: server.alice)
+            #expect(head.status == .ok && head.headers[.contentLength] == "\(package.body.count)")
+            #expect(try await client.call(.get, path, token: server.alice, headers: [.ifNoneMatch: "\"\(sha)\""]).status == .notModified)
+            #expect(try await client.call(.get, path, token: server.bob).status == .notFound)
+
+            let file = try Fixtures.temporaryDirectory("s3-e2e") + "/package.gpkg"
+            try package.body.write(to: URL(fileURLWithPath: file))
+            #expect(try GDAL.validate(file) == "")
+            #expect(try GDAL.info(file).contains("GPKG"))
+        }
+    }
+
+    @Test func streamedDownloadsServeExportsAndReplicasThroughTheNode() async throws {
+        let (server, _) = try await Self.makeServer(downloads: "stream")
+        try await server.run { client in
+            try await client.addRecord(server)
+            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("Fiji", 3)]))
+            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue))
+            let task = try await client.waitForTask(id, token: server.alice)
+            #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
+            let artifact = try #require(task["artifacts"]?.arrayValue?.first?.objectValue)
+            let path = try Self.path(artifact["url"])
+            let whole = try await client.call(.get, path, token: server.alice)
+            #expect(whole.status == .ok)
+            let bytes = Data(whole.body.readableBytesView)
+            #expect(artifact["sha256"] == .string(sha256Hex(bytes)))
+            let part = try await client.call(.get, path, token: server.alice, headers: [.range: "bytes=1000-1999"])
+            #expect(part.status == .partialContent)
+            #expect(part.headers[.contentRange] == "bytes 1000-1999/\(bytes.count)")
+            #expect(Data(part.body.readableBytesView) == bytes[1000..<2000])
+
+            _ = try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":1,"layerName":"l","geometryTypes":["point"]}"#)
+            _ = try await client.call(.post, "/layers/1/changes", token: server.writer, body: ReplicationAPITests.upserts(ReplicationAPITests.feature("{a}", 1, "A")))
+            let snapshot = try await client.call(.post, "/layers/1/replicas", token: server.writer, body: #"{"replicaType":"snapshot","geometryType":"point"}"#)
+            #expect(snapshot.status == .created)
+            let file = try #require(snapshot.json.objectValue?["files"]?.arrayValue?.first?.objectValue)
+            let zipPath = try Self.path(file["url"])
+            let zip = try await client.call(.get, zipPath, token: server.reader)
+            #expect(zip.status == .ok)
+            #expect(file["sha256"] == .string(sha256Hex(Data(zip.body.readableBytesView))))
+            #expect(Data(zip.body.readableBytesView).prefix(2) == Data("PK".utf8))
+        }
+    }
+}
