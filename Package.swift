@@ -133,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "MapDepotCLI",
             dependencies: [
-                "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "Storage",
+                "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "S3Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
