@@ -19,7 +19,7 @@ public struct MapDepotComponents: Sendable {
     public let config: AppConfig
     /// Readiness: the state database answers.
     public let health: any HealthCheck
-    /// The PostgreSQL pool's task, when that is the backend; ``close()`` ends it.
+    /// The PostgreSQL pool's and job listener's task, when that is the backend; ``close()`` ends it.
     private let postgresTask: Task<Void, Never>?
     public let tokens: TokenService
     public let catalog: CatalogService
@@ -51,10 +51,17 @@ public struct MapDepotComponents: Sendable {
     public static func open(
         config: AppConfig, clock: any WallClock = SystemClock(), logger: Logger, webhookTransport: (any WebhookTransport)? = nil
     ) async throws -> MapDepotComponents {
+        let workSignal = WorkSignal()
         let stores: Stores
         if let url = config.databaseURL {
             let database = try PostgresDatabase(url: url, logger: logger)
-            let task = Task { await database.run() }
+            let listener = PostgresWorkListener(database: database, signal: workSignal, logger: logger)
+            let task = Task {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { await database.run() }
+                    group.addTask { await listener.run() }
+                }
+            }
             do {
                 try await database.migrate()
                 stores = Stores(
@@ -76,7 +83,9 @@ public struct MapDepotComponents: Sendable {
                 postgresTask: nil
             )
         }
-        return try MapDepotComponents(config: config, stores: stores, clock: clock, logger: logger, webhookTransport: webhookTransport)
+        return try MapDepotComponents(
+            config: config, stores: stores, workSignal: workSignal, clock: clock, logger: logger, webhookTransport: webhookTransport
+        )
     }
 
     /// The directory store, or the S3 store when `artifacts.location` is `s3://bucket/prefix`.
@@ -108,7 +117,9 @@ public struct MapDepotComponents: Sendable {
         postgresTask?.cancel()
     }
 
-    private init(config: AppConfig, stores: Stores, clock: any WallClock, logger: Logger, webhookTransport: (any WebhookTransport)?) throws {
+    private init(
+        config: AppConfig, stores: Stores, workSignal: WorkSignal, clock: any WallClock, logger: Logger, webhookTransport: (any WebhookTransport)?
+    ) throws {
         self.config = config
         self.clock = clock
         health = stores.health
@@ -128,7 +139,7 @@ public struct MapDepotComponents: Sendable {
                 expiryDays: config.expiryDays, maxActiveTasksPerCustomer: config.maxActiveTasksPerCustomer,
                 reserveBytes: config.storageReserveBytes, webhooks: WebhookPolicy(allowPrivateNetworks: config.webhooksAllowPrivateNetworks)
             ),
-            render: render, maxListLimit: config.maxListLimit
+            render: render, maxListLimit: config.maxListLimit, workSignal: workSignal
         )
         runner = ExportRunner(
             sources: sources, artifacts: artifacts, planner: planner,
@@ -139,7 +150,8 @@ public struct MapDepotComponents: Sendable {
         worker = ExportWorker(
             tasks: taskStore, catalog: catalog, runner: runner, artifacts: artifacts, clock: clock, expiryDays: config.expiryDays,
             maxConcurrentTasks: config.workerConcurrency, progressEventInterval: config.progressEventSeconds, render: render,
-            leaseDuration: config.leaseSeconds, exclusive: config.databaseURL == nil, logger: logger
+            pollInterval: .milliseconds(Int64(config.workerPollSeconds * 1000)), workSignal: workSignal, leaseDuration: config.leaseSeconds,
+            exclusive: config.databaseURL == nil, logger: logger
         )
         dispatcher = WebhookDispatcher(
             store: taskStore, transport: webhookTransport ?? HTTPClientWebhookTransport(client: .shared), clock: clock,

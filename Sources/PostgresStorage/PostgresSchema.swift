@@ -93,5 +93,23 @@ enum PostgresSchema {
                 """
             ]
         ),
+        (
+            // Every path that makes a job claimable (admission, resume, a lease taken over) tells the listening
+            // nodes at commit, whichever node or statement did it.
+            "v4-job-notifications",
+            [
+                """
+                CREATE FUNCTION mapdepot_notify_pending_job() RETURNS trigger AS $$
+                BEGIN
+                  IF NEW.status = 'PENDING' THEN PERFORM pg_notify('\(PostgresWorkListener.channel)', NEW.id::text); END IF;
+                  RETURN NULL;
+                END $$ LANGUAGE plpgsql
+                """,
+                """
+                CREATE TRIGGER export_jobs_pending AFTER INSERT OR UPDATE OF status ON export_jobs
+                  FOR EACH ROW EXECUTE FUNCTION mapdepot_notify_pending_job()
+                """,
+            ]
+        ),
     ]
 }

@@ -22,7 +22,9 @@ public struct ExportWorker: Sendable {
     private let render: WebhookRenderer
     private let logger: Logger
     public let maxConcurrentTasks: Int
+    /// How long an idle slot waits for a signal before it looks for work anyway.
     private let pollInterval: Duration
+    private let workSignal: WorkSignal
     /// This worker's name in leases.
     public let node = UUID().uuidString.lowercased()
     private let leaseDuration: TimeInterval
@@ -31,8 +33,10 @@ public struct ExportWorker: Sendable {
     public init(
         tasks: any ExportTaskStore, catalog: CatalogService, runner: ExportRunner, artifacts: any ArtifactStore, clock: any WallClock,
         expiryDays: Int, maxConcurrentTasks: Int, progressEventInterval: TimeInterval = 10, render: @escaping WebhookRenderer,
-        pollInterval: Duration = .milliseconds(250), leaseDuration: TimeInterval = 30, exclusive: Bool = true, logger: Logger
+        pollInterval: Duration = .seconds(1), workSignal: WorkSignal = WorkSignal(), leaseDuration: TimeInterval = 30, exclusive: Bool = true,
+        logger: Logger
     ) {
+        self.workSignal = workSignal
         self.leaseDuration = max(1, leaseDuration)
         self.exclusive = exclusive
         self.tasks = tasks
@@ -84,7 +88,8 @@ public struct ExportWorker: Sendable {
             if let job = try await tasks.claimNextJob(now: clock.now(), lease: lease(), render: render) {
                 await execute(job)
             } else {
-                try await Task.sleep(for: pollInterval)
+                await workSignal.wait(timeout: pollInterval)
+                try Task.checkCancellation()
             }
         }
     }

@@ -32,6 +32,7 @@ extension ExportService {
         case .resume:
             guard task.status == .paused else { throw conflict("PAUSED") }
             try await store.transitionJob(jobId: task.jobId, to: .pending, reason: "resumed", artifacts: nil, expiresAt: nil, now: now, render: render)
+            workSignal?.notify()
         case .abort:
             guard [.pending, .inProgress, .paused].contains(task.status) else { throw conflict("PENDING, IN_PROGRESS or PAUSED") }
             if shared {

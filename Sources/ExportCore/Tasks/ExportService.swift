@@ -28,13 +28,16 @@ public struct ExportService: Sendable {
     let clock: any WallClock
     let admission: Admission
     let render: WebhookRenderer
+    /// Wakes this process's idle workers when a job is queued (other nodes hear PostgreSQL's NOTIFY).
+    let workSignal: WorkSignal?
     /// Largest `limit` accepted by the list (export-management `maxTasksNumber`).
     public let maxListLimit: Int
 
     public init(
         catalog: CatalogService, tasks: any ExportTaskStore, artifacts: any ArtifactStore, planner: ExportPlanner, clock: any WallClock,
-        admission: Admission, render: @escaping WebhookRenderer, maxListLimit: Int = 100
+        admission: Admission, render: @escaping WebhookRenderer, maxListLimit: Int = 100, workSignal: WorkSignal? = nil
     ) {
+        self.workSignal = workSignal
         self.catalog = catalog
         self.tasks = tasks
         self.artifacts = artifacts
@@ -92,10 +95,12 @@ public struct ExportService: Sendable {
                 )
             }
         }
-        return try await tasks.admit(
+        let admitted = try await tasks.admit(
             NewExportTask(customer: customer, request: request, estimate: estimate, createdAt: clock.now(), dedupKey: key, expiryDays: admission.expiryDays),
             render: render
         )
+        if admitted.1 == .queued { workSignal?.notify() }
+        return admitted
     }
 
     /// The customer's task; another customer's task is "not found" (never "forbidden": ids are not secrets

@@ -31,6 +31,8 @@ public struct AppConfig: Sendable {
     public var logLevel = "info"
     /// Run the export worker inside `serve`.
     public var runWorker = true
+    /// How long an idle worker waits for a job notification before it looks for work anyway.
+    public var workerPollSeconds: Double = 1
     /// How long a node holds a job without renewing its lease (takeover delay when a node dies).
     public var leaseSeconds: Double = 30
     /// Run the replica scheduler inside `serve`.
@@ -104,7 +106,7 @@ extension AppConfig {
     /// `replication.snapshot.interval.seconds`, `replication.scheduler.check.seconds`,
     /// `webhooks.retry.budget.seconds`, `webhooks.first.retry.seconds`, `webhooks.timeout.seconds`, `webhooks.allow.private.networks`,
     /// `webhooks.progress.interval.seconds`, `export.max.active.tasks.per.customer`, `export.storage.reserve.bytes`,
-    /// `export.archive.after.days`, `export.sweep.interval.seconds`, `export.lease.seconds`, `export.write.batch`, `debug.crash.at`,
+    /// `export.archive.after.days`, `export.sweep.interval.seconds`, `export.lease.seconds`, `worker.poll.seconds`, `export.write.batch`, `debug.crash.at`,
     /// `artifacts.location`, `artifacts.staging`, `artifacts.s3.endpoint`, `artifacts.s3.region`, `artifacts.s3.access.key`,
     /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
     /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`.
@@ -121,6 +123,7 @@ extension AppConfig {
         config.readConcurrency = reader.int(forKey: "export.read.concurrency", default: config.readConcurrency)
         config.writeBatch = reader.int(forKey: "export.write.batch", default: config.writeBatch)
         config.leaseSeconds = reader.double(forKey: "export.lease.seconds", default: config.leaseSeconds)
+        config.workerPollSeconds = reader.double(forKey: "worker.poll.seconds", default: config.workerPollSeconds)
         config.expiryDays = reader.int(forKey: "export.expiry.days", default: config.expiryDays)
         config.estimateTilesPerSecond = reader.double(
             forKey: "export.estimate.tiles.per.second", default: config.estimateTilesPerSecond
