@@ -78,12 +78,40 @@ public struct ReplicaProducer: Sendable {
                 return nil
             }
             do {
-                let result = try await produceLocked(layerId: layerId, type: type, replicaType: replicaType, skipEmptyDelta: skipEmptyDelta)
+                // The lease is renewed every third of its length while the replica is made, so a long production
+                // keeps its chain; a producer that finds its lease taken (it stalled past the expiry and another
+                // node took over) stops before publishing, so a chain never forks.
+                let result = try await withThrowingTaskGroup(of: Replica??.self) { group in
+                    group.addTask {
+                        .some(try await produceLocked(layerId: layerId, type: type, replicaType: replicaType, skipEmptyDelta: skipEmptyDelta))
+                    }
+                    group.addTask {
+                        try await renewChain(layerId: layerId, type: type)
+                        return nil
+                    }
+                    let first = try await group.next()!
+                    group.cancelAll()
+                    return first!
+                }
                 try? await store.releaseChain(layerId: layerId, type: type, owner: node)
                 return result
             } catch {
                 try? await store.releaseChain(layerId: layerId, type: type, owner: node)
                 throw error
+            }
+        }
+    }
+
+    /// Extends the chain lease until cancelled; throws when another producer holds it.
+    private func renewChain(layerId: Int, type: GeometryType) async throws -> Never {
+        while true {
+            try await Task.sleep(for: .milliseconds(Int64(chainLease * 1000 / 3)))
+            let now = clock.now()
+            let renewed = try? await store.acquireChain(
+                layerId: layerId, type: type, owner: node, until: now.addingTimeInterval(chainLease), now: exclusive ? .distantFuture : now
+            )
+            if renewed == false {
+                throw ServiceError(.conflict, "the production lease of layer \(layerId) \(type.rawValue) was taken over; this replica is dropped")
             }
         }
     }

@@ -42,6 +42,13 @@ import TestSupport
             let waited = ContinuousClock.now - queued
             #expect(status != .pending, "task \(index) still PENDING after \(waited) on \(TestBackend.name)")
             #expect(waited < .seconds(5), "task \(index) started after \(waited) on \(TestBackend.name)")
+            // Every slot is idle again (waiting for a minute) before the next task is queued.
+            while !status.isFinished, ContinuousClock.now - queued < .seconds(90) {
+                try await Task.sleep(for: .milliseconds(50))
+                status = try #require(try await admitting.taskStore.task(id: task.id, customer: nil)).status
+            }
+            #expect(status == .completed)
+            try await Task.sleep(for: .milliseconds(300))
         }
     }
 }
