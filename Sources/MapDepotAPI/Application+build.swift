@@ -61,7 +61,7 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: MetricsMiddleware())
     let api = APIContext(components: components)
-    HealthRoutes(health: components.health, metrics: metrics).register(on: router)
+    HealthRoutes(health: components.health, artifacts: components.artifacts, metrics: metrics).register(on: router)
     CatalogRoutes(api: api).register(on: router)
     ExportRoutes(api: api).register(on: router)
     ReplicationRoutes(api: api).register(on: router)

@@ -6,7 +6,9 @@ import NIOCore
 ///
 /// Two implementations: a directory (local, or a mount shared by a cluster's nodes) and an S3-compatible object
 /// store (staged on the node's disk, uploaded on publish).
-public protocol ArtifactStore: Sendable {
+///
+/// ``HealthCheck/check()`` says whether files can be published now (readiness).
+public protocol ArtifactStore: HealthCheck {
     /// A local path to build a file in before it is published; its parent directory exists.
     func stagingPath(for key: String) throws -> String
     /// Publishes a staged file at `key` and returns its size and SHA-256. The staged file is gone afterwards.

@@ -103,7 +103,7 @@ public struct ReplicaProducer: Sendable {
     }
 
     /// Extends the chain lease until cancelled; throws when another producer holds it.
-    private func renewChain(layerId: Int, type: GeometryType) async throws -> Never {
+    private func renewChain(layerId: Int, type: GeometryType) async throws {
         while true {
             try await Task.sleep(for: .milliseconds(Int64(chainLease * 1000 / 3)))
             let now = clock.now()

@@ -90,8 +90,17 @@ public struct S3ArtifactStore: ArtifactStore {
         // The folder's objects and an object named exactly `prefix`, never `prefix` + other characters (exports/1 ≠ exports/12).
         let keys = try await client.listObjects(prefix: objectPrefix + "/") + client.listObjects(prefix: objectPrefix).filter { $0 == objectPrefix }
         for key in keys { try await client.deleteObject(key) }
+        for upload in try await client.listMultipartUploads(prefix: objectPrefix + "/") {
+            try await client.abortMultipartUpload(upload.key, uploadId: upload.uploadId)
+        }
         let local = "\(staging)/\(prefix)"
         if FileManager.default.fileExists(atPath: local) { try FileManager.default.removeItem(atPath: local) }
+    }
+
+    /// The bucket answers to these credentials (`HeadBucket`), and the staging directory is writable.
+    public func check() async throws {
+        try await client.headBucket()
+        guard access(staging, W_OK) == 0 else { throw ServiceError.invalid("\(staging) is not writable: \(String(cString: strerror(errno)))") }
     }
 
     public func freeBytes() throws -> Int64 {

@@ -35,6 +35,11 @@ public struct S3Client: Sendable {
         }
     }
 
+    /// Throws unless the bucket exists and these credentials may use it.
+    public func headBucket() async throws {
+        _ = try await send("HeadBucket", method: .HEAD, objectKey: nil)
+    }
+
     /// Stores `body` at `objectKey` in one request (S3 allows up to 5 GiB; MapDepot uses it below the part size).
     public func putObject(_ objectKey: String, body: ByteBuffer, contentType: String, payloadHash: String? = nil) async throws {
         _ = try await send(
@@ -116,6 +121,17 @@ public struct S3Client: Sendable {
         )
         // S3 may answer 200 and still fail, with an <Error> body.
         if response.body.contains("<Error>") { throw S3Error(operation: "CompleteMultipartUpload", status: 200, body: response.body) }
+    }
+
+    /// Multipart uploads begun and neither completed nor aborted under `prefix` (a node that died mid-upload leaves
+    /// one; S3 keeps, and bills, its parts until it is aborted).
+    public func listMultipartUploads(prefix: String) async throws -> [(key: String, uploadId: String)] {
+        let response = try await send("ListMultipartUploads", method: .GET, objectKey: nil, query: [("uploads", ""), ("prefix", prefix)])
+        let uploads = response.body.components(separatedBy: "<Upload>").dropFirst()
+        return uploads.compactMap { upload in
+            guard let key = XMLText.values(of: "Key", in: upload).first, let id = XMLText.values(of: "UploadId", in: upload).first else { return nil }
+            return (key, id)
+        }
     }
 
     public func abortMultipartUpload(_ objectKey: String, uploadId: String) async throws {

@@ -39,16 +39,16 @@ struct ChainLeaseTests {
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         _ = try await service.applyChanges(changes(upserts: (0..<5).map { point("{\($0)}", Double($0), 0) }), layerId: 1)
         let producer = ReplicaProducer(
-            store: harness.store, packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(3)),
-            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 1, exclusive: false
+            store: harness.store, packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(6)),
+            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 2, exclusive: false
         )
         let production = Task { try await producer.produce(layerId: 1, type: .point, replicaType: .snapshot) }
-        // Another node tries to take the chain for 2.5 s, well past the 1 s lease.
+        // Another node tries to take the chain for 5 s, well past the 2 s lease.
         try await Task.sleep(for: .milliseconds(200))
         var intrusions = 0
-        for _ in 0..<25 {
+        for _ in 0..<50 {
             let now = Date()
-            if try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(1), now: now) {
+            if try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(2), now: now) {
                 intrusions += 1
                 try await harness.store.releaseChain(layerId: 1, type: .point, owner: "intruder")
             }

@@ -99,11 +99,16 @@ struct S3ArtifactStoreTests {
         for key in ["exports/1/a.gpkg", "exports/1/a.json", "exports/12/b.gpkg"] {
             _ = try await publish(Data(key.utf8), key: key, on: store)
         }
+        // A node that died mid-upload left a multipart upload open in the folder.
+        let orphan = try await store.client.createMultipartUpload("deploy/one/exports/1/orphan.gpkg", contentType: "application/octet-stream")
+        #expect(try await store.client.listMultipartUploads(prefix: "deploy/one/").map(\.uploadId) == [orphan])
         let staged = try store.stagingPath(for: "exports/1/partial.gpkg")
         try Data("partial".utf8).write(to: URL(fileURLWithPath: staged))
         try await store.delete(prefix: "exports/1")
         #expect(try await store.client.listObjects(prefix: "deploy/one/") == ["deploy/one/exports/12/b.gpkg"])
         #expect(!FileManager.default.fileExists(atPath: staged), "staged files of the folder go too")
+        #expect(try await store.client.listMultipartUploads(prefix: "deploy/one/").isEmpty, "open uploads of the folder are aborted")
+        try await store.check()
         #expect(try await store.download(key: "exports/1/a.gpkg", fileName: "a.gpkg", range: nil) == nil)
         #expect(try await store.download(key: "exports/12/b.gpkg", fileName: "b.gpkg", range: nil) != nil)
     }

@@ -9,6 +9,7 @@ import MapDepotCore
 /// `/liveness`, `/readiness` and `/metrics`: open, no token (SPEC "Ops").
 struct HealthRoutes: Sendable {
     let health: any HealthCheck
+    let artifacts: any ArtifactStore
     let metrics: PrometheusCollectorRegistry
 
     func register(on router: Router<BasicRequestContext>) {
@@ -16,10 +17,15 @@ struct HealthRoutes: Sendable {
         router.get("readiness") { _, _ in
             do {
                 try await health.check()
-                return JSONResponse.make(.object(["status": .string("ok")]))
             } catch {
                 return JSONResponse.message("the state database does not answer: \(error)", status: .serviceUnavailable)
             }
+            do {
+                try await artifacts.check()
+            } catch {
+                return JSONResponse.message("the artifact store does not answer: \(error)", status: .serviceUnavailable)
+            }
+            return JSONResponse.make(.object(["status": .string("ok")]))
         }
         let info = metrics.makeGauge(name: "mapdepot_build_info", labels: [("version", MapDepotVersion.current)])
         info.set(Int64(1))

@@ -63,6 +63,11 @@ public struct DirectoryArtifactStore: ArtifactStore {
         }
     }
 
+    /// The directory is there and writable (a shared mount can go away).
+    public func check() async throws {
+        guard access(root, W_OK) == 0 else { throw ServiceError.invalid("\(root) is not writable: \(String(cString: strerror(errno)))") }
+    }
+
     public func freeBytes() throws -> Int64 {
         let attributes = try FileManager.default.attributesOfFileSystem(forPath: root)
         return (attributes[.systemFreeSize] as? NSNumber)?.int64Value ?? 0
