@@ -156,18 +156,29 @@ public struct S3ArtifactStore: ArtifactStore {
         var hasher: SHA256
     }
 
-    /// Reads `length` bytes at `offset` on the I/O thread pool, hashing them twice there: into the running whole-file
-    /// `hasher` and on their own (the part's SigV4 payload hash, which S3 checks against what it receives).
+    /// Reads `length` bytes at `offset` on the I/O thread pool straight into the buffer that is sent, hashing them
+    /// twice there: into the running whole-file `hasher` and on their own (the part's SigV4 payload hash, which S3
+    /// checks against what it receives). No copy of the part is made.
     private func readPart(path: String, offset: Int64, length: Int, hasher: SHA256) async throws -> Part {
         try await threadPool.runIfActive {
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw ServiceError.invalid("staged file \(path) is missing") }
-            defer { try? handle.close() }
-            try handle.seek(toOffset: UInt64(offset))
-            let data = try handle.read(upToCount: length) ?? Data()
-            guard data.count == length else { throw ServiceError.invalid("staged file \(path) changed while it was uploaded") }
+            let descriptor = open(path, O_RDONLY)
+            guard descriptor >= 0 else { throw ServiceError.invalid("staged file \(path) is missing") }
+            defer { close(descriptor) }
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            while buffer.readableBytes < length {
+                let done = buffer.readableBytes
+                let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { target in
+                    pread(descriptor, target.baseAddress, min(target.count, length - done), off_t(offset) + off_t(done))
+                }
+                guard read > 0 else { throw ServiceError.invalid("staged file \(path) changed while it was uploaded") }
+            }
             var whole = hasher
-            whole.update(data: data)
-            return Part(bytes: ByteBuffer(bytes: data), payloadHash: Hex.encode(SHA256.hash(data: data)), hasher: whole)
+            var part = SHA256()
+            buffer.withUnsafeReadableBytes { bytes in
+                whole.update(bufferPointer: bytes)
+                part.update(bufferPointer: bytes)
+            }
+            return Part(bytes: buffer, payloadHash: Hex.encode(part.finalize()), hasher: whole)
         }
     }
 
