@@ -90,7 +90,7 @@ public struct MapDepotComponents: Sendable {
 
     /// The directory store, or the S3 store when `artifacts.location` is `s3://bucket/prefix`.
     static func artifactStore(_ config: AppConfig) throws -> any ArtifactStore {
-        guard config.artifactsPath.hasPrefix("s3://") else { return try DirectoryArtifactStore(root: config.artifactsPath) }
+        guard config.artifacts.hasPrefix("s3://") else { return try DirectoryArtifactStore(root: config.artifacts) }
         guard let downloads = S3ArtifactStore.DownloadMode(rawValue: config.s3Downloads) else {
             throw ServiceError.invalid("artifacts.s3.downloads must be redirect or stream, not \(config.s3Downloads)")
         }
@@ -98,7 +98,7 @@ public struct MapDepotComponents: Sendable {
             throw ServiceError.invalid("an s3:// artifact location needs artifacts.s3.access.key and artifacts.s3.secret.key")
         }
         let endpoint = try S3Endpoint(
-            location: config.artifactsPath, endpoint: config.s3Endpoint, region: config.s3Region, pathStyle: config.s3PathStyle
+            location: config.artifacts, endpoint: config.s3Endpoint, region: config.s3Region, pathStyle: config.s3PathStyle
         )
         let client = S3Client(
             endpoint: endpoint, signer: SigV4Signer(accessKey: config.s3AccessKey, secretKey: config.s3SecretKey, region: config.s3Region)

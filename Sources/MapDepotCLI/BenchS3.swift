@@ -16,7 +16,7 @@ struct BenchS3: AsyncParsableCommand {
     @Option(help: "Parts in flight.") var concurrency = 4
     @Option var accessKey = "bench"
     @Option var secretKey = "bench"
-    @Option(help: "Skip the boto3 peer.") var skipPeer = false
+    @Flag(help: "Skip the boto3 peer.") var skipPeer = false
 
     func run() async throws {
         let work = NSTemporaryDirectory() + "mapdepot-bench-s3-\(UUID().uuidString.prefix(8))"

@@ -87,8 +87,9 @@ public struct S3ArtifactStore: ArtifactStore {
     public func delete(prefix: String) async throws {
         guard ArtifactKey.isSafe(prefix) else { return }
         let objectPrefix = client.endpoint.objectKey(prefix)
-        // The folder's objects and an object named exactly `prefix`, never `prefix` + other characters (exports/1 ≠ exports/12).
-        let keys = try await client.listObjects(prefix: objectPrefix + "/") + client.listObjects(prefix: objectPrefix).filter { $0 == objectPrefix }
+        // The folder's objects, and an object named exactly `prefix`; never `prefix` + other characters (exports/1 ≠ exports/12).
+        var keys = try await client.listObjects(prefix: objectPrefix + "/")
+        if try await client.headObject(objectPrefix) != nil { keys.append(objectPrefix) }
         for key in keys { try await client.deleteObject(key) }
         for upload in try await client.listMultipartUploads(prefix: objectPrefix + "/") {
             try await client.abortMultipartUpload(upload.key, uploadId: upload.uploadId)

@@ -7,22 +7,46 @@ import MapDepotAPI
 import MapDepotCore
 import NIOCore
 import ReplicationCore
+import S3Storage
 import Testing
 import TestSupport
 
-/// Issue #5 part 5: PostgreSQL, two `serve` nodes and one `worker` on loopback sharing one data directory;
-/// 200 exports and a stream of vector changes; one serving node SIGKILLed in the middle. Every task completes
-/// exactly once with a valid GeoPackage, every webhook is delivered, and the replica chain is gap-free and
-/// equal to a snapshot made afresh. Runs in the PostgreSQL pass (`MAPDEPOT_TEST_POSTGRES_URL`).
+/// Issue #5 part 5: PostgreSQL, two `serve` nodes and one `worker` on loopback; 200 exports and a stream of vector
+/// changes; one serving node SIGKILLed in the middle. Every task completes exactly once with a valid GeoPackage, every
+/// webhook is delivered, and the replica chain is gap-free and equal to a snapshot made afresh. Runs in the PostgreSQL
+/// pass (`MAPDEPOT_TEST_POSTGRES_URL`), twice: the nodes sharing one artifact directory (a shared mount), and the
+/// nodes sharing nothing on disk, with artifacts in an S3 bucket (moto's server, when `scripts/test` started one).
 @Suite(.serialized, .enabled(if: TestBackend.postgresURL != nil)) struct ClusterTests {
-    @Test func threeNodesShareTheWorkAndSurviveAKill() async throws {
+    enum Artifacts: String, CaseIterable, Sendable {
+        case sharedDirectory, s3
+    }
+
+    @Test(arguments: Artifacts.allCases)
+    func threeNodesShareTheWorkAndSurviveAKill(artifacts: Artifacts) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary))
+        if artifacts == .s3, TestS3.endpoint == nil { return }
         let receiver = try await WebhookReceiver.start()
         defer { Task { await receiver.stop() } }
         let directory = try Fixtures.temporaryDirectory("cluster")
         var config = AppConfig()
         config.dataDir = directory
         config.databaseURL = try TestBackend.freshDatabaseURL()
+        var s3Environment: [String: String] = [:]
+        if artifacts == .s3, let endpoint = TestS3.endpoint {
+            let bucket = TestS3.freshBucket()
+            try await S3Client(
+                endpoint: try S3Endpoint(location: "s3://\(bucket)", endpoint: endpoint, region: "us-east-1", pathStyle: true),
+                signer: SigV4Signer(accessKey: "test", secretKey: "test", region: "us-east-1")
+            ).createBucket()
+            config.artifactsLocation = "s3://\(bucket)/cluster"
+            config.s3Endpoint = endpoint
+            config.s3AccessKey = "test"
+            config.s3SecretKey = "test"
+            s3Environment = [
+                "MAPDEPOT_ARTIFACTS_LOCATION": "s3://\(bucket)/cluster", "MAPDEPOT_ARTIFACTS_S3_ENDPOINT": endpoint,
+                "MAPDEPOT_ARTIFACTS_S3_ACCESS_KEY": "test", "MAPDEPOT_ARTIFACTS_S3_SECRET_KEY": "test",
+            ]
+        }
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         defer { components.close() }
         let token = try await components.tokens.create(
@@ -31,11 +55,15 @@ import TestSupport
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
         _ = try await components.replication.createLayer(LayerDraft(layerId: 1, layerName: "points", geometryTypes: [.point]))
 
+        var nodes = 0
         func node(_ arguments: [String]) throws -> Process {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
-            process.arguments = arguments + ["--data-dir", directory, "--log-level", "error"]
-            var environment = ProcessInfo.processInfo.environment
+            // With S3 artifacts every node has a data directory of its own: nothing is shared on disk.
+            nodes += 1
+            let dataDir = artifacts == .s3 ? "\(directory)/node-\(nodes)" : directory
+            process.arguments = arguments + ["--data-dir", dataDir, "--log-level", "error"]
+            var environment = ProcessInfo.processInfo.environment.merging(s3Environment) { _, new in new }
             environment["MAPDEPOT_DATABASE_URL"] = config.databaseURL
             environment["MAPDEPOT_EXPORT_LEASE_SECONDS"] = "2"
             environment["MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = "true"
@@ -103,7 +131,7 @@ import TestSupport
             let transitions = try await components.taskStore.transitions(id: id).map(\.to)
             #expect(transitions.filter { $0 == .completed }.count == 1, "task \(id): \(transitions)")
             let task = try #require(try await components.taskStore.task(id: id, customer: nil))
-            let package = try #require(try await components.artifacts.localFile(for: task.artifacts[0].key))
+            let package = try await components.fetchArtifact(task.artifacts[0].key)
             packages.append(package)
         }
         #expect(Set(packages).count == live.count)
@@ -147,7 +175,7 @@ import TestSupport
         var features: [String: JSONValue] = [:]
         var deleted: [String] = []
         for file in replica.files {
-            let path = try #require(try await components.artifacts.localFile(for: file.key))
+            let path = try await components.fetchArtifact(file.key)
             let listing = try Shell.run("unzip", ["-Z1", path]).split(separator: "\n").map(String.init)
             for entry in listing {
                 let json = try JSONValue.parse(Data(try Shell.run("unzip", ["-p", path, entry]).utf8))

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ExportCore
 import MapDepotCore
 import Foundation
@@ -8,6 +9,7 @@ import HummingbirdTesting
 import Logging
 import MapDepotAPI
 import NIOCore
+import NIOHTTP1
 import TestSupport
 
 /// A MapDepot on a temporary data directory with three customers' tokens, started for real on a loopback
@@ -102,4 +104,28 @@ func exportBody(countries: [(name: String, maxZoom: Int?)], record: String = Tes
         "webhooks": .array([]), "ROI": .object(["type": .string("FeatureCollection"), "features": .array(features)]),
     ])
     return String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
+}
+
+extension MapDepotComponents {
+    /// A published artifact as a local file: its path in a directory store, else downloaded from the object store
+    /// (through the pre-signed URL or the stream the store answers with) into a temporary file.
+    func fetchArtifact(_ key: String) async throws -> String {
+        let name = (key as NSString).lastPathComponent
+        let file = try Fixtures.temporaryDirectory("fetched") + "/" + name
+        switch try await artifacts.download(key: key, fileName: name, range: nil) {
+        case .file(let path):
+            return path
+        case .redirect(let url):
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
+            guard response.status == .ok else { throw FixtureError("\(url) answered \(response.status)") }
+            try Data(try await response.body.collect(upTo: 1 << 30).readableBytesView).write(to: URL(fileURLWithPath: file))
+        case .stream(let chunks):
+            var data = Data()
+            for try await chunk in chunks { data.append(contentsOf: chunk.readableBytesView) }
+            try data.write(to: URL(fileURLWithPath: file))
+        case nil:
+            throw FixtureError("no artifact at \(key)")
+        }
+        return file
+    }
 }

@@ -92,7 +92,8 @@ public struct AppConfig: Sendable {
     public init() {}
 
     public var databasePath: String { "\(dataDir)/mapdepot.sqlite" }
-    public var artifactsPath: String { artifactsLocation ?? "\(dataDir)/artifacts" }
+    /// The artifact location in effect: the setting, or the data directory's `artifacts` folder.
+    public var artifacts: String { artifactsLocation ?? "\(dataDir)/artifacts" }
     public var stagingPath: String { stagingDir ?? "\(dataDir)/staging" }
     public var baseURL: String { publicURL ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)" }
 }
