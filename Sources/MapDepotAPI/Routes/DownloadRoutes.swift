@@ -4,7 +4,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import ReplicationCore
-import Storage
 
 /// `GET|HEAD /downloads/…`: a task's artifacts to the task's owner (`exports/{task}/{file}`) and published
 /// replica zips to replication readers (`replicas/{layer}/{type}/{replica}/{file}.zip`), with
