@@ -41,7 +41,8 @@ import TestSupport
             }
             let waited = ContinuousClock.now - queued
             #expect(status != .pending, "task \(index) still PENDING after \(waited) on \(TestBackend.name)")
-            #expect(waited < .seconds(5), "task \(index) started after \(waited) on \(TestBackend.name)")
+            // ~0.1 s here when idle; the bound leaves room for a loaded CI machine and is still far below the poll.
+            #expect(waited < .seconds(15), "task \(index) started after \(waited) on \(TestBackend.name)")
             // Every slot is idle again (waiting for a minute) before the next task is queued.
             while !status.isFinished, ContinuousClock.now - queued < .seconds(90) {
                 try await Task.sleep(for: .milliseconds(50))

@@ -39,20 +39,21 @@ struct ChainLeaseTests {
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         _ = try await service.applyChanges(changes(upserts: (0..<5).map { point("{\($0)}", Double($0), 0) }), layerId: 1)
         let producer = ReplicaProducer(
-            store: harness.store, packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(6)),
-            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 2, exclusive: false
+            store: harness.store, packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(14)),
+            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 10, exclusive: false
         )
         let production = Task { try await producer.produce(layerId: 1, type: .point, replicaType: .snapshot) }
-        // Another node tries to take the chain for 5 s, well past the 2 s lease.
+        // Another node tries to take the chain for 12 s, past the 10 s lease. (Long, because a loaded 2-core CI machine
+        // can starve the renewal for seconds; it only fails if the renewal stalls for more than 6.7 s.)
         try await Task.sleep(for: .milliseconds(200))
         var intrusions = 0
-        for _ in 0..<50 {
+        for _ in 0..<60 {
             let now = Date()
-            if try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(2), now: now) {
+            if try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(10), now: now) {
                 intrusions += 1
                 try await harness.store.releaseChain(layerId: 1, type: .point, owner: "intruder")
             }
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(200))
         }
         let snapshot = try #require(try await production.value)
         #expect(intrusions == 0, "another node took the chain \(intrusions) times during the production")

@@ -85,10 +85,11 @@ public struct ExportWorker: Sendable {
 
     private func slot() async throws {
         while !Task.isCancelled {
+            let seen = workSignal.generation
             if let job = try await tasks.claimNextJob(now: clock.now(), lease: lease(), render: render) {
                 await execute(job)
             } else {
-                await workSignal.wait(timeout: pollInterval)
+                await workSignal.wait(since: seen, timeout: pollInterval)
                 try Task.checkCancellation()
             }
         }
