@@ -45,7 +45,14 @@ struct ChainLeaseTests {
         let production = Task { try await producer.produce(layerId: 1, type: .point, replicaType: .snapshot) }
         // Another node tries to take the chain for 12 s, past the 10 s lease. (Long, because a loaded 2-core CI machine
         // can starve the renewal for seconds; it only fails if the renewal stalls for more than 6.7 s.)
-        try await Task.sleep(for: .milliseconds(200))
+        // Wait until the producer holds the chain (on a loaded machine it may take a while to start).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let now = Date()
+            guard try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(0.05), now: now) else { break }
+            try await harness.store.releaseChain(layerId: 1, type: .point, owner: "intruder")
+            try await Task.sleep(for: .milliseconds(20))
+        }
         var intrusions = 0
         for _ in 0..<60 {
             let now = Date()
