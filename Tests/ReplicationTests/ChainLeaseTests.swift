@@ -2,33 +2,46 @@ import Foundation
 import MapDepotCore
 import ReplicationCore
 import Storage
+import Synchronization
 import Testing
 import TestSupport
 
 /// Issue #5: a replica production that takes longer than its chain lease keeps the chain (the lease is renewed while
 /// it runs), so no other node can start a second production of the same chain meanwhile.
 struct ChainLeaseTests {
+    /// Whether a production is inside its slow phase (its writer is finishing).
+    final class Phase: Sendable {
+        private let slow = Mutex(false)
+        var isSlow: Bool { slow.withLock { $0 } }
+        func set(_ value: Bool) { slow.withLock { $0 = value } }
+    }
+
     /// Writers that take `delay` to finish: a production longer than the lease.
     struct SlowPackaging: ReplicaPackaging {
         let base: any ReplicaPackaging
         let delay: Duration
+        let phase: Phase
 
         func makeWriter(keyPrefix: String, alwaysWriteFeatureFile: Bool) throws -> any ReplicaWriter {
-            SlowWriter(base: try base.makeWriter(keyPrefix: keyPrefix, alwaysWriteFeatureFile: alwaysWriteFeatureFile), delay: delay)
+            SlowWriter(base: try base.makeWriter(keyPrefix: keyPrefix, alwaysWriteFeatureFile: alwaysWriteFeatureFile), delay: delay, phase: phase)
         }
     }
 
     final class SlowWriter: ReplicaWriter {
         let base: any ReplicaWriter
         let delay: Duration
-        init(base: any ReplicaWriter, delay: Duration) {
+        let phase: Phase
+        init(base: any ReplicaWriter, delay: Duration, phase: Phase) {
             self.base = base
             self.delay = delay
+            self.phase = phase
         }
         func add(feature: String) throws { try base.add(feature: feature) }
         func add(deletedId: String) throws { try base.add(deletedId: deletedId) }
         func finish() async throws -> [ReplicaFile] {
+            phase.set(true)
             try await Task.sleep(for: delay)
+            phase.set(false)
             return try await base.finish()
         }
     }
@@ -38,31 +51,34 @@ struct ChainLeaseTests {
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         _ = try await service.applyChanges(changes(upserts: (0..<5).map { point("{\($0)}", Double($0), 0) }), layerId: 1)
+        let phase = Phase()
+        // A 4 s lease renewed every 1.3 s; the writer takes 12 s, so an unrenewed lease would run out in the middle.
         let producer = ReplicaProducer(
-            store: harness.store, packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(14)),
-            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 10, exclusive: false
+            store: harness.store,
+            packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(12), phase: phase),
+            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 4, exclusive: false
         )
         let production = Task { try await producer.produce(layerId: 1, type: .point, replicaType: .snapshot) }
-        // Another node tries to take the chain for 12 s, past the 10 s lease. (Long, because a loaded 2-core CI machine
-        // can starve the renewal for seconds; it only fails if the renewal stalls for more than 6.7 s.)
-        // Wait until the producer holds the chain (on a loaded machine it may take a while to start).
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let now = Date()
-            guard try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(0.05), now: now) else { break }
-            try await harness.store.releaseChain(layerId: 1, type: .point, owner: "intruder")
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        // Another node tries to take the chain every 100 ms while the production is in its slow phase (it holds the
+        // lease from before that phase began). Only tries made wholly inside the phase count.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(60)
+        while !phase.isSlow, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let started = clock.now
+        var probing = Duration.zero
         var intrusions = 0
-        for _ in 0..<60 {
+        while phase.isSlow {
             let now = Date()
-            if try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(10), now: now) {
-                intrusions += 1
+            let taken = try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(4), now: now)
+            if taken {
                 try await harness.store.releaseChain(layerId: 1, type: .point, owner: "intruder")
+                if phase.isSlow { intrusions += 1 }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            if phase.isSlow { probing = clock.now - started }
+            try await Task.sleep(for: .milliseconds(100))
         }
         let snapshot = try #require(try await production.value)
+        #expect(probing > .seconds(5), "the tries must outlast the lease to mean anything (they lasted \(probing))")
         #expect(intrusions == 0, "another node took the chain \(intrusions) times during the production")
         #expect(snapshot.sequenceNumber == 1)
         #expect(try harness.contents(snapshot).features.count == 5)
