@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ExportCore
 import Foundation
 import GeoJSON
@@ -8,47 +9,75 @@ import Testing
 import TestSupport
 
 /// Issue #5 part 3: a new task starts within a second because idle workers are woken, not because they poll often.
-/// Workers here poll only once a minute; on PostgreSQL the task is queued by another node, so only `NOTIFY` (the
-/// trigger of migration v4, heard by the listener) can wake the worker in time.
-@Suite struct WorkerWakeUpTests {
+/// The real binary runs with workers that poll only once a minute. On SQLite one `serve` process queues and runs
+/// (its export service wakes its own workers); on PostgreSQL a `serve --no-worker` node queues and a separate
+/// `worker` process runs, so only `NOTIFY` (the trigger of migration v4, heard by the listener) can wake it in time.
+@Suite(.serialized) struct WorkerWakeUpTests {
     static func body(_ index: Int) -> String {
         let x = -170.0 + Double(index) * 10
         return #"{"catalogRecordID":"\#(TestServer.recordID)","domain":"RASTER","artifactCRS":"4326","webhooks":[],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"maxResolutionDeg":0.17578125},"geometry":{"type":"Polygon","coordinates":[[[\#(x),0],[\#(x + 5),0],[\#(x + 5),5],[\#(x),5],[\#(x),0]]]}}]}}"#
     }
 
     @Test func aQueuedTaskStartsAtOnceThoughWorkersPollOnlyEveryMinute() async throws {
-        var config = try await TestServer.make().config
-        config.workerPollSeconds = 60
-        let working = try await MapDepotComponents.open(config: config, logger: Logger(label: "worker"))
-        let admitting = TestBackend.postgresURL == nil ? working : try await MapDepotComponents.open(config: config, logger: Logger(label: "api"))
-        defer {
-            working.close()
-            admitting.close()
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
+        let directory = try Fixtures.temporaryDirectory("wake")
+        var config = AppConfig()
+        config.dataDir = directory
+        config.databaseURL = try TestBackend.freshDatabaseURL()
+        let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
+        defer { components.close() }
+        let token = try await components.tokens.create(subject: "alice", scopes: [.export, .admin], lifetime: nil)
+        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
+
+        func node(_ arguments: [String]) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
+            process.arguments = arguments + ["--data-dir", directory, "--log-level", "error"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["MAPDEPOT_WORKER_POLL_SECONDS"] = "60"
+            environment["MAPDEPOT_DATABASE_URL"] = config.databaseURL
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
         }
-        _ = try await admitting.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
-        let worker = Task { try await working.worker.run() }
-        defer { worker.cancel() }
-        // Let every slot find nothing and settle into its minute-long wait (and the listener connect).
-        try await Task.sleep(for: .seconds(1.5))
+        let port = try CrashSafetyTests.freePort()
+        let processes = config.databaseURL == nil
+            ? [try node(["serve", "--port", "\(port)"])]
+            : [try node(["serve", "--port", "\(port)", "--no-worker"]), try node(["worker"])]
+        defer { for process in processes where process.isRunning { process.terminate() } }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = client.shutdown() }
+        let base = "http://127.0.0.1:\(port)"
+        try await CrashSafetyTests.waitUntilLive(client, base)
+        // Let every worker slot find nothing and settle into its minute-long wait (and the listener connect).
+        try await Task.sleep(for: .seconds(2))
+
         for index in 0..<3 {
             let queued = ContinuousClock.now
-            let (task, outcome) = try await admitting.exports.create(ExportRequest(json: try JSONValue.parse(Data(Self.body(index).utf8))), customer: "alice")
-            #expect(outcome == .queued)
-            var status = task.status
-            while status == .pending, ContinuousClock.now - queued < .seconds(20) {
+            let created = try await CrashSafetyTests.request(client, "POST", base + "/export-tasks", token: token, body: Self.body(index))
+            #expect(created.0 == 201)
+            let id = Int(try JSONValue.parse(created.1).objectValue?["id"]?.numberValue ?? 0)
+            func status() async throws -> String {
+                let task = try await CrashSafetyTests.request(client, "GET", base + "/export-tasks/\(id)", token: token)
+                return try JSONValue.parse(task.1).objectValue?["status"]?.stringValue ?? ""
+            }
+            var current = "PENDING"
+            while current == "PENDING", ContinuousClock.now - queued < .seconds(20) {
                 try await Task.sleep(for: .milliseconds(20))
-                status = try #require(try await admitting.taskStore.task(id: task.id, customer: nil)).status
+                current = try await status()
             }
             let waited = ContinuousClock.now - queued
-            #expect(status != .pending, "task \(index) still PENDING after \(waited) on \(TestBackend.name)")
+            #expect(current != "PENDING", "task \(index) still PENDING after \(waited) on \(TestBackend.name)")
             // ~0.1 s here when idle; the bound leaves room for a loaded CI machine and is still far below the poll.
             #expect(waited < .seconds(15), "task \(index) started after \(waited) on \(TestBackend.name)")
             // Every slot is idle again (waiting for a minute) before the next task is queued.
-            while !status.isFinished, ContinuousClock.now - queued < .seconds(90) {
+            while current != "COMPLETED", ContinuousClock.now - queued < .seconds(90) {
                 try await Task.sleep(for: .milliseconds(50))
-                status = try #require(try await admitting.taskStore.task(id: task.id, customer: nil)).status
+                current = try await status()
             }
-            #expect(status == .completed)
+            #expect(current == "COMPLETED")
             try await Task.sleep(for: .milliseconds(300))
         }
     }
