@@ -93,7 +93,7 @@ public struct S3Client: Sendable {
             "CreateMultipartUpload", method: .POST, objectKey: objectKey, query: [("uploads", "")], headers: [("content-type", contentType)]
         )
         guard let id = XMLText.values(of: "UploadId", in: response.body).first, !id.isEmpty else {
-            throw S3Error(operation: "CreateMultipartUpload", status: 200, body: "<Code>NoUploadId</Code><Message>\(response.body.prefix(200))</Message>")
+            throw S3Error(operation: "CreateMultipartUpload", status: 200, code: "NoUploadId", message: String(response.body.prefix(200)))
         }
         return id
     }
@@ -105,7 +105,7 @@ public struct S3Client: Sendable {
             payloadHash: payloadHash
         )
         guard let etag = response.headers.first(name: "etag") else {
-            throw S3Error(operation: "UploadPart", status: 200, body: "<Code>NoETag</Code>")
+            throw S3Error(operation: "UploadPart", status: 200, code: "NoETag", message: "the answer has no ETag")
         }
         return etag
     }

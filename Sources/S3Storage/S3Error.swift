@@ -13,11 +13,19 @@ public struct S3Error: Error, CustomStringConvertible, Sendable {
     /// Worth another try: throttling and server-side failures.
     var isTransient: Bool { status >= 500 || status == 429 || code == "SlowDown" || code == "RequestTimeout" }
 
-    init(operation: String, status: Int, body: String) {
+    init(operation: String, status: Int, code: String, message: String) {
         self.operation = operation
         self.status = status
-        code = XMLText.values(of: "Code", in: body).first ?? ""
-        message = XMLText.values(of: "Message", in: body).first ?? ""
+        self.code = code
+        self.message = message
+    }
+
+    /// From S3's `<Error><Code>…</Code><Message>…</Message></Error>` answer.
+    init(operation: String, status: Int, body: String) {
+        self.init(
+            operation: operation, status: status, code: XMLText.values(of: "Code", in: body).first ?? "",
+            message: XMLText.values(of: "Message", in: body).first ?? ""
+        )
     }
 }
 
