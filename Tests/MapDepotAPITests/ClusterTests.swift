@@ -27,32 +27,22 @@ import TestSupport
         if artifacts == .s3, TestS3.endpoint == nil { return }
         let receiver = try await WebhookReceiver.start()
         defer { Task { await receiver.stop() } }
-        let directory = try Fixtures.temporaryDirectory("cluster")
-        var config = AppConfig()
-        config.dataDir = directory
-        config.databaseURL = try TestBackend.freshDatabaseURL()
         var s3Environment: [String: String] = [:]
+        var bucket: String?
         if artifacts == .s3, let endpoint = TestS3.endpoint {
-            let bucket = TestS3.freshBucket()
-            try await S3Client(
-                endpoint: try S3Endpoint(location: "s3://\(bucket)", endpoint: endpoint, region: "us-east-1", pathStyle: true),
-                signer: SigV4Signer(accessKey: "test", secretKey: "test", region: "us-east-1")
-            ).createBucket()
-            config.artifactsLocation = "s3://\(bucket)/cluster"
-            config.s3Endpoint = endpoint
-            config.s3AccessKey = "test"
-            config.s3SecretKey = "test"
+            bucket = try await S3ArtifactsTests.freshBucket(endpoint: endpoint)
             s3Environment = [
-                "MAPDEPOT_ARTIFACTS_LOCATION": "s3://\(bucket)/cluster", "MAPDEPOT_ARTIFACTS_S3_ENDPOINT": endpoint,
+                "MAPDEPOT_ARTIFACTS_LOCATION": "s3://\(bucket!)/cluster", "MAPDEPOT_ARTIFACTS_S3_ENDPOINT": endpoint,
                 "MAPDEPOT_ARTIFACTS_S3_ACCESS_KEY": "test", "MAPDEPOT_ARTIFACTS_S3_SECRET_KEY": "test",
             ]
         }
-        let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
+        let fixture = try await BinaryFixture.make(
+            "cluster", subject: "agency", scopes: [.export, .admin, .replicationRead, .replicationWrite]
+        ) { config in
+            if let bucket { S3ArtifactsTests.use(bucket: bucket, prefix: "cluster", in: &config) }
+        }
+        let (directory, config, components, token) = (fixture.directory, fixture.config, fixture.components, fixture.token)
         defer { components.close() }
-        let token = try await components.tokens.create(
-            subject: "agency", scopes: [.export, .admin, .replicationRead, .replicationWrite], lifetime: nil
-        )
-        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
         _ = try await components.replication.createLayer(LayerDraft(layerId: 1, layerName: "points", geometryTypes: [.point]))
 
         var nodes = 0

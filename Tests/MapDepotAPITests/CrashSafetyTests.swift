@@ -39,14 +39,9 @@ import TestSupport
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the binary first (scripts/test does)")
         let receiver = try await WebhookReceiver.start()
         defer { Task { await receiver.stop() } }
-        let directory = try Fixtures.temporaryDirectory("crash")
-        var config = AppConfig()
-        config.dataDir = directory
-        config.databaseURL = try TestBackend.freshDatabaseURL()
-        let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
+        let fixture = try await BinaryFixture.make("crash")
+        let (directory, config, components, token) = (fixture.directory, fixture.config, fixture.components, fixture.token)
         defer { components.close() }
-        let token = try await components.tokens.create(subject: "alice", scopes: [.export, .admin], lifetime: nil)
-        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
 
         let port = try Self.freePort()
         var server = try Self.start(directory: directory, database: config.databaseURL, port: port, crashAt: crashAt)

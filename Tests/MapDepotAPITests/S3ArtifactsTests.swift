@@ -16,23 +16,38 @@ import TestSupport
 /// default) or stream the bytes through, ranges included; the package that comes back is GDAL-valid.
 @Suite(.enabled(if: TestS3.endpoint != nil, "needs MAPDEPOT_TEST_S3_ENDPOINT (scripts/test starts moto's server)"))
 struct S3ArtifactsTests {
-    /// A server whose artifacts go to a new bucket.
-    static func makeServer(downloads: String) async throws -> (TestServer, S3Client) {
-        let bucket = TestS3.freshBucket()
-        let endpoint = try #require(TestS3.endpoint)
-        let client = S3Client(
-            endpoint: try S3Endpoint(location: "s3://\(bucket)/mapdepot", endpoint: endpoint, region: "us-east-1", pathStyle: true),
+    /// A client of a new bucket on the test server (moto accepts any credentials; `test` everywhere).
+    static func client(bucket: String, prefix: String, endpoint: String) throws -> S3Client {
+        S3Client(
+            endpoint: try S3Endpoint(location: "s3://\(bucket)/\(prefix)", endpoint: endpoint, region: "us-east-1", pathStyle: true),
             signer: SigV4Signer(accessKey: "test", secretKey: "test", region: "us-east-1")
         )
-        try await client.createBucket()
+    }
+
+    /// Creates a new bucket and returns its name.
+    static func freshBucket(endpoint: String) async throws -> String {
+        let bucket = TestS3.freshBucket()
+        try await client(bucket: bucket, prefix: "", endpoint: endpoint).createBucket()
+        return bucket
+    }
+
+    /// Points `config`'s artifacts at `bucket/prefix` on the test server.
+    static func use(bucket: String, prefix: String, in config: inout AppConfig) {
+        config.artifactsLocation = "s3://\(bucket)/\(prefix)"
+        config.s3Endpoint = TestS3.endpoint
+        config.s3AccessKey = "test"
+        config.s3SecretKey = "test"
+    }
+
+    /// A server whose artifacts go to a new bucket.
+    static func makeServer(downloads: String) async throws -> (TestServer, S3Client) {
+        let endpoint = try #require(TestS3.endpoint)
+        let bucket = try await freshBucket(endpoint: endpoint)
         let server = try await TestServer.make { config in
-            config.artifactsLocation = "s3://\(bucket)/mapdepot"
-            config.s3Endpoint = endpoint
-            config.s3AccessKey = "test"
-            config.s3SecretKey = "test"
+            use(bucket: bucket, prefix: "mapdepot", in: &config)
             config.s3Downloads = downloads
         }
-        return (server, client)
+        return (server, try client(bucket: bucket, prefix: "mapdepot", endpoint: endpoint))
     }
 
     /// The path of an artifact or replica file URL.

@@ -129,3 +129,26 @@ extension MapDepotComponents {
         return file
     }
 }
+
+/// State for tests that start the real binary on it: a fresh data directory (and, in the PostgreSQL pass, a fresh
+/// database), the Blue Marble record, and a token. The caller closes ``components``.
+struct BinaryFixture {
+    let directory: String
+    let config: AppConfig
+    let components: MapDepotComponents
+    let token: String
+
+    static func make(
+        _ label: String, subject: String = "alice", scopes: Set<Scope> = [.export, .admin], configure: (inout AppConfig) -> Void = { _ in }
+    ) async throws -> BinaryFixture {
+        let directory = try Fixtures.temporaryDirectory(label)
+        var config = AppConfig()
+        config.dataDir = directory
+        config.databaseURL = try TestBackend.freshDatabaseURL()
+        configure(&config)
+        let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
+        let token = try await components.tokens.create(subject: subject, scopes: scopes, lifetime: nil)
+        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
+        return BinaryFixture(directory: directory, config: config, components: components, token: token)
+    }
+}

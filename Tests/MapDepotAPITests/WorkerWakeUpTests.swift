@@ -20,14 +20,9 @@ import TestSupport
 
     @Test func aQueuedTaskStartsAtOnceThoughWorkersPollOnlyEveryMinute() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
-        let directory = try Fixtures.temporaryDirectory("wake")
-        var config = AppConfig()
-        config.dataDir = directory
-        config.databaseURL = try TestBackend.freshDatabaseURL()
-        let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
-        defer { components.close() }
-        let token = try await components.tokens.create(subject: "alice", scopes: [.export, .admin], lifetime: nil)
-        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
+        let fixture = try await BinaryFixture.make("wake")
+        let (directory, config, token) = (fixture.directory, fixture.config, fixture.token)
+        defer { fixture.components.close() }
 
         func node(_ arguments: [String]) throws -> Process {
             let process = Process()
