@@ -17,7 +17,7 @@ import Synchronization
 @Suite struct SQLiteSourceExportTests {
     /// Blue Marble zoom 0–3 as a GeoPackage source and as an MBTiles source (rows from the bottom).
     static func sources(in directory: String) async throws -> (gpkg: String, mbtiles: String, tiles: [TileCoordinate: Data]) {
-        let pyramid = try Fixtures.blueMarblePyramid()
+        let pyramid = try await Fixtures.blueMarblePyramid()
         var tiles: [TileCoordinate: Data] = [:]
         for zoom in 0...3 {
             for row in 0..<WorldCRS84Quad.matrixHeight(zoom) {
@@ -80,8 +80,8 @@ import Synchronization
                 continue
             }
             let package = try #require(artifacts.localPath(for: outcome.artifacts[0].key))
-            #expect(try GDAL.validate(package) == "")
-            let digests = try GDAL.tileDigests(package, table: String(outcome.artifacts[0].name.dropLast(5)))
+            #expect(try await GDAL.validate(package) == "")
+            let digests = try await GDAL.tileDigests(package, table: String(outcome.artifacts[0].name.dropLast(5)))
             let region = Region(polygons: france)
             var expected: [String: String] = [:]
             for zoom in 0...3 {

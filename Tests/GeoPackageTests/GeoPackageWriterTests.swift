@@ -9,7 +9,7 @@ import TileGrid
 @Suite struct GeoPackageWriterTests {
     /// Writes zoom 0–2 of the Blue Marble pyramid into a package.
     func writePyramid(to path: String, table: String = "bluemarble") async throws -> [TileCoordinate: Data] {
-        let tiles = try Fixtures.blueMarblePyramid()
+        let tiles = try await Fixtures.blueMarblePyramid()
         var written: [TileCoordinate: Data] = [:]
         let writer = try GeoPackageTileWriter(
             path: path,
@@ -38,8 +38,8 @@ import TileGrid
         let directory = try Fixtures.temporaryDirectory("gpkg")
         let path = directory + "/out.gpkg"
         _ = try await writePyramid(to: path)
-        #expect(try GDAL.validate(path) == "")
-        let info = try GDAL.info(path)
+        #expect(try await GDAL.validate(path) == "")
+        let info = try await GDAL.info(path)
         #expect(info.contains("Driver: GPKG/GeoPackage"))
         #expect(info.contains("ZOOM_LEVEL=2"))
     }
@@ -69,7 +69,7 @@ import TileGrid
     @Test func gdalReadsBackEveryTileByteForByte() async throws {
         let path = try Fixtures.temporaryDirectory("gpkg") + "/out.gpkg"
         let written = try await writePyramid(to: path, table: "bm")
-        let digests = try GDAL.tileDigests(path, table: "bm")
+        let digests = try await GDAL.tileDigests(path, table: "bm")
         #expect(digests.count == written.count)
         for (tile, data) in written {
             #expect(digests["\(tile.zoom)/\(tile.column)/\(tile.row)"] == sha256Hex(data))

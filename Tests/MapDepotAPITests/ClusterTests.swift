@@ -125,7 +125,7 @@ import TestSupport
             packages.append(package)
         }
         #expect(Set(packages).count == live.count)
-        #expect(try GDAL.validateMany(packages).isEmpty)
+        #expect(try await GDAL.validateMany(packages).isEmpty)
 
         // Every webhook delivered, at least once, to one receiver of all three nodes' outbox.
         for _ in 0..<300 where Set(receiver.acceptedCalls.compactMap { try? JSONValue.parse($0.body).objectValue?["data"]?.objectValue?["id"]?.numberValue }).count < live.count {
@@ -166,9 +166,9 @@ import TestSupport
         var deleted: [String] = []
         for file in replica.files {
             let path = try await components.fetchArtifact(file.key)
-            let listing = try Shell.run("unzip", ["-Z1", path]).split(separator: "\n").map(String.init)
+            let listing = try await Shell.run("unzip", ["-Z1", path]).split(separator: "\n").map(String.init)
             for entry in listing {
-                let json = try JSONValue.parse(Data(try Shell.run("unzip", ["-p", path, entry]).utf8))
+                let json = try JSONValue.parse(Data(try await Shell.run("unzip", ["-p", path, entry]).utf8))
                 if entry.hasPrefix("deleted_") {
                     deleted += (json.arrayValue ?? []).compactMap(\.stringValue)
                 } else {

@@ -87,9 +87,9 @@ import TestSupport
         #expect(sha256Hex(package) == artifact["sha256"]?.stringValue)
         let file = directory + "/check.gpkg"
         try package.write(to: URL(fileURLWithPath: file))
-        #expect(try GDAL.validate(file) == "")
+        #expect(try await GDAL.validate(file) == "")
         let table = String((artifact["name"]?.stringValue ?? "").dropLast(5))
-        #expect(try GDAL.tileDigests(file, table: table).count == 682)
+        #expect(try await GDAL.tileDigests(file, table: table).count == 682)
         let staged = (try? FileManager.default.subpathsOfDirectory(atPath: directory + "/artifacts/.staging")) ?? []
         #expect(!staged.contains { $0.hasSuffix(".gpkg") || $0.hasSuffix(".json") }, "\(staged)")
     }
@@ -153,8 +153,8 @@ import TestSupport
     func aKilledProducerLeavesNoVisibleReplica(crashAt: String) async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary))
         let directory = try Fixtures.temporaryDirectory("replica-crash")
-        let databaseURL = try TestBackend.freshDatabaseURL()
-        func mapdepot(_ arguments: [String], crashAt: String? = nil) throws -> (Int32, Bool, String) {
+        let databaseURL = try await TestBackend.freshDatabaseURL()
+        func mapdepot(_ arguments: [String], crashAt: String? = nil) async throws -> (Int32, Bool, String) {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
             process.arguments = arguments + ["--data-dir", directory, "--log-level", "error"]
@@ -164,19 +164,14 @@ import TestSupport
             environment["MAPDEPOT_DATABASE_URL"] = databaseURL
             environment["MAPDEPOT_REPLICATION_CHAIN_LEASE_SECONDS"] = "1"
             process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, process.terminationReason == .uncaughtSignal, text)
+            let result = try await OwnThread.run { try Shell.wait(for: process) }
+            return (result.status, process.terminationReason == .uncaughtSignal, result.output)
         }
-        _ = try mapdepot(["layer", "create", "--layer-id", "1", "--layer-name", "cities", "--geometry-type", "point"])
+        _ = try await mapdepot(["layer", "create", "--layer-id", "1", "--layer-name", "cities", "--geometry-type", "point"])
         let cities = Fixtures.sharedData.appendingPathComponent("naturalearth_cities.geojson").path
-        #expect(try mapdepot(["layer", "import", "--layer-id", "1", "--assign-ids", cities]).0 == 0)
+        #expect(try await mapdepot(["layer", "import", "--layer-id", "1", "--assign-ids", cities]).0 == 0)
 
-        let killed = try mapdepot(["layer", "produce", "--layer-id", "1", "--geometry-type", "point", "--replica-type", "snapshot"], crashAt: crashAt)
+        let killed = try await mapdepot(["layer", "produce", "--layer-id", "1", "--geometry-type", "point", "--replica-type", "snapshot"], crashAt: crashAt)
         #expect(killed.1 && killed.0 == SIGKILL, "\(crashAt): \(killed)")
         var config = AppConfig()
         config.dataDir = directory
@@ -188,7 +183,7 @@ import TestSupport
 
         // With shared state the dead producer's chain lease must run out first.
         if databaseURL != nil { try await Task.sleep(for: .seconds(1.5)) }
-        let produced = try mapdepot(["layer", "produce", "--layer-id", "1", "--geometry-type", "point", "--replica-type", "snapshot"])
+        let produced = try await mapdepot(["layer", "produce", "--layer-id", "1", "--geometry-type", "point", "--replica-type", "snapshot"])
         #expect(produced.0 == 0)
         let replicas = try await components.replication.replicas(query)
         #expect(replicas.count == 1)

@@ -17,7 +17,7 @@ import TileGrid
 @Suite struct ExportEndToEndTests {
     @Test func exportsTwoCountriesAndEveryTileMatchesSourceAndPlanner() async throws {
         let server = try await TestServer.make()
-        let pyramid = try Fixtures.blueMarblePyramid()
+        let pyramid = try await Fixtures.blueMarblePyramid()
         let body = try exportBody(countries: [("France", 4), ("Fiji", 3)])
         try await server.run { client in
             try await client.addRecord(server)
@@ -56,9 +56,9 @@ import TileGrid
             try bytes.write(to: URL(fileURLWithPath: file))
 
             // GDAL: valid GeoPackage, opens, and every tile is the source's, exactly the planned set.
-            #expect(try GDAL.validate(file) == "")
-            #expect(try GDAL.info(file).contains("GPKG"))
-            let digests = try GDAL.tileDigests(file, table: String(gpkgName.dropLast(5)))
+            #expect(try await GDAL.validate(file) == "")
+            #expect(try await GDAL.info(file).contains("GPKG"))
+            let digests = try await GDAL.tileDigests(file, table: String(gpkgName.dropLast(5)))
             var expected: [String: String] = [:]
             for (name, maxZoom) in [("France", 4), ("Fiji", 3)] {
                 let region = Region(polygons: try Fixtures.country(name).geometry!.polygons)

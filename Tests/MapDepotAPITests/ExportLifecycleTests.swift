@@ -139,7 +139,7 @@ import TestSupport
         config.webhookRetryBudgetSeconds = 30
         let clock = TestClock()
         let components = try await MapDepotComponents.open(config: config, clock: clock, logger: Logger(label: "test"))
-        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
+        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try await TestServer.recordBody().utf8))))
         let hooks = #"[{"url":"\#(receiver.url)","events":["TASK_STARTED"]}]"#
         let (task, _) = try await components.exports.create(ExportRequest(json: try JSONValue.parse(Data(try Self.body(webhooks: hooks).utf8))), customer: "alice")
         _ = try await components.taskStore.claimNextJob(now: clock.now(), lease: JobLease(owner: components.worker.node, until: .distantFuture)) { _, event, _ in #"{"event":"\#(event.rawValue)"}"# }
@@ -197,7 +197,7 @@ import TestSupport
         config.writeBatch = 40
         config.readConcurrency = 2
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
-        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
+        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try await TestServer.recordBody().utf8))))
         let world = #"{"catalogRecordID":"\#(TestServer.recordID)","domain":"RASTER","artifactCRS":"4326","webhooks":[],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,90],[-180,-90]]]}}]}}"#
         let render: WebhookRenderer = { _, _, _ in "{}" }
         let (task, _) = try await components.exports.create(ExportRequest(json: try JSONValue.parse(Data(world.utf8))), customer: "alice")
@@ -217,10 +217,10 @@ import TestSupport
         let done = try #require(try await components.taskStore.task(id: task.id, customer: nil))
         #expect(done.status == .completed)
         let package = try #require(try await components.artifacts.localFile(for: done.artifacts[0].key))
-        #expect(try GDAL.validate(package) == "")
-        let digests = try GDAL.tileDigests(package, table: String(done.artifacts[0].name.dropLast(5)))
+        #expect(try await GDAL.validate(package) == "")
+        let digests = try await GDAL.tileDigests(package, table: String(done.artifacts[0].name.dropLast(5)))
         #expect(digests.count == 682)
-        let pyramid = try Fixtures.blueMarblePyramid()
+        let pyramid = try await Fixtures.blueMarblePyramid()
         for (tile, digest) in digests {
             let parts = tile.split(separator: "/")
             #expect(digest == sha256Hex(try Data(contentsOf: URL(fileURLWithPath: "\(pyramid)/\(parts[0])/\(parts[1])/\(parts[2]).png"))))
@@ -244,7 +244,7 @@ import TestSupport
         config.webhooksAllowPrivateNetworks = true
         let clock = TestClock()
         let components = try await MapDepotComponents.open(config: config, clock: clock, logger: Logger(label: "test"))
-        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
+        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try await TestServer.recordBody().utf8))))
         let hooks = #"[{"url":"\#(receiver.url)","events":["TASK_EXPIRED","TASK_ARCHIVED"]}]"#
         let request = try ExportRequest(json: try JSONValue.parse(Data(try Self.body(webhooks: hooks).utf8)))
         let (task, _) = try await components.exports.create(request, customer: "alice")

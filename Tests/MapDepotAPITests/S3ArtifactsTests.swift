@@ -100,8 +100,8 @@ struct S3ArtifactsTests {
 
             let file = try Fixtures.temporaryDirectory("s3-e2e") + "/package.gpkg"
             try package.body.write(to: URL(fileURLWithPath: file))
-            #expect(try GDAL.validate(file) == "")
-            #expect(try GDAL.info(file).contains("GPKG"))
+            #expect(try await GDAL.validate(file) == "")
+            #expect(try await GDAL.info(file).contains("GPKG"))
         }
     }
 

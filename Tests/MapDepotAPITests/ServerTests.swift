@@ -28,7 +28,7 @@ import TestSupport
             #expect(none.message.contains("x-api-key"))
             #expect(try await client.call(.get, "/export-tasks", token: "mdp_nope").status == .unauthorized)
             #expect(try await client.call(.get, "/export-tasks?token=\(server.alice)").status == .ok)
-            let forbidden = try await client.call(.post, "/catalog/records", token: server.alice, body: try TestServer.recordBody())
+            let forbidden = try await client.call(.post, "/catalog/records", token: server.alice, body: try await TestServer.recordBody())
             #expect(forbidden.status == .forbidden)
             #expect(forbidden.message.contains("admin"))
         }
@@ -39,14 +39,14 @@ import TestSupport
     @Test func recordsAreAddedMeasuredListedAndDeleted() async throws {
         let server = try await TestServer.make()
         try await server.run { client in
-            let added = try await client.call(.post, "/catalog/records", token: server.admin, body: try TestServer.recordBody())
+            let added = try await client.call(.post, "/catalog/records", token: server.admin, body: try await TestServer.recordBody())
             #expect(added.status == .created)
             let record = try #require(added.json.objectValue)
             // Measured from the tiles: finest zoom 4, footprint the whole world.
             #expect(record["maxResolutionDeg"] == .number(0.703125 / 16))
             #expect(record["footprint"]?.objectValue?["type"] == .string("Polygon"))
             #expect(record["statistics"]?.arrayValue?.count == 5)
-            let again = try await client.call(.post, "/catalog/records", token: server.admin, body: try TestServer.recordBody())
+            let again = try await client.call(.post, "/catalog/records", token: server.admin, body: try await TestServer.recordBody())
             #expect(again.status == .conflict)
             let list = try await client.call(.get, "/catalog/records", token: server.alice)
             #expect(list.json.arrayValue?.count == 1)

@@ -30,7 +30,7 @@ struct TestServer {
         config.port = 0
         config.publicURL = "http://mapdepot.test"
         config.runReplicationScheduler = false
-        config.databaseURL = try TestBackend.freshDatabaseURL()
+        config.databaseURL = try await TestBackend.freshDatabaseURL()
         configure(&config)
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         return TestServer(
@@ -51,8 +51,8 @@ struct TestServer {
     }
 
     /// The Blue Marble pyramid as the catalog record every test uses.
-    static func recordBody() throws -> String {
-        #"{"id":"\#(recordID)","productId":"bluemarble","productName":"Blue Marble","productType":"Orthophoto","source":{"type":"directory","path":"\#(try Fixtures.blueMarblePyramid())","scheme":"xyz","format":"png"}}"#
+    static func recordBody() async throws -> String {
+        #"{"id":"\#(recordID)","productId":"bluemarble","productName":"Blue Marble","productType":"Orthophoto","source":{"type":"directory","path":"\#(try await Fixtures.blueMarblePyramid())","scheme":"xyz","format":"png"}}"#
     }
 }
 
@@ -69,7 +69,7 @@ extension TestClientProtocol {
     }
 
     func addRecord(_ server: TestServer) async throws {
-        let response = try await call(.post, "/catalog/records", token: server.admin, body: try TestServer.recordBody())
+        let response = try await call(.post, "/catalog/records", token: server.admin, body: try await TestServer.recordBody())
         guard response.status == .created else { throw FixtureError("record not added: \(String(buffer: response.body))") }
     }
 
@@ -144,11 +144,11 @@ struct BinaryFixture {
         let directory = try Fixtures.temporaryDirectory(label)
         var config = AppConfig()
         config.dataDir = directory
-        config.databaseURL = try TestBackend.freshDatabaseURL()
+        config.databaseURL = try await TestBackend.freshDatabaseURL()
         configure(&config)
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         let token = try await components.tokens.create(subject: subject, scopes: scopes, lifetime: nil)
-        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try TestServer.recordBody().utf8))))
+        _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try await TestServer.recordBody().utf8))))
         return BinaryFixture(directory: directory, config: config, components: components, token: token)
     }
 }

@@ -41,7 +41,7 @@ struct SigV4SignerTests {
     /// An upload part with a query, a content type and a signed payload, signed by botocore at the same instant
     /// (its clock patched); botocore comes with moto, so this runs where the S3 tests run.
     @Test(.enabled(if: TestS3.endpoint != nil, "botocore comes with moto (scripts/test)"))
-    func uploadPartMatchesBotocore() throws {
+    func uploadPartMatchesBotocore() async throws {
         let payload = Data("a part of a GeoPackage".utf8)
         let script = """
             import botocore.auth, datetime
@@ -54,7 +54,7 @@ struct SigV4SignerTests {
             print(request.headers["Authorization"])
             """
         // botocore separates the Authorization parts with ", ", AWS's examples (and MapDepot) with ","; both are valid.
-        let expected = try Shell.run("python3", ["-c", script]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = try await Shell.run("python3", ["-c", script]).trimmingCharacters(in: .whitespacesAndNewlines)
             .replacingOccurrences(of: ", ", with: ",")
         let signer = SigV4Signer(accessKey: "AKIDEXAMPLE", secretKey: "secret/key+1", region: "eu-west-1")
         let request = SigV4Signer.Request(

@@ -17,7 +17,7 @@ import TileGrid
     }
 
     func store() async throws -> any ExportTaskStore {
-        guard let url = try TestBackend.freshDatabaseURL() else {
+        guard let url = try await TestBackend.freshDatabaseURL() else {
             return SQLiteExportTaskStore(database: try SQLiteDatabase(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"))
         }
         let database = try PostgresDatabase(url: url, logger: Logger(label: "test"))
@@ -112,7 +112,7 @@ import TileGrid
 
 @Suite struct TileSourceTests {
     @Test func directorySourceReadsRowsAndCountsZooms() async throws {
-        let source = try LocalTileSourceOpener().open(.directory(path: try Fixtures.blueMarblePyramid(), scheme: .xyz, format: .png))
+        let source = try LocalTileSourceOpener().open(.directory(path: try await Fixtures.blueMarblePyramid(), scheme: .xyz, format: .png))
         let statistics = try await source.statistics()
         #expect(statistics.map(\.tiles) == [2, 8, 32, 128, 512])
         let row = try await source.tiles(zoom: 1, row: 1, columns: 0..<4)
@@ -122,7 +122,7 @@ import TileGrid
     }
 
     @Test func tmsRowsAreFlipped() async throws {
-        let pyramid = try Fixtures.blueMarblePyramid()
+        let pyramid = try await Fixtures.blueMarblePyramid()
         let xyz = try LocalTileSourceOpener().open(.directory(path: pyramid, scheme: .xyz, format: .png))
         let tms = try LocalTileSourceOpener().open(.directory(path: pyramid, scheme: .tms, format: .png))
         let top = try await xyz.tiles(zoom: 2, row: 0, columns: 0..<1)

@@ -33,7 +33,14 @@ public enum Fixtures {
 
     /// The Blue Marble image as a WorldCRS84Quad pyramid, zoom 0–4, `{z}/{x}/{y}.png` rows from the top,
     /// made with GDAL once per machine (as `shared/data/README.md` describes) and reused.
-    public static func blueMarblePyramid() throws -> String {
+    public static func blueMarblePyramid() async throws -> String {
+        try await pyramid.value
+    }
+
+    /// One making per test process, however many tests ask at once (on a fresh machine they all do).
+    private static let pyramid = Task { try await makeBlueMarblePyramid() }
+
+    private static func makeBlueMarblePyramid() async throws -> String {
         let root = NSTemporaryDirectory() + "mapdepot-fixtures"
         let final = root + "/bm_tiles"
         if FileManager.default.fileExists(atPath: final + "/4/31/15.png") { return final }
@@ -42,8 +49,8 @@ public enum Fixtures {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let image = sharedData.appendingPathComponent("blue_marble_4326.jpg").path
-        try Shell.run("gdal_translate", ["-q", "-a_srs", "EPSG:4326", "-a_ullr", "-180", "90", "180", "-90", image, work + "/bm.tif"])
-        try Shell.run(
+        try await Shell.run("gdal_translate", ["-q", "-a_srs", "EPSG:4326", "-a_ullr", "-180", "90", "180", "-90", image, work + "/bm.tif"])
+        try await Shell.run(
             "gdal2tiles.py", ["-q", "--profile=geodetic", "--tmscompatible", "--xyz", "-z", "0-4", work + "/bm.tif", work + "/tiles"]
         )
         // Another process may have won the race; either result is the same pyramid.

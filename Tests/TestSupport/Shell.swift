@@ -1,6 +1,10 @@
 import Foundation
 
-/// Runs outside reference tools (GDAL) from tests.
+/// Runs outside reference tools (GDAL, psql, unzip) from tests.
+///
+/// A child is waited for on a thread of its own, never on one of Swift's cooperative threads: there are as many of
+/// those as cores (2 on CI), and a test that blocks one in `waitUntilExit()` for the seconds GDAL takes stalls every
+/// other test's timers meanwhile (one way a lease renewal in `ChainLeaseTests` came seconds late).
 public enum Shell {
     public struct Result: Sendable {
         public var status: Int32
@@ -10,18 +14,26 @@ public enum Shell {
 
     /// Runs `tool` (looked up on PATH) and throws unless it exits 0.
     @discardableResult
-    public static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let result = try execute(tool, arguments)
+    public static func run(_ tool: String, _ arguments: [String]) async throws -> String {
+        let result = try await execute(tool, arguments)
         guard result.status == 0 else {
             throw FixtureError("\(tool) \(arguments.joined(separator: " ")) exited \(result.status): \(result.error)\(result.output)")
         }
         return result.output
     }
 
-    public static func execute(_ tool: String, _ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
+    public static func execute(_ tool: String, _ arguments: [String]) async throws -> Result {
+        try await OwnThread.run {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [tool] + arguments
+            return try wait(for: process)
+        }
+    }
+
+    /// Starts `process` with its output and error captured and waits for it on the calling thread: call it
+    /// from ``OwnThread/run(_:)``.
+    public static func wait(for process: Process) throws -> Result {
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
@@ -35,6 +47,15 @@ public enum Shell {
             output: String(decoding: outData, as: UTF8.self),
             error: String(decoding: errData, as: UTF8.self)
         )
+    }
+}
+
+/// Blocking work (a child process, a blocking read) from async tests: on a new thread, never on a cooperative one.
+public enum OwnThread {
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 }
 
@@ -53,13 +74,13 @@ public enum GDAL {
     }
 
     /// Runs GDAL's GeoPackage validator; returns its complaints (empty when the file is valid).
-    public static func validate(_ path: String) throws -> String {
-        let result = try Shell.execute(python, [validator, path])
+    public static func validate(_ path: String) async throws -> String {
+        let result = try await Shell.execute(python, [validator, path])
         return result.status == 0 ? "" : result.output + result.error
     }
 
     /// GDAL's validator over many files in one Python process; returns the files with complaints.
-    public static func validateMany(_ paths: [String]) throws -> [String: String] {
+    public static func validateMany(_ paths: [String]) async throws -> [String: String] {
         let script = """
             import sys, importlib.util
             spec = importlib.util.spec_from_file_location("validate_gpkg", sys.argv[1])
@@ -73,7 +94,7 @@ public enum GDAL {
                 if errors:
                     print("%s\t%s" % (path, " | ".join(str(e) for e in errors)))
             """
-        let output = try Shell.run(python, ["-c", script, validator] + paths)
+        let output = try await Shell.run(python, ["-c", script, validator] + paths)
         var result: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: "\t", maxSplits: 1)
@@ -83,12 +104,12 @@ public enum GDAL {
     }
 
     /// `gdalinfo` output.
-    public static func info(_ path: String) throws -> String {
-        try Shell.run("gdalinfo", [path])
+    public static func info(_ path: String) async throws -> String {
+        try await Shell.run("gdalinfo", [path])
     }
 
     /// Every tile of a GeoPackage as GDAL's OGR SQL reads it: "zoom/column/row" → SHA-256 of the blob.
-    public static func tileDigests(_ path: String, table: String) throws -> [String: String] {
+    public static func tileDigests(_ path: String, table: String) async throws -> [String: String] {
         let script = """
             import sys, hashlib
             from osgeo import gdal
@@ -99,7 +120,7 @@ public enum GDAL {
                 print("%d/%d/%d %s" % (f.GetField(0), f.GetField(1), f.GetField(2), hashlib.sha256(f.GetFieldAsBinary(3)).hexdigest()))
             ds.ReleaseResultSet(lyr)
             """
-        let output = try Shell.run(python, ["-c", script, path, table])
+        let output = try await Shell.run(python, ["-c", script, path, table])
         var result: [String: String] = [:]
         for line in output.split(separator: "\n") {
             let parts = line.split(separator: " ")

@@ -10,10 +10,10 @@ public enum TestBackend {
     public static var name: String { postgresURL == nil ? "SQLite" : "PostgreSQL" }
 
     /// A new empty database for one test on the PostgreSQL server, or nil for SQLite.
-    public static func freshDatabaseURL() throws -> String? {
+    public static func freshDatabaseURL() async throws -> String? {
         guard let base = postgresURL, var components = URLComponents(string: base) else { return nil }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
-        try Shell.run("psql", [base, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        try await Shell.run("psql", [base, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
         components.path = "/\(name)"
         return components.string
     }
