@@ -40,8 +40,10 @@ struct ChainLeaseTests {
         func add(deletedId: String) throws { try base.add(deletedId: deletedId) }
         func finish() async throws -> [ReplicaFile] {
             phase.set(true)
+            // Also when the sleep is cancelled (the producer drops a production whose lease was taken): the test
+            // waits for this phase to end.
+            defer { phase.set(false) }
             try await Task.sleep(for: delay)
-            phase.set(false)
             return try await base.finish()
         }
     }
@@ -52,11 +54,13 @@ struct ChainLeaseTests {
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         _ = try await service.applyChanges(changes(upserts: (0..<5).map { point("{\($0)}", Double($0), 0) }), layerId: 1)
         let phase = Phase()
-        // A 4 s lease renewed every 1.3 s; the writer takes 12 s, so an unrenewed lease would run out in the middle.
+        // A 10 s lease renewed every 3.3 s; the writer takes 25 s, so an unrenewed lease would run out in the middle.
+        // The margin is wide on purpose: on a loaded 2-core machine the renewal's timer waits for a cooperative thread
+        // while other tests compute, and with a 6 s lease renewed every 2 s it was once more than 4 s late.
         let producer = ReplicaProducer(
             store: harness.store,
-            packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(12), phase: phase),
-            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 4, exclusive: false
+            packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(25), phase: phase),
+            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 10, exclusive: false
         )
         let production = Task { try await producer.produce(layerId: 1, type: .point, replicaType: .snapshot) }
         // Another node tries to take the chain every 100 ms while the production is in its slow phase (it holds the
@@ -67,9 +71,9 @@ struct ChainLeaseTests {
         let started = clock.now
         var probing = Duration.zero
         var intrusions = 0
-        while phase.isSlow {
+        while phase.isSlow, clock.now < deadline {
             let now = Date()
-            let taken = try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(4), now: now)
+            let taken = try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(10), now: now)
             if taken {
                 try await harness.store.releaseChain(layerId: 1, type: .point, owner: "intruder")
                 if phase.isSlow { intrusions += 1 }
@@ -77,9 +81,10 @@ struct ChainLeaseTests {
             if phase.isSlow { probing = clock.now - started }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let snapshot = try #require(try await production.value)
-        #expect(probing > .seconds(5), "the tries must outlast the lease to mean anything (they lasted \(probing))")
+        if phase.isSlow { production.cancel() }  // past the deadline: end the test rather than wait forever
         #expect(intrusions == 0, "another node took the chain \(intrusions) times during the production")
+        let snapshot = try #require(try await production.value)
+        #expect(probing > .seconds(12), "the tries must outlast the lease to mean anything (they lasted \(probing))")
         #expect(snapshot.sequenceNumber == 1)
         #expect(try harness.contents(snapshot).features.count == 5)
         // Released at the end: the chain is free again.
