@@ -54,26 +54,27 @@ struct ChainLeaseTests {
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         _ = try await service.applyChanges(changes(upserts: (0..<5).map { point("{\($0)}", Double($0), 0) }), layerId: 1)
         let phase = Phase()
-        // A 10 s lease renewed every 3.3 s; the writer takes 25 s, so an unrenewed lease would run out in the middle.
-        // The margin is wide on purpose: on a loaded 2-core machine the renewal's timer waits for a cooperative thread
-        // while other tests compute, and with a 6 s lease renewed every 2 s it was once more than 4 s late.
+        // A 30 s lease renewed every 10 s; the writer takes 40 s, so an unrenewed lease would run out before it ends.
+        // The margin is wide on purpose: while the rest of the suite computes on the 2 cooperative threads of a 2-core
+        // machine, a renewal's timer fires up to 2.7 s late (measured under a CPU hog), and shorter leases (4 s
+        // renewed every 1.3 s, 6/2 s, 10/3.3 s) were each taken over at least once in such runs.
         let producer = ReplicaProducer(
             store: harness.store,
-            packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(25), phase: phase),
-            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 10, exclusive: false
+            packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(40), phase: phase),
+            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 30, exclusive: false
         )
         let production = Task { try await producer.produce(layerId: 1, type: .point, replicaType: .snapshot) }
         // Another node tries to take the chain every 100 ms while the production is in its slow phase (it holds the
         // lease from before that phase began). Only tries made wholly inside the phase count.
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(60)
+        let deadline = clock.now + .seconds(120)
         while !phase.isSlow, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         let started = clock.now
         var probing = Duration.zero
         var intrusions = 0
         while phase.isSlow, clock.now < deadline {
             let now = Date()
-            let taken = try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(10), now: now)
+            let taken = try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(30), now: now)
             if taken {
                 try await harness.store.releaseChain(layerId: 1, type: .point, owner: "intruder")
                 if phase.isSlow { intrusions += 1 }
@@ -84,7 +85,7 @@ struct ChainLeaseTests {
         if phase.isSlow { production.cancel() }  // past the deadline: end the test rather than wait forever
         #expect(intrusions == 0, "another node took the chain \(intrusions) times during the production")
         let snapshot = try #require(try await production.value)
-        #expect(probing > .seconds(12), "the tries must outlast the lease to mean anything (they lasted \(probing))")
+        #expect(probing > .seconds(32), "the tries must outlast the lease to mean anything (they lasted \(probing))")
         #expect(snapshot.sequenceNumber == 1)
         #expect(try harness.contents(snapshot).features.count == 5)
         // Released at the end: the chain is free again.
