@@ -27,7 +27,7 @@ import TestSupport
         if artifacts == .s3, TestS3.endpoint == nil { return }
         let receiver = try await WebhookReceiver.start()
         defer { Task { await receiver.stop() } }
-        var s3Environment: [String: String] = [:]
+        var s3Environment: [String: String?] = [:]
         var bucket: String?
         if artifacts == .s3, let endpoint = TestS3.endpoint {
             bucket = try await S3ArtifactsTests.freshBucket(endpoint: endpoint)
@@ -47,24 +47,20 @@ import TestSupport
 
         var nodes = 0
         func node(_ arguments: [String]) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
             // With S3 artifacts every node has a data directory of its own: nothing is shared on disk.
             nodes += 1
             let dataDir = artifacts == .s3 ? "\(directory)/node-\(nodes)" : directory
-            process.arguments = arguments + ["--data-dir", dataDir, "--log-level", "error"]
-            var environment = ProcessInfo.processInfo.environment.merging(s3Environment) { _, new in new }
-            environment["MAPDEPOT_DATABASE_URL"] = config.databaseURL
-            environment["MAPDEPOT_EXPORT_LEASE_SECONDS"] = "2"
-            environment["MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = "true"
-            environment["MAPDEPOT_WEBHOOKS_TIMEOUT_SECONDS"] = "1"
-            environment["MAPDEPOT_WEBHOOKS_FIRST_RETRY_SECONDS"] = "0.2"
-            environment["MAPDEPOT_REPLICATION_DELTA_INTERVAL_SECONDS"] = "0.5"
-            environment["MAPDEPOT_REPLICATION_SCHEDULER_CHECK_SECONDS"] = "0.2"
-            environment["MAPDEPOT_REPLICATION_CHAIN_LEASE_SECONDS"] = "2"
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            let settings: [String: String?] = [
+                "MAPDEPOT_DATABASE_URL": config.databaseURL,
+                "MAPDEPOT_EXPORT_LEASE_SECONDS": "2",
+                "MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true",
+                "MAPDEPOT_WEBHOOKS_TIMEOUT_SECONDS": "1",
+                "MAPDEPOT_WEBHOOKS_FIRST_RETRY_SECONDS": "0.2",
+                "MAPDEPOT_REPLICATION_DELTA_INTERVAL_SECONDS": "0.5",
+                "MAPDEPOT_REPLICATION_SCHEDULER_CHECK_SECONDS": "0.2",
+                "MAPDEPOT_REPLICATION_CHAIN_LEASE_SECONDS": "2",
+            ]
+            let process = CrashSafetyTests.mapdepot(arguments, dataDir: dataDir, settings: settings.merging(s3Environment) { _, new in new })
             try process.run()
             return process
         }

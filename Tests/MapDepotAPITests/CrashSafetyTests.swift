@@ -17,6 +17,20 @@ import TestSupport
 @Suite(.serialized) struct CrashSafetyTests {
     static var binary: String { Fixtures.packageRoot.appendingPathComponent(".build/debug/mapdepot").path }
 
+    /// The real binary running `arguments` on `dataDir`, its settings in `settings` (`MAPDEPOT_…` variables over this
+    /// process's own environment; nil removes one), its output discarded. Not started yet.
+    static func mapdepot(_ arguments: [String], dataDir: String, logLevel: String = "error", settings: [String: String?]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments + ["--data-dir", dataDir, "--log-level", logLevel]
+        var environment = ProcessInfo.processInfo.environment
+        for (name, value) in settings { environment[name] = value }
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        return process
+    }
+
     /// A free loopback port (bound, read, released).
     static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -95,21 +109,19 @@ import TestSupport
     }
 
     static func start(directory: String, database: String?, port: Int, crashAt: String?) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--data-dir", directory, "--port", "\(port)", "--log-level", "warning"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = "true"
-        environment["MAPDEPOT_WEBHOOKS_FIRST_RETRY_SECONDS"] = "0.1"
-        environment["MAPDEPOT_EXPORT_WRITE_BATCH"] = "50"
-        environment["MAPDEPOT_EXPORT_LEASE_SECONDS"] = "2"
-        environment["MAPDEPOT_WEBHOOKS_TIMEOUT_SECONDS"] = "1"
-        environment["MAPDEPOT_PUBLIC_URL"] = "http://127.0.0.1:\(port)"
-        environment["MAPDEPOT_DEBUG_CRASH_AT"] = crashAt
-        environment["MAPDEPOT_DATABASE_URL"] = database
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let process = mapdepot(
+            ["serve", "--port", "\(port)"], dataDir: directory, logLevel: "warning",
+            settings: [
+                "MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true",
+                "MAPDEPOT_WEBHOOKS_FIRST_RETRY_SECONDS": "0.1",
+                "MAPDEPOT_EXPORT_WRITE_BATCH": "50",
+                "MAPDEPOT_EXPORT_LEASE_SECONDS": "2",
+                "MAPDEPOT_WEBHOOKS_TIMEOUT_SECONDS": "1",
+                "MAPDEPOT_PUBLIC_URL": "http://127.0.0.1:\(port)",
+                "MAPDEPOT_DEBUG_CRASH_AT": crashAt,
+                "MAPDEPOT_DATABASE_URL": database,
+            ]
+        )
         try process.run()
         return process
     }
@@ -155,15 +167,15 @@ import TestSupport
         let directory = try Fixtures.temporaryDirectory("replica-crash")
         let databaseURL = try await TestBackend.freshDatabaseURL()
         func mapdepot(_ arguments: [String], crashAt: String? = nil) async throws -> (Int32, Bool, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
-            process.arguments = arguments + ["--data-dir", directory, "--log-level", "error"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["MAPDEPOT_DEBUG_CRASH_AT"] = crashAt
-            environment["MAPDEPOT_REPLICATION_FEATURES_PER_FILE"] = "20"
-            environment["MAPDEPOT_DATABASE_URL"] = databaseURL
-            environment["MAPDEPOT_REPLICATION_CHAIN_LEASE_SECONDS"] = "1"
-            process.environment = environment
+            let process = CrashSafetyTests.mapdepot(
+                arguments, dataDir: directory,
+                settings: [
+                    "MAPDEPOT_DEBUG_CRASH_AT": crashAt,
+                    "MAPDEPOT_REPLICATION_FEATURES_PER_FILE": "20",
+                    "MAPDEPOT_DATABASE_URL": databaseURL,
+                    "MAPDEPOT_REPLICATION_CHAIN_LEASE_SECONDS": "1",
+                ]
+            )
             let result = try await OwnThread.run { try Shell.wait(for: process) }
             return (result.status, process.terminationReason == .uncaughtSignal, result.output)
         }

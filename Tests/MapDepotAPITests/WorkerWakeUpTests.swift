@@ -25,15 +25,9 @@ import TestSupport
         defer { fixture.components.close() }
 
         func node(_ arguments: [String]) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
-            process.arguments = arguments + ["--data-dir", directory, "--log-level", "error"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["MAPDEPOT_WORKER_POLL_SECONDS"] = "60"
-            environment["MAPDEPOT_DATABASE_URL"] = config.databaseURL
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            let process = CrashSafetyTests.mapdepot(
+                arguments, dataDir: directory, settings: ["MAPDEPOT_WORKER_POLL_SECONDS": "60", "MAPDEPOT_DATABASE_URL": config.databaseURL]
+            )
             try process.run()
             return process
         }
