@@ -1,9 +1,12 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// Our targets only: a new warning fails the build (issue #9: the one warning that said "no 'async' operations
+/// occur within 'await' expression" was a server-wide deadlock).
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(

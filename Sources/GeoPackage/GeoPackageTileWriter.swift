@@ -156,7 +156,11 @@ public struct GeoPackageTileWriter: Sendable {
                 try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS wanted (z INTEGER, r INTEGER, c INTEGER, PRIMARY KEY (z, r, c)) WITHOUT ROWID")
             }
             var copied = 0
-            try db.inTransaction {
+            // DEFERRED, not GRDB's default IMMEDIATE: BEGIN IMMEDIATE takes a RESERVED lock on every attached
+            // file, the source included, so two exports of one source failed with "database is locked"
+            // (issue #9). Deferred, this transaction only ever reads the source (a SHARED lock, which any
+            // number of exports hold at once) and writes this package.
+            try db.inTransaction(.deferred) {
                 try db.execute(sql: "DELETE FROM temp.wanted")
                 let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO temp.wanted VALUES (?, ?, ?)").sqliteStatement
                 for run in tiles {

@@ -79,7 +79,7 @@ public struct MapDepotComponents: Sendable {
             stores = Stores(
                 health: database, tokens: SQLiteTokenStore(database: database), catalog: SQLiteCatalogStore(database: database),
                 tasks: SQLiteExportTaskStore(database: database, webhookRetryBudget: config.webhookRetryBudgetSeconds),
-                replication: SQLiteReplicationStore(database: database), linkKey: try database.secret(named: "artifact-link-key"),
+                replication: SQLiteReplicationStore(database: database), linkKey: try await database.secret(named: "artifact-link-key"),
                 postgresTask: nil
             )
         }

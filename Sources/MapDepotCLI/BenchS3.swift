@@ -73,8 +73,9 @@ struct BenchS3: AsyncParsableCommand {
 
     /// A file of pseudo-random bytes (a 16 MiB random block, its first 8 bytes a counter so no two blocks are equal).
     static func writeFile(_ path: String, size: Int64) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw ServiceError.invalid("cannot write \(path)") }
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw ServiceError.invalid("cannot write \(path)")
+        }
         defer { try? handle.close() }
         var block = Data((0..<(16 << 20)).map { _ in UInt8.random(in: 0...255) })
         var written: Int64 = 0

@@ -22,8 +22,8 @@ public enum Timestamp {
     }
 
     public static func parse(_ string: String) -> Date? {
-        try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(string)
-            ?? Date.ISO8601FormatStyle().parse(string)
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(string))
+            ?? (try? Date.ISO8601FormatStyle().parse(string))
     }
 
     /// The timestamp MapColonies puts in package names: ISO 8601 with '-', '.', ':' turned into '_'

@@ -21,8 +21,15 @@ public enum WorldCRS84Quad {
     /// The zoom whose pixel size is `resolutionDeg`: floor(log2(0.703125 / res)), the MapColonies rule
     /// (mc-utils `degreesPerPixelToZoomLevel`). A tiny epsilon absorbs the rounding of values such as
     /// 0.703125 / 2^k written in decimal.
+    ///
+    /// Total, because its input is a client's number (issue #9: `1e-320` trapped the server): the answer is
+    /// clamped to `-1...maxZoom + 1`, so anything coarser than zoom 0 reads as -1 and anything finer than zoom 22 as
+    /// 23, which every caller refuses as outside 0–22. Zero, negative and non-finite resolutions read as 23 too.
     public static func zoom(forResolution resolutionDeg: Double) -> Int {
-        Int(floor(log2(zoomZeroResolution / resolutionDeg) + 1e-9))
+        guard resolutionDeg > 0, resolutionDeg.isFinite else { return maxZoom + 1 }
+        let exact = log2(zoomZeroResolution / resolutionDeg) + 1e-9
+        guard exact.isFinite else { return maxZoom + 1 }
+        return Int(min(Double(maxZoom + 1), max(-1, floor(exact))))
     }
 
     /// The bounds of tile (column, row) at `zoom`.

@@ -98,7 +98,7 @@ import TileGrid
 
     @Test func refusesAnExistingFileAndZoomsOffTheGrid() throws {
         let path = try Fixtures.temporaryDirectory("gpkg") + "/x.gpkg"
-        FileManager.default.createFile(atPath: path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let options = GeoPackageTileWriter.Options(tableName: "t", contentsBounds: BoundingBox(minX: 0, minY: 0, maxX: 1, maxY: 1), maxZoom: 3, lastChange: Date())
         #expect(throws: GeoPackageError.self) { try GeoPackageTileWriter(path: path, options: options) }
         var deep = options

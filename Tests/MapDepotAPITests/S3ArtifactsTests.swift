@@ -41,7 +41,7 @@ struct S3ArtifactsTests {
 
     /// A server whose artifacts go to a new bucket.
     static func makeServer(downloads: String) async throws -> (TestServer, S3Client) {
-        let endpoint = try #require(TestS3.endpoint)
+        let endpoint = try TestS3.requiredEndpoint()
         let bucket = try await freshBucket(endpoint: endpoint)
         let server = try await TestServer.make { config in
             use(bucket: bucket, prefix: "mapdepot", in: &config)

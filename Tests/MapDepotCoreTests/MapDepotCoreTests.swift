@@ -41,12 +41,27 @@ import TestSupport
         await #expect(throws: ServiceError.self) { try await service.create(subject: "", scopes: [.export], lifetime: nil) }
     }
 
-    @Test func secretsAreMadeOnceAndKept() throws {
+    @Test func secretsAreMadeOnceAndKept() async throws {
         let path = try Fixtures.temporaryDirectory("secrets") + "/state.sqlite"
-        let first = try SQLiteDatabase(path: path).secret(named: "k")
+        let first = try await SQLiteDatabase(path: path).secret(named: "k")
         #expect(first.count == 32)
-        #expect(try SQLiteDatabase(path: path).secret(named: "k") == first)
-        #expect(try SQLiteDatabase(path: path).secret(named: "other") != first)
+        #expect(try await SQLiteDatabase(path: path).secret(named: "k") == first)
+        #expect(try await SQLiteDatabase(path: path).secret(named: "other") != first)
+    }
+
+    /// Issue #9: the state holds the link-signing key and token hashes; it was 0644, readable by every user.
+    @Test func theStateDatabaseIsReadableByItsOwnerOnly() async throws {
+        let path = try Fixtures.temporaryDirectory("secrets") + "/state.sqlite"
+        _ = try await SQLiteDatabase(path: path).secret(named: "k")
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+            #expect(mode & 0o077 == 0, "\(file) is \(String(mode, radix: 8))")
+        }
+        // An existing world-readable file is tightened when opened.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        _ = try SQLiteDatabase(path: path)
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
     }
 }
 

@@ -17,7 +17,7 @@ struct S3ArtifactStoreTests {
     /// A store on a new bucket, keys under `deploy/one`.
     func makeStore(downloads: S3ArtifactStore.DownloadMode = .redirect) async throws -> S3ArtifactStore {
         let endpoint = try S3Endpoint(
-            location: "s3://\(TestS3.freshBucket())/deploy/one", endpoint: try #require(TestS3.endpoint), region: "us-east-1", pathStyle: true
+            location: "s3://\(TestS3.freshBucket())/deploy/one", endpoint: try TestS3.requiredEndpoint(), region: "us-east-1", pathStyle: true
         )
         let client = S3Client(endpoint: endpoint, signer: SigV4Signer(accessKey: "test", secretKey: "test", region: "us-east-1"))
         try await client.createBucket()
@@ -117,7 +117,7 @@ struct S3ArtifactStoreTests {
         let store = try await makeStore()
         #expect(throws: ServiceError.self) { try store.stagingPath(for: "../outside") }
         let missing = S3Client(
-            endpoint: try S3Endpoint(location: "s3://\(TestS3.freshBucket())", endpoint: try #require(TestS3.endpoint), region: "us-east-1", pathStyle: true),
+            endpoint: try S3Endpoint(location: "s3://\(TestS3.freshBucket())", endpoint: try TestS3.requiredEndpoint(), region: "us-east-1", pathStyle: true),
             signer: store.client.signer
         )
         await #expect {

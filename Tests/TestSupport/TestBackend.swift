@@ -26,6 +26,12 @@ public enum TestS3 {
         ProcessInfo.processInfo.environment["MAPDEPOT_TEST_S3_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// ``endpoint``, or an error that says how to set it (for tests already enabled only when it is set).
+    public static func requiredEndpoint() throws -> String {
+        guard let endpoint else { throw FixtureError("MAPDEPOT_TEST_S3_ENDPOINT is not set") }
+        return endpoint
+    }
+
     /// A new bucket name for one test (3–63 lower-case letters, digits and hyphens).
     public static func freshBucket() -> String {
         "mapdepot-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)

@@ -16,6 +16,16 @@ import TileGrid
         #expect(WorldCRS84Quad.zoom(forResolution: 1.0) == -1)
     }
 
+    /// Issue #9: these numbers trapped the server (`Int(inf)`, `Int(nan)`); now they read as outside the grid.
+    /// Written as text, as a client sends them (the compiler would round the subnormal literals).
+    @Test(arguments: ["1e-320", "5e-324", "0", "-1", "-0.0", "inf", "-inf", "nan", "1e-300", "1e300"])
+    func zoomFromAnyResolutionIsTotal(text: String) throws {
+        let resolution = try #require(Double(text))
+        let zoom = WorldCRS84Quad.zoom(forResolution: resolution)
+        #expect((-1...WorldCRS84Quad.maxZoom + 1).contains(zoom))
+        #expect(!(0...WorldCRS84Quad.maxZoom).contains(zoom))
+    }
+
     @Test func gridShape() {
         #expect(WorldCRS84Quad.matrixWidth(0) == 2)
         #expect(WorldCRS84Quad.matrixHeight(0) == 1)

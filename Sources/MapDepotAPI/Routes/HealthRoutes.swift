@@ -27,7 +27,12 @@ struct HealthRoutes: Sendable {
             }
             return JSONResponse.make(.object(["status": .string("ok")]))
         }
-        let info = metrics.makeGauge(name: "mapdepot_build_info", labels: [("version", MapDepotVersion.current)])
+        let info = metrics.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "mapdepot", metricName: "build", unitName: "info", helpText: "MapDepot's version, as a label"
+            ),
+            labels: [("version", MapDepotVersion.current)]
+        )
         info.set(Int64(1))
         router.get("metrics") { _, _ in
             Response(

@@ -15,6 +15,15 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true
         )
+        // Owner only (issue #9): the file holds the link-signing key and every token's hash. SQLite gives its
+        // -wal and -shm files the database file's mode, so making the file first covers all three.
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+        } else {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.label = "mapdepot-state"

@@ -24,19 +24,22 @@ public struct SQLiteTokenStore: TokenStore {
         }
     }
 
+    /// The row is decoded inside the read: `Row` is not `Sendable`, and a closure returning it made Swift pick
+    /// GRDB's *synchronous* `read`, which blocked a cooperative thread per authenticated request until a reader
+    /// was free — eight concurrent clients deadlocked the server (issue #9). `StoredToken` is `Sendable`, so this
+    /// is the async `read`, which waits off the cooperative pool.
     public func token(hash: String) async throws -> StoredToken? {
-        let row = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [hash])
+        try await database.pool.read { db -> StoredToken? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [hash]) else { return nil }
+            let scopes: String = row["scopes"]
+            let expires: String? = row["expires_at"]
+            return StoredToken(
+                hash: row["hash"],
+                subject: row["subject"],
+                scopes: Set(scopes.split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
+                createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+                expiresAt: expires.flatMap(Timestamp.parse)
+            )
         }
-        guard let row else { return nil }
-        let scopes: String = row["scopes"]
-        let expires: String? = row["expires_at"]
-        return StoredToken(
-            hash: row["hash"],
-            subject: row["subject"],
-            scopes: Set(scopes.split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
-            createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-            expiresAt: expires.flatMap(Timestamp.parse)
-        )
     }
 }

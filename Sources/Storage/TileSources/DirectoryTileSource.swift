@@ -54,7 +54,7 @@ public struct DirectoryTileSource: TileSource {
                     for file in (try? manager.contentsOfDirectory(atPath: columnPath)) ?? [] where file.hasSuffix("." + ext) {
                         let size = (try? manager.attributesOfItem(atPath: "\(columnPath)/\(file)")[.size] as? Int) ?? 0
                         tiles += 1
-                        bytes += size ?? 0
+                        bytes += size
                     }
                 }
                 if tiles > 0 { result.append(ZoomStatistics(zoom: zoom, tiles: tiles, bytes: bytes)) }
