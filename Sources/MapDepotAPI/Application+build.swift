@@ -8,13 +8,39 @@ import ReplicationCore
 import ServiceLifecycle
 
 /// Runs a loop (worker, dispatcher, sweeper, scheduler) as a lifecycle service that stops on graceful
-/// shutdown.
+/// shutdown (SIGTERM, SIGINT).
+///
+/// Without `grace` the loop is cancelled as shutdown begins. With it the loop is told (ServiceLifecycle's
+/// graceful-shutdown handler; the export worker lets its exports reach a checkpoint) and cancelled only if it
+/// is still running `grace` later. A loop that ends by cancellation has stopped as asked, not failed: the process
+/// exits 0 (issue #9: it exited 1 with `Error: CancellationError()`).
 struct LoopService: Service {
+    var grace: Duration?
     let body: @Sendable () async throws -> Void
 
+    init(grace: Duration? = nil, body: @escaping @Sendable () async throws -> Void) {
+        self.grace = grace
+        self.body = body
+    }
+
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await body()
+        do {
+            guard let grace else {
+                try await cancelWhenGracefulShutdown { try await body() }
+                return
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: grace)
+                }
+                try await group.next()
+                group.cancelAll()
+                try? await group.waitForAll()
+            }
+        } catch is CancellationError {
+            return
         }
     }
 }
@@ -31,6 +57,7 @@ public func buildApplication(
     let router = buildRouter(components, metrics: metrics)
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(config.httpIdleTimeoutSeconds * 1000)))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "MapDepot"),
         services: backgroundServices(components),
         logger: logger
@@ -43,7 +70,7 @@ public func backgroundServices(_ components: MapDepotComponents) -> [any Service
     let config = components.config
     var services: [any Service] = []
     if config.runWorker {
-        services.append(LoopService { try await components.worker.run() })
+        services.append(LoopService(grace: .seconds(config.shutdownGraceSeconds)) { try await components.worker.run() })
     }
     if config.runDispatcher {
         services.append(LoopService { try await components.dispatcher.run() })
@@ -58,8 +85,10 @@ public func backgroundServices(_ components: MapDepotComponents) -> [any Service
 /// All routes; the HTTP layer only translates between HTTP and the services.
 func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorRegistry) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: ErrorMiddleware())
+    // Metrics outside errors: it records the status ErrorMiddleware answered with. The other way round it saw
+    // every ServiceError thrown past it and labelled each 4xx as 500 (issue #9).
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware())
     let api = APIContext(components: components)
     HealthRoutes(health: components.health, artifacts: components.artifacts, metrics: metrics).register(on: router)
     CatalogRoutes(api: api).register(on: router)

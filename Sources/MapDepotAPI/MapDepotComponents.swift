@@ -154,7 +154,7 @@ public struct MapDepotComponents: Sendable {
             exclusive: config.databaseURL == nil, logger: logger
         )
         dispatcher = WebhookDispatcher(
-            store: taskStore, transport: webhookTransport ?? HTTPClientWebhookTransport(client: .shared), clock: clock,
+            store: taskStore, transport: webhookTransport ?? HTTPClientWebhookTransport(allowPrivateNetworks: config.webhooksAllowPrivateNetworks), clock: clock,
             settings: .init(
                 firstRetry: config.webhookFirstRetrySeconds, timeout: .seconds(max(1, config.webhookTimeoutSeconds)), crashPoints: crashPoints
             ),

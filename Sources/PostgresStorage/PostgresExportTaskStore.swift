@@ -51,6 +51,8 @@ public struct PostgresExportTaskStore: ExportTaskStore {
         let budget = retryBudget
         let logger = self.logger
         return try await transaction { connection in
+            // One admission per customer at a time, on every node, so the active-task limit below counts exactly.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(new.customer)))", logger: logger)
             if let job = try await connection.query(
                 """
                 SELECT * FROM export_jobs WHERE dedup_key = \(new.dedupKey) AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED')
@@ -91,6 +93,11 @@ public struct PostgresExportTaskStore: ExportTaskStore {
                 }
                 return (task, .sharedJob)
             }
+            let active = try await connection.query(
+                "SELECT count(*) AS n FROM export_tasks WHERE customer = \(new.customer) AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')",
+                logger: logger
+            ).all().first?.int("n") ?? 0
+            if let refusal = new.limitRefusal(active: active) { throw refusal }
             let jobRows = try await connection.query(
                 """
                 INSERT INTO export_jobs (dedup_key, catalog_record_id, roi, status, estimated_tiles, estimated_size, estimated_time, created_at, updated_at)

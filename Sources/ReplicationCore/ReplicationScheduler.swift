@@ -29,8 +29,18 @@ public struct ReplicationScheduler: Sendable {
 
     /// Cleans up after a killed producer, then ticks until cancelled.
     public func run() async throws {
-        let removed = try await producer.recover()
-        if removed > 0 { logger.warning("removed hidden replicas left by a stopped producer", metadata: ["replication.count": "\(removed)"]) }
+        // Retried, not thrown: an error here would stop the server (issue #9).
+        while true {
+            do {
+                let removed = try await producer.recover()
+                if removed > 0 { logger.warning("removed hidden replicas left by a stopped producer", metadata: ["replication.count": "\(removed)"]) }
+                break
+            } catch {
+                try Task.checkCancellation()
+                logger.warning("could not clean up after a stopped producer; trying again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: checkInterval)
+            }
+        }
         while !Task.isCancelled {
             await tick()
             try await Task.sleep(for: checkInterval)

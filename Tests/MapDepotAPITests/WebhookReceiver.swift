@@ -60,6 +60,10 @@ final class WebhookReceiver: Sendable {
             }
             return Response(status: fail ? .internalServerError : .ok)
         }
+        // A receiver that sends callers elsewhere: MapDepot must not follow (issue #9).
+        router.post("redirect") { _, _ -> Response in
+            Response(status: .found, headers: [.location: "/hook"])
+        }
         let ports = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "receiver")
         logger.logLevel = .critical

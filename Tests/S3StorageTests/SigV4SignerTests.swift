@@ -54,7 +54,7 @@ struct SigV4SignerTests {
             print(request.headers["Authorization"])
             """
         // botocore separates the Authorization parts with ", ", AWS's examples (and MapDepot) with ","; both are valid.
-        let expected = try await Shell.run("python3", ["-c", script]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let expected = try await Shell.run(ToolsPython.path, ["-c", script]).trimmingCharacters(in: .whitespacesAndNewlines)
             .replacingOccurrences(of: ", ", with: ",")
         let signer = SigV4Signer(accessKey: "AKIDEXAMPLE", secretKey: "secret/key+1", region: "eu-west-1")
         let request = SigV4Signer.Request(

@@ -59,6 +59,12 @@ public enum OwnThread {
     }
 }
 
+/// The python of the virtual environment `scripts/install-deps` makes, with the PyPI tools (moto, botocore):
+/// `MAPDEPOT_TEST_PYTHON`, set by `scripts/test`.
+public enum ToolsPython {
+    public static var path: String { ProcessInfo.processInfo.environment["MAPDEPOT_TEST_PYTHON"] ?? "python3" }
+}
+
 /// GDAL, the field's reference, as a judge of the GeoPackages MapDepot writes.
 public enum GDAL {
     /// Debian's own python3, which has the `osgeo` module (a pyenv python3 on PATH may not).

@@ -2,6 +2,7 @@ import Foundation
 import GeoJSON
 import Logging
 import MapDepotCore
+import ServiceLifecycle
 import Synchronization
 
 /// Takes PENDING jobs and runs them, at most ``maxConcurrentTasks`` at once, on one of possibly several nodes.
@@ -29,6 +30,8 @@ public struct ExportWorker: Sendable {
     public let node = UUID().uuidString.lowercased()
     private let leaseDuration: TimeInterval
     private let exclusive: Bool
+    /// Set when graceful shutdown begins: no new claims, running exports stop at their next checkpoint.
+    private let stopping = StopFlag()
 
     public init(
         tasks: any ExportTaskStore, catalog: CatalogService, runner: ExportRunner, artifacts: any ArtifactStore, clock: any WallClock,
@@ -52,20 +55,43 @@ public struct ExportWorker: Sendable {
         self.logger = logger
     }
 
-    /// Runs until cancelled.
+    /// Runs until cancelled, or until graceful shutdown (SIGTERM) has let every running export reach a checkpoint:
+    /// then each is handed back (its lease released, its staged package kept) to be resumed from that checkpoint
+    /// by the next worker to claim it, on this node's next start or on another node (issue #9).
     public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await work()
+        } onGracefulShutdown: { [stopping, workSignal] in
+            stopping.set()
+            workSignal.notify()
+        }
+    }
+
+    private func work() async throws {
         if exclusive {
-            let requeued = try await tasks.requeueInProgress(now: clock.now())
-            if !requeued.isEmpty {
-                logger.warning("exports left in progress by a stopped process are queued again", metadata: ["export.jobs": "\(requeued)"])
+            while true {
+                do {
+                    let requeued = try await tasks.requeueInProgress(now: clock.now())
+                    if !requeued.isEmpty {
+                        logger.warning("exports left in progress by a stopped process are queued again", metadata: ["export.jobs": "\(requeued)"])
+                    }
+                    break
+                } catch {
+                    try Task.checkCancellation()
+                    logger.warning("could not requeue exports left in progress; trying again", metadata: ["error": "\(error)"])
+                    try await Task.sleep(for: pollInterval)
+                }
             }
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<maxConcurrentTasks {
-                group.addTask { try await slot() }
-            }
             group.addTask { try await takeover() }
-            try await group.waitForAll()
+            try await withThrowingTaskGroup(of: Void.self) { slots in
+                for _ in 0..<maxConcurrentTasks {
+                    slots.addTask { try await slot() }
+                }
+                try await slots.waitForAll()
+            }
+            group.cancelAll()
         }
     }
 
@@ -83,10 +109,22 @@ public struct ExportWorker: Sendable {
         JobLease(owner: node, until: clock.now().addingTimeInterval(leaseDuration))
     }
 
+    /// A failed claim (the state database locked by another process past its busy timeout, PostgreSQL
+    /// restarting) is logged and tried again after the poll interval: it must not end the worker, whose
+    /// error would stop the whole server (issue #9).
     private func slot() async throws {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !stopping.isSet {
             let seen = workSignal.generation
-            if let job = try await tasks.claimNextJob(now: clock.now(), lease: lease(), render: render) {
+            let job: ExportJob?
+            do {
+                job = try await tasks.claimNextJob(now: clock.now(), lease: lease(), render: render)
+            } catch {
+                try Task.checkCancellation()
+                logger.warning("could not look for work; trying again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: pollInterval)
+                continue
+            }
+            if let job {
                 await execute(job)
             } else {
                 await workSignal.wait(since: seen, timeout: pollInterval)
@@ -106,6 +144,7 @@ public struct ExportWorker: Sendable {
         let lastEvent = LastEvent(clock.now())
         let lease = self.lease
         let duration = leaseDuration
+        let stopping = self.stopping
         // The heartbeat keeps the lease while nothing else does (planning, publishing a large package).
         let heartbeat = Task {
             while !Task.isCancelled {
@@ -135,6 +174,7 @@ public struct ExportWorker: Sendable {
                 guard let current else { return .relinquish }
                 if current.abortRequested { return .abort }
                 if current.pauseRequested { return .pause }
+                if stopping.isSet { return .relinquish }
                 return .proceed
             }
             let now = clock.now()
@@ -154,9 +194,16 @@ public struct ExportWorker: Sendable {
                     jobId: job.id, lease: lease(), to: .aborted, reason: "aborted by its owner", artifacts: nil, expiresAt: nil, now: now, render: render
                 )
             case .relinquished:
+                if stopping.isSet {
+                    await handBack(job, logger: logger)
+                    return
+                }
                 finished = false
             }
             if !finished { logger.warning("export given up: another node holds it now") }
+        } catch where Task.isCancelled {
+            // The shutdown grace period ran out before a checkpoint: the export is not at fault.
+            await handBack(job, logger: logger)
         } catch {
             logger.error("export failed", metadata: ["error": "\(error)"])
             // FAILED exports keep nothing: their partial files go now (only while this node still holds the job).
@@ -168,10 +215,26 @@ public struct ExportWorker: Sendable {
         }
     }
 
+    /// Releases the lease of a job stopped for shutdown, so that it is taken over at once; the job stays
+    /// IN_PROGRESS with its checkpoint (the embedded backend requeues it when the process starts again).
+    private func handBack(_ job: ExportJob, logger: Logger) async {
+        _ = try? await tasks.renewLease(jobId: job.id, lease: JobLease(owner: node, until: clock.now()))
+        logger.info("export stopped for shutdown; it resumes from its checkpoint")
+    }
+
     static func reason(_ error: any Error) -> String {
         if let error = error as? ServiceError { return error.message }
         return "\(error)"
     }
+}
+
+/// A flag set once, read from any task.
+final class StopFlag: Sendable {
+    private let value = Mutex(false)
+
+    var isSet: Bool { value.withLock { $0 } }
+
+    func set() { value.withLock { $0 = true } }
 }
 
 /// When TASK_IN_PROGRESS was last sent: at most one every N seconds.

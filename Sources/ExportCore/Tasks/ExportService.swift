@@ -75,14 +75,13 @@ public struct ExportService: Sendable {
         let record = try await record(for: request)
         let estimate = try await estimate(request, record: record)
         let key = request.dedupKey(recordMaxResolutionDeg: record.maxResolutionDeg)
+        let new = NewExportTask(
+            customer: customer, request: request, estimate: estimate, createdAt: clock.now(), dedupKey: key, expiryDays: admission.expiryDays,
+            maxActiveTasks: admission.maxActiveTasksPerCustomer
+        )
         if try await tasks.liveJob(dedupKey: key) == nil {
-            let active = try await tasks.activeTaskCount(customer: customer)
-            guard active < admission.maxActiveTasksPerCustomer else {
-                throw ServiceError(
-                    .tooManyRequests,
-                    "customer \(customer) has \(active) tasks pending, in progress or paused; the limit is \(admission.maxActiveTasksPerCustomer)"
-                )
-            }
+            // A quick answer for the common case; the store checks again inside the admission transaction.
+            if let refusal = new.limitRefusal(active: try await tasks.activeTaskCount(customer: customer)) { throw refusal }
             // MapColonies' rule (export-anchors §3.3): free space minus what running work still needs
             // (estimate × remaining share × 1.25) must hold the estimate.
             let free = try artifacts.freeBytes()
@@ -95,10 +94,7 @@ public struct ExportService: Sendable {
                 )
             }
         }
-        let admitted = try await tasks.admit(
-            NewExportTask(customer: customer, request: request, estimate: estimate, createdAt: clock.now(), dedupKey: key, expiryDays: admission.expiryDays),
-            render: render
-        )
+        let admitted = try await tasks.admit(new, render: render)
         if admitted.1 == .queued { workSignal?.notify() }
         return admitted
     }

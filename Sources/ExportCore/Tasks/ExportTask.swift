@@ -120,14 +120,30 @@ public struct NewExportTask: Sendable {
     public var dedupKey: String
     /// Days a completed job's artifacts are kept from now, when the request is answered by one.
     public var expiryDays: Int
+    /// PENDING + IN_PROGRESS + PAUSED tasks the customer may have when a new job is queued. The store counts them
+    /// in the admission's own transaction (serialised per customer), so concurrent requests cannot pass it together
+    /// (issue #9).
+    public var maxActiveTasks: Int
 
-    public init(customer: String, request: ExportRequest, estimate: ExportEstimate, createdAt: Date, dedupKey: String, expiryDays: Int = 30) {
+    public init(
+        customer: String, request: ExportRequest, estimate: ExportEstimate, createdAt: Date, dedupKey: String, expiryDays: Int = 30,
+        maxActiveTasks: Int = .max
+    ) {
         self.customer = customer
         self.request = request
         self.estimate = estimate
         self.createdAt = createdAt
         self.dedupKey = dedupKey
         self.expiryDays = expiryDays
+        self.maxActiveTasks = maxActiveTasks
+    }
+
+    /// The refusal when the customer already has `active` tasks and the limit is reached; nil when one more fits.
+    public func limitRefusal(active: Int) -> ServiceError? {
+        guard active >= maxActiveTasks else { return nil }
+        return ServiceError(
+            .tooManyRequests, "customer \(customer) has \(active) tasks pending, in progress or paused; the limit is \(maxActiveTasks)"
+        )
     }
 }
 

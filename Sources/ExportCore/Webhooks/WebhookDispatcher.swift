@@ -52,9 +52,19 @@ public struct WebhookDispatcher: Sendable {
         self.logger = logger
     }
 
+    /// A failed round (state database locked or away) is logged and tried again; it must not end the
+    /// dispatcher and with it the server (issue #9).
     public func run() async throws {
         while !Task.isCancelled {
-            if try await tick() == 0 { try await Task.sleep(for: settings.pollInterval) }
+            let attempted: Int
+            do {
+                attempted = try await tick()
+            } catch {
+                try Task.checkCancellation()
+                logger.warning("webhook round failed; trying again", metadata: ["error": "\(error)"])
+                attempted = 0
+            }
+            if attempted == 0 { try await Task.sleep(for: settings.pollInterval) }
         }
     }
 

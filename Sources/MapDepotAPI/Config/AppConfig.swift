@@ -86,6 +86,10 @@ public struct AppConfig: Sendable {
     public var s3PartBytes = 16 * 1024 * 1024
     public var s3UploadConcurrency = 4
     public var s3PresignSeconds = 900
+    /// On SIGTERM/SIGINT running exports stop at their next checkpoint; after this long they are cancelled.
+    public var shutdownGraceSeconds: Double = 30
+    /// An HTTP connection that sends nothing for this long (a request's headers or body included) is closed.
+    public var httpIdleTimeoutSeconds: Double = 30
     /// Failpoints for crash tests (`debug.crash.at`, e.g. `tiles:300`); never set in deployments.
     public var crashAt: String?
 
@@ -110,7 +114,7 @@ extension AppConfig {
     /// `export.archive.after.days`, `export.sweep.interval.seconds`, `export.lease.seconds`, `worker.poll.seconds`, `export.write.batch`, `debug.crash.at`,
     /// `artifacts.location`, `artifacts.staging`, `artifacts.s3.endpoint`, `artifacts.s3.region`, `artifacts.s3.access.key`,
     /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
-    /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`.
+    /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.host = reader.string(forKey: "host", default: config.host)
@@ -144,6 +148,8 @@ extension AppConfig {
         config.archiveAfterDays = reader.int(forKey: "export.archive.after.days", default: config.archiveAfterDays)
         config.sweepSeconds = reader.double(forKey: "export.sweep.interval.seconds", default: config.sweepSeconds)
         config.crashAt = reader.string(forKey: "debug.crash.at")
+        config.shutdownGraceSeconds = reader.double(forKey: "shutdown.grace.seconds", default: config.shutdownGraceSeconds)
+        config.httpIdleTimeoutSeconds = reader.double(forKey: "http.idle.timeout.seconds", default: config.httpIdleTimeoutSeconds)
         config.chainLeaseSeconds = reader.double(forKey: "replication.chain.lease.seconds", default: config.chainLeaseSeconds)
         config.schedulerCheckSeconds = reader.double(forKey: "replication.scheduler.check.seconds", default: config.schedulerCheckSeconds)
         config.snapshotIntervalSeconds = reader.double(

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import MapDepotCore
 import NIOCore
+import ServiceLifecycle
 
 /// The MapColonies Export-Management v1.7.0 routes (export-anchors §1.1) plus MapDepot's extensions:
 /// estimate, pause/resume/abort/archive, webhook deliveries and live progress.
@@ -85,16 +86,27 @@ struct ExportRoutes: Sendable {
     /// Server-Sent Events: a `task` event with the task whenever its status or progress changes, until it
     /// ends (COMPLETED, FAILED, ABORTED, EXPIRED, ARCHIVED). The store is polled (every 250 ms), so events
     /// come from whichever process does the work.
+    ///
+    /// A comment line goes out when nothing else has for `heartbeat`: a client that left is found by the failed
+    /// write, so its handler stops polling (issue #9: handlers of paused tasks polled forever, sockets in
+    /// CLOSE_WAIT), and proxies keep the stream open. The stream ends when the server shuts down gracefully;
+    /// EventSource clients reconnect by themselves.
     static func stream(
-        _ first: ExportTask, exports: ExportService, customer: String, links: any ArtifactLinks, writer: inout any ResponseBodyWriter
+        _ first: ExportTask, exports: ExportService, customer: String, links: any ArtifactLinks, writer: inout any ResponseBodyWriter,
+        heartbeat: Duration = .seconds(15)
     ) async throws {
         var task = first
         var sent: (TaskStatus, Int)?
-        while true {
+        var lastWrite = ContinuousClock.now
+        while !Task.isShuttingDownGracefully {
             if sent == nil || sent! != (task.status, task.progress) {
                 let text = "event: task\nid: \(task.id)-\(task.status.rawValue)-\(task.progress)\ndata: \(CanonicalJSON.text(task.json(links: links)))\n\n"
                 try await writer.write(ByteBuffer(string: text))
                 sent = (task.status, task.progress)
+                lastWrite = .now
+            } else if ContinuousClock.now - lastWrite >= heartbeat {
+                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                lastWrite = .now
             }
             if task.status.isFinished { break }
             try await Task.sleep(for: .milliseconds(250))

@@ -79,6 +79,12 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
                 }
                 return (task, .sharedJob)
             }
+            // Inside the write transaction (SQLite has one writer): concurrent admissions count one after another.
+            let active = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM export_tasks WHERE customer = ? AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')",
+                arguments: [new.customer]
+            ) ?? 0
+            if let refusal = new.limitRefusal(active: active) { throw refusal }
             try db.execute(
                 sql: """
                     INSERT INTO export_jobs (dedup_key, catalog_record_id, roi, status, estimated_tiles, estimated_size, estimated_time,
