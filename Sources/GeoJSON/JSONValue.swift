@@ -51,16 +51,6 @@ extension JSONValue: Codable {
 }
 
 extension JSONValue {
-    /// Parses UTF-8 JSON text.
-    /// - Throws: ``GeoJSONError`` at path `""` when the text is not JSON.
-    public static func parse(_ data: Data) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw GeoJSONError(path: "", reason: "the body is not valid JSON")
-        }
-    }
-
     /// The JSON type's name as it appears in error messages.
     public var typeName: String {
         switch self {

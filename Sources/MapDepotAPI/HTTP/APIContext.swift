@@ -26,8 +26,8 @@ struct APIContext: Sendable {
         guard buffer.readableBytes > 0 else { throw ServiceError.invalid("the request body is empty; a JSON object is expected") }
         do {
             return try JSONValue.parse(Data(buffer.readableBytesView))
-        } catch {
-            throw ServiceError.invalid("the request body is not valid JSON")
+        } catch let error as GeoJSONError {
+            throw ServiceError.invalid("the request body is \(error.reason)")
         }
     }
 
