@@ -95,5 +95,6 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     ExportRoutes(api: api).register(on: router)
     ReplicationRoutes(api: api).register(on: router)
     DownloadRoutes(api: api).register(on: router)
+    TokenRoutes(api: api).register(on: router)
     return router
 }

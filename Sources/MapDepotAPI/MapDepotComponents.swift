@@ -129,7 +129,9 @@ public struct MapDepotComponents: Sendable {
         let render = ExportTask.webhookBody(links: links)
         let crashPoints = CrashPoints(config.crashAt)
         let sources = LocalTileSourceOpener()
-        tokens = TokenService(store: stores.tokens, clock: clock)
+        tokens = TokenService(
+            store: stores.tokens, clock: clock, limiter: RateLimiter(rate: config.rateLimitPerSecond, burst: config.rateLimitBurst)
+        )
         catalog = CatalogService(store: stores.catalog, sources: sources, clock: clock)
         taskStore = stores.tasks
         planner = ExportPlanner(maxTiles: config.maxTiles, tilesPerSecond: config.estimateTilesPerSecond)

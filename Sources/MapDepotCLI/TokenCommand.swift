@@ -2,13 +2,61 @@ import ArgumentParser
 import ExportCore
 import MapDepotCore
 import Foundation
+import GeoJSON
 import MapDepotAPI
 
-/// `mapdepot token create`: issues an API token and prints it alone on standard output.
+/// `mapdepot token create|list|revoke`: issues an API token and prints it alone on standard output; lists tokens
+/// (never the tokens themselves); revokes one by its id.
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Manage API tokens.", subcommands: [Create.self]
+        commandName: "token", abstract: "Manage API tokens.", subcommands: [Create.self, List.self, Revoke.self]
     )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens: id, subject, scopes, created, expires, last used.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+
+        func run() async throws {
+            let config = try await global.load()
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
+            defer { components.close() }
+            let tokens = try await components.tokens.list()
+            if json {
+                print(CanonicalJSON.text(.array(tokens.map(MapDepotComponents.tokenJSON))))
+                return
+            }
+            print(["ID", "SUBJECT", "SCOPES", "CREATED", "EXPIRES", "LAST USED"].joined(separator: "\t"))
+            for token in tokens {
+                print(
+                    [
+                        token.id, token.subject, token.scopes.map(\.rawValue).sorted().joined(separator: ","), Timestamp.string(token.createdAt),
+                        token.expiresAt.map(Timestamp.string) ?? "never", token.lastUsedAt.map(Timestamp.string) ?? "never",
+                    ].joined(separator: "\t")
+                )
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by the id `token list` shows.")
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The token's id (16 hexadecimal digits).")
+        var id: String
+
+        func run() async throws {
+            let config = try await global.load()
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
+            defer { components.close() }
+            try await components.tokens.revoke(id: id)
+            print("revoked \(id)")
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token; only its hash is stored.")

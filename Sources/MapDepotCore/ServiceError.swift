@@ -18,20 +18,41 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         case tooManyTiles
         /// 507: not enough storage for the estimate.
         case insufficientStorage
-        /// 429: the caller has too much running already.
+        /// 429: the caller has too much running already, or sends too fast.
         case tooManyRequests
+        /// 503: a dependency (the state database) is busy or away; the request may be sent again.
+        case unavailable
     }
 
     public var kind: Kind
     public var message: String
+    /// Seconds after which the request may succeed (`Retry-After` on 429 and 503).
+    public var retryAfterSeconds: Int?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, retryAfterSeconds: Int? = nil) {
         self.kind = kind
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public static func invalid(_ message: String) -> ServiceError { ServiceError(.invalid, message) }
     public static func notFound(_ message: String) -> ServiceError { ServiceError(.notFound, message) }
 
     public var description: String { message }
+}
+
+/// What an adapter's own error says about the storage behind it, so that the HTTP layer can answer 503 or 507
+/// without knowing SQLite or PostgreSQL (issue #9: a locked database answered 500, a full disk 500).
+public enum StorageCondition: Sendable, Equatable {
+    /// Locked by another writer past the busy timeout: try again shortly (503).
+    case busy
+    /// The database server cannot be reached (503).
+    case unreachable
+    /// No space left (507).
+    case full
+}
+
+/// An error that can tell a ``StorageCondition``.
+public protocol StorageConditionReporting: Error {
+    var storageCondition: StorageCondition? { get }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// What a token allows (SPEC "Auth").
 public enum Scope: String, Sendable, Codable, CaseIterable {
@@ -16,14 +17,21 @@ public struct StoredToken: Sendable, Hashable {
     public var scopes: Set<Scope>
     public var createdAt: Date
     public var expiresAt: Date?
+    /// When it last authenticated a request, to the minute (``TokenService`` writes it at most once a minute).
+    public var lastUsedAt: Date?
 
-    public init(hash: String, subject: String, scopes: Set<Scope>, createdAt: Date, expiresAt: Date?) {
+    public init(hash: String, subject: String, scopes: Set<Scope>, createdAt: Date, expiresAt: Date?, lastUsedAt: Date? = nil) {
         self.hash = hash
         self.subject = subject
         self.scopes = scopes
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
     }
+
+    /// How listings and `revoke` name a token: the first 16 hex digits of its hash. It identifies the token
+    /// without being usable as one (the hash cannot be turned back into the token).
+    public var id: String { String(hash.prefix(16)) }
 }
 
 /// Who is calling: the token's subject (the customer) and scopes.
@@ -51,16 +59,30 @@ public struct Principal: Sendable, Hashable {
 public protocol TokenStore: Sendable {
     func insert(_ token: StoredToken) async throws
     func token(hash: String) async throws -> StoredToken?
+    /// Every token, oldest first.
+    func tokens() async throws -> [StoredToken]
+    /// Deletes the token whose hash starts with `id`; false when there is none.
+    func revoke(id: String) async throws -> Bool
+    func recordUse(hash: String, at: Date) async throws
 }
 
 /// Issues and checks opaque API tokens: 32 random bytes, base64url, prefixed `mdp_`; stored as SHA-256.
+///
+/// Lookups are cached for ``cacheSeconds`` (issue #9: every authenticated request read the token from the state
+/// database, which capped `GET /export-tasks/{id}`): a token revoked here stops working at once, on other nodes
+/// within that time. Use is recorded at most once a minute per token and node.
 public struct TokenService: Sendable {
     private let store: any TokenStore
     private let clock: any WallClock
+    private let cacheSeconds: TimeInterval
+    private let cache = TokenCache()
+    private let limiter: RateLimiter
 
-    public init(store: any TokenStore, clock: any WallClock) {
+    public init(store: any TokenStore, clock: any WallClock, cacheSeconds: TimeInterval = 2, limiter: RateLimiter = RateLimiter(rate: 0, burst: 1)) {
         self.store = store
         self.clock = clock
+        self.cacheSeconds = cacheSeconds
+        self.limiter = limiter
     }
 
     /// Creates a token and returns it; only its hash is kept.
@@ -90,17 +112,89 @@ public struct TokenService: Sendable {
         guard let token, !token.isEmpty else {
             throw ServiceError(.unauthenticated, "a token is required: send it in the x-api-key header or the token query parameter")
         }
-        guard let stored = try await store.token(hash: Self.hash(token)) else {
-            throw ServiceError(.unauthenticated, "the token is not valid")
+        let hash = Self.hash(token)
+        let now = clock.now()
+        let stored: StoredToken?
+        if let cached = cache.lookup(hash, now: now) {
+            stored = cached
+        } else {
+            stored = try await store.token(hash: hash)
+            cache.store(hash, stored, until: now.addingTimeInterval(cacheSeconds))
         }
-        if let expiresAt = stored.expiresAt, expiresAt <= clock.now() {
+        guard let stored else { throw ServiceError(.unauthenticated, "the token is not valid") }
+        if let expiresAt = stored.expiresAt, expiresAt <= now {
             throw ServiceError(.unauthenticated, "the token expired at \(Timestamp.string(expiresAt))")
         }
+        if let wait = limiter.take(hash, now: now) {
+            throw ServiceError(
+                .tooManyRequests, "this token sent more than \(limiter.rate.formatted()) requests a second; try again in \(wait) s",
+                retryAfterSeconds: wait
+            )
+        }
+        if cache.useIsDue(hash, now: now) {
+            // Best effort: a failed write must not refuse the request.
+            try? await store.recordUse(hash: hash, at: now)
+        }
         return Principal(subject: stored.subject, scopes: stored.scopes)
+    }
+
+    /// Every token (never the tokens themselves: they are not kept).
+    public func list() async throws -> [StoredToken] {
+        try await store.tokens()
+    }
+
+    /// Revokes the token with this ``StoredToken/id``.
+    /// - Throws: ``ServiceError`` `.notFound` when there is none, `.invalid` for an id that is not 16 hex digits.
+    public func revoke(id: String) async throws {
+        guard id.count == 16, id.allSatisfy(\.isHexDigit) else {
+            throw ServiceError.invalid("a token id is 16 hexadecimal digits (as `token list` shows), found \"\(id)\"")
+        }
+        guard try await store.revoke(id: id.lowercased()) else { throw ServiceError.notFound("no token with id \(id)") }
+        cache.removeAll()
     }
 
     /// Hex SHA-256 of the token's UTF-8 bytes. A fast hash is enough: tokens carry 256 random bits.
     public static func hash(_ token: String) -> String {
         Hex.encode(SHA256.hash(data: Data(token.utf8)))
+    }
+}
+
+/// What ``TokenService`` remembers between requests: lookups (found or not) until a deadline, and when each token's
+/// use was last written.
+final class TokenCache: Sendable {
+    private struct State {
+        var entries: [String: (token: StoredToken?, until: Date)] = [:]
+        var used: [String: Date] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func lookup(_ hash: String, now: Date) -> StoredToken?? {
+        state.withLock { state in
+            guard let entry = state.entries[hash], entry.until > now else { return nil }
+            return .some(entry.token)
+        }
+    }
+
+    func store(_ hash: String, _ token: StoredToken?, until: Date) {
+        state.withLock { state in
+            // Bounded: unknown tokens sent by a client must not grow it without end.
+            if state.entries.count > 10_000 { state.entries.removeAll() }
+            state.entries[hash] = (token, until)
+        }
+    }
+
+    /// True at most once a minute per token.
+    func useIsDue(_ hash: String, now: Date) -> Bool {
+        state.withLock { state in
+            if let last = state.used[hash], now.timeIntervalSince(last) < 60 { return false }
+            if state.used.count > 10_000 { state.used.removeAll() }
+            state.used[hash] = now
+            return true
+        }
+    }
+
+    func removeAll() {
+        state.withLock { $0.entries.removeAll() }
     }
 }

@@ -173,7 +173,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
 
     public func customerHasTask(customer: String, jobId: Int) async throws -> Bool {
         !(try await database.client.query(
-            "SELECT 1 FROM export_tasks WHERE customer = \(customer) AND job_id = \(jobId) LIMIT 1", logger: logger
+            "SELECT 1 FROM export_tasks WHERE customer = \(customer) AND job_id = \(jobId) AND NOT detached AND status <> 'ABORTED' LIMIT 1", logger: logger
         ).all()).isEmpty
     }
 

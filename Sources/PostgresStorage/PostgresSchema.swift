@@ -111,5 +111,6 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        ("v5-token-last-used", ["ALTER TABLE tokens ADD COLUMN last_used_at TEXT COLLATE \"C\""]),
     ]
 }

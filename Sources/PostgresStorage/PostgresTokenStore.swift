@@ -22,12 +22,32 @@ public struct PostgresTokenStore: TokenStore {
     }
 
     public func token(hash: String) async throws -> StoredToken? {
-        let rows = try await database.client.query("SELECT * FROM tokens WHERE hash = \(hash)", logger: database.logger).all()
-        guard let row = rows.first else { return nil }
-        return StoredToken(
+        try await database.client.query("SELECT * FROM tokens WHERE hash = \(hash)", logger: database.logger).all().first.map(Self.token)
+    }
+
+    public func tokens() async throws -> [StoredToken] {
+        try await database.client.query("SELECT * FROM tokens ORDER BY created_at, hash", logger: database.logger).all().map(Self.token)
+    }
+
+    public func revoke(id: String) async throws -> Bool {
+        let rows = try await database.client.query(
+            "DELETE FROM tokens WHERE left(hash, \(id.count)) = \(id) RETURNING hash", logger: database.logger
+        ).all()
+        return !rows.isEmpty
+    }
+
+    public func recordUse(hash: String, at date: Date) async throws {
+        try await database.client.query(
+            "UPDATE tokens SET last_used_at = \(Timestamp.string(date)) WHERE hash = \(hash)", logger: database.logger
+        )
+    }
+
+    private static func token(_ row: PostgresRandomAccessRow) throws -> StoredToken {
+        StoredToken(
             hash: try row.string("hash"), subject: try row.string("subject"),
             scopes: Set(try row.string("scopes").split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
-            createdAt: try row.date("created_at") ?? Date(timeIntervalSince1970: 0), expiresAt: try row.date("expires_at")
+            createdAt: try row.date("created_at") ?? Date(timeIntervalSince1970: 0), expiresAt: try row.date("expires_at"),
+            lastUsedAt: try row.date("last_used_at")
         )
     }
 }

@@ -124,7 +124,8 @@ public struct ExportService: Sendable {
         return try await tasks.deliveries(taskId: id)
     }
 
-    /// Whether the customer may download the job's artifacts.
+    /// Whether the customer may download the job's artifacts: it has a task on the job that it did not abort or
+    /// leave (issue #9: a customer that aborted its share of a joint export could still download it).
     public func mayDownload(jobId: Int, customer: String) async throws -> Bool {
         try await tasks.customerHasTask(customer: customer, jobId: jobId)
     }

@@ -90,6 +90,10 @@ public struct AppConfig: Sendable {
     public var shutdownGraceSeconds: Double = 30
     /// An HTTP connection that sends nothing for this long (a request's headers or body included) is closed.
     public var httpIdleTimeoutSeconds: Double = 30
+    /// Requests a second one token may send to this node on average (429 with `Retry-After` beyond); 0 turns it off.
+    public var rateLimitPerSecond: Double = 500
+    /// How many requests one token may send at once before the average applies.
+    public var rateLimitBurst: Double = 1_000
     /// Failpoints for crash tests (`debug.crash.at`, e.g. `tiles:300`); never set in deployments.
     public var crashAt: String?
 
@@ -114,7 +118,8 @@ extension AppConfig {
     /// `export.archive.after.days`, `export.sweep.interval.seconds`, `export.lease.seconds`, `worker.poll.seconds`, `export.write.batch`, `debug.crash.at`,
     /// `artifacts.location`, `artifacts.staging`, `artifacts.s3.endpoint`, `artifacts.s3.region`, `artifacts.s3.access.key`,
     /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
-    /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`.
+    /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`,
+    /// `http.rate.limit.per.second`, `http.rate.limit.burst`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.host = reader.string(forKey: "host", default: config.host)
@@ -148,6 +153,8 @@ extension AppConfig {
         config.archiveAfterDays = reader.int(forKey: "export.archive.after.days", default: config.archiveAfterDays)
         config.sweepSeconds = reader.double(forKey: "export.sweep.interval.seconds", default: config.sweepSeconds)
         config.crashAt = reader.string(forKey: "debug.crash.at")
+        config.rateLimitPerSecond = reader.double(forKey: "http.rate.limit.per.second", default: config.rateLimitPerSecond)
+        config.rateLimitBurst = reader.double(forKey: "http.rate.limit.burst", default: config.rateLimitBurst)
         config.shutdownGraceSeconds = reader.double(forKey: "shutdown.grace.seconds", default: config.shutdownGraceSeconds)
         config.httpIdleTimeoutSeconds = reader.double(forKey: "http.idle.timeout.seconds", default: config.httpIdleTimeoutSeconds)
         config.chainLeaseSeconds = reader.double(forKey: "replication.chain.lease.seconds", default: config.chainLeaseSeconds)

@@ -13,7 +13,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as ServiceError {
-            return JSONResponse.message(error.message, status: Self.status(of: error.kind))
+            var response = JSONResponse.message(error.message, status: Self.status(of: error.kind))
+            if let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = "\(seconds)" }
+            return response
+        } catch let error as any StorageConditionReporting where error.storageCondition != nil {
+            context.logger.warning("storage condition", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return Self.response(for: error.storageCondition!)
         } catch let error as NIOTooManyBytesError {
             _ = error
             return JSONResponse.message("the request body is larger than the limit", status: .contentTooLarge)
@@ -23,9 +28,36 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             return JSONResponse.message(Self.defaultMessage(error.status, request: request), status: error.status)
         } catch {
+            if Self.isOutOfSpace(error) { return Self.response(for: .full) }
             context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return JSONResponse.message("internal error", status: .internalServerError)
         }
+    }
+
+    /// 503 with `Retry-After` for a busy or unreachable state database, 507 for a full disk.
+    static func response(for condition: StorageCondition) -> Response {
+        switch condition {
+        case .busy:
+            var response = JSONResponse.message("the state database is busy; try again in a moment", status: .serviceUnavailable)
+            response.headers[.retryAfter] = "1"
+            return response
+        case .unreachable:
+            var response = JSONResponse.message("the state database cannot be reached; try again shortly", status: .serviceUnavailable)
+            response.headers[.retryAfter] = "5"
+            return response
+        case .full:
+            return JSONResponse.message(
+                "no space is left on the server's storage", status: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+            )
+        }
+    }
+
+    /// A file write that failed for want of space (Foundation's and POSIX's spellings of ENOSPC).
+    static func isOutOfSpace(_ error: any Error) -> Bool {
+        if let error = error as? CocoaError, error.code == .fileWriteOutOfSpace { return true }
+        if let error = error as? POSIXError, error.code == .ENOSPC || error.code == .EDQUOT { return true }
+        let nsError = error as NSError
+        return nsError.domain == NSPOSIXErrorDomain && (nsError.code == Int(ENOSPC) || nsError.code == Int(EDQUOT))
     }
 
     static func defaultMessage(_ status: HTTPResponse.Status, request: Request) -> String {
@@ -48,6 +80,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .tooManyTiles: .unprocessableContent
         case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .tooManyRequests: .tooManyRequests
+        case .unavailable: .serviceUnavailable
         }
     }
 }

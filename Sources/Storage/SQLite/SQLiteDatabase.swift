@@ -203,6 +203,9 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
                     """
             )
         }
+        migrator.registerMigration("v6-token-last-used") { db in
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN last_used_at TEXT")
+        }
         return migrator
     }
 }

@@ -164,7 +164,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
 
     public func customerHasTask(customer: String, jobId: Int) async throws -> Bool {
         try await database.pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM export_tasks WHERE customer = ? AND job_id = ? LIMIT 1", arguments: [customer, jobId]) ?? false
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM export_tasks WHERE customer = ? AND job_id = ? AND detached = 0 AND status <> 'ABORTED' LIMIT 1", arguments: [customer, jobId]) ?? false
         }
     }
 

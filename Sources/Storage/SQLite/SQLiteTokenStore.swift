@@ -24,22 +24,46 @@ public struct SQLiteTokenStore: TokenStore {
         }
     }
 
-    /// The row is decoded inside the read: `Row` is not `Sendable`, and a closure returning it made Swift pick
+    /// Rows are decoded inside the read: `Row` is not `Sendable`, and a closure returning it made Swift pick
     /// GRDB's *synchronous* `read`, which blocked a cooperative thread per authenticated request until a reader
     /// was free — eight concurrent clients deadlocked the server (issue #9). `StoredToken` is `Sendable`, so this
     /// is the async `read`, which waits off the cooperative pool.
     public func token(hash: String) async throws -> StoredToken? {
         try await database.pool.read { db -> StoredToken? in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [hash]) else { return nil }
-            let scopes: String = row["scopes"]
-            let expires: String? = row["expires_at"]
-            return StoredToken(
-                hash: row["hash"],
-                subject: row["subject"],
-                scopes: Set(scopes.split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
-                createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-                expiresAt: expires.flatMap(Timestamp.parse)
-            )
+            try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [hash]).map(Self.token)
         }
+    }
+
+    public func tokens() async throws -> [StoredToken] {
+        try await database.pool.read { db -> [StoredToken] in
+            try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY created_at, hash").map(Self.token)
+        }
+    }
+
+    public func revoke(id: String) async throws -> Bool {
+        try await database.pool.write { db -> Bool in
+            try db.execute(sql: "DELETE FROM tokens WHERE substr(hash, 1, ?) = ?", arguments: [id.count, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func recordUse(hash: String, at date: Date) async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE tokens SET last_used_at = ? WHERE hash = ?", arguments: [Timestamp.string(date), hash])
+        }
+    }
+
+    private static func token(_ row: Row) -> StoredToken {
+        let scopes: String = row["scopes"]
+        let expires: String? = row["expires_at"]
+        let used: String? = row["last_used_at"]
+        return StoredToken(
+            hash: row["hash"],
+            subject: row["subject"],
+            scopes: Set(scopes.split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
+            createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
+            expiresAt: expires.flatMap(Timestamp.parse),
+            lastUsedAt: used.flatMap(Timestamp.parse)
+        )
     }
 }

@@ -1,0 +1,63 @@
+import ExportCore
+import Foundation
+import GeoJSON
+import Hummingbird
+import MapDepotCore
+
+/// `/tokens` (admin): list, issue and revoke API tokens over HTTP, as `mapdepot token list|create|revoke` does
+/// (issue #9). A listing never shows a token, only its ``StoredToken/id``; the token itself is answered once, when
+/// it is made.
+struct TokenRoutes: Sendable {
+    let api: APIContext
+
+    func register(on router: Router<BasicRequestContext>) {
+        let tokens = api.components.tokens
+        router.get("tokens") { request, _ in
+            _ = try await api.principal(request, requiring: .admin)
+            return JSONResponse.make(.array(try await tokens.list().map(\.json)))
+        }
+        router.post("tokens") { request, _ in
+            _ = try await api.principal(request, requiring: .admin)
+            let reader = try JSONObjectReader(try await api.json(request), path: "", allowed: ["subject", "scopes", "expiresInSeconds"])
+            let subject = try reader.requiredString("subject")
+            var scopes = Set<Scope>()
+            for (index, value) in (try reader.array("scopes") ?? []).enumerated() {
+                guard let raw = value.stringValue, let scope = Scope(rawValue: raw) else {
+                    throw ServiceError.invalid("scopes[\(index)] must be one of \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                scopes.insert(scope)
+            }
+            let lifetime = try reader.number("expiresInSeconds")
+            if let lifetime, !(lifetime > 0) { throw ServiceError.invalid("expiresInSeconds must be a positive number") }
+            let token = try await tokens.create(subject: subject, scopes: scopes, lifetime: lifetime)
+            guard var body = try await tokens.list().first(where: { $0.hash == TokenService.hash(token) })?.json.objectValue else {
+                throw ServiceError.notFound("the token was made but cannot be read back")
+            }
+            body["token"] = .string(token)
+            return JSONResponse.make(.object(body), status: .created)
+        }
+        router.delete("tokens/:id") { request, context in
+            _ = try await api.principal(request, requiring: .admin)
+            try await tokens.revoke(id: context.parameters.get("id") ?? "")
+            return Response(status: .noContent)
+        }
+    }
+}
+
+extension MapDepotComponents {
+    /// A token as `GET /tokens` and `mapdepot token list --json` show it.
+    public static func tokenJSON(_ token: StoredToken) -> JSONValue { token.json }
+}
+
+extension StoredToken {
+    /// The token as listings show it: never the token, never its whole hash.
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(id), "subject": .string(subject), "scopes": .array(scopes.map(\.rawValue).sorted().map(JSONValue.string)),
+            "createdAt": .string(Timestamp.string(createdAt)),
+        ]
+        object["expiresAt"] = expiresAt.map { .string(Timestamp.string($0)) } ?? .null
+        object["lastUsedAt"] = lastUsedAt.map { .string(Timestamp.string($0)) } ?? .null
+        return .object(object)
+    }
+}
