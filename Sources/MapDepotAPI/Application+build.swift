@@ -90,7 +90,10 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     let api = APIContext(components: components)
-    HealthRoutes(health: components.health, artifacts: components.artifacts, metrics: metrics).register(on: router)
+    HealthRoutes(
+        health: components.health, artifacts: components.artifacts, metrics: metrics,
+        minimumFreeBytes: max(components.config.storageReserveBytes, 16 << 20)
+    ).register(on: router)
     CatalogRoutes(api: api).register(on: router)
     ExportRoutes(api: api).register(on: router)
     ReplicationRoutes(api: api).register(on: router)

@@ -132,8 +132,10 @@ public struct TokenService: Sendable {
             )
         }
         if cache.useIsDue(hash, now: now) {
-            // Best effort: a failed write must not refuse the request.
-            try? await store.recordUse(hash: hash, at: now)
+            // Best effort and in the background: the request neither waits for this write (a locked state
+            // database held reads up for its 10 s busy timeout) nor fails with it.
+            let store = self.store
+            Task { try? await store.recordUse(hash: hash, at: now) }
         }
         return Principal(subject: stored.subject, scopes: stored.scopes)
     }

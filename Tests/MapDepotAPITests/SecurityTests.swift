@@ -26,7 +26,12 @@ import TestSupport
             #expect(body["expiresAt"]?.stringValue != nil)
             #expect(try await client.call(.get, "/export-tasks", token: token).status == .ok)
 
-            let list = try await client.call(.get, "/tokens", token: server.admin)
+            // Use is recorded in the background: wait for it.
+            var list = try await client.call(.get, "/tokens", token: server.admin)
+            for _ in 0..<50 where !String(buffer: list.body).contains(#""subject":"carol""#) || Self.lastUsed(list, "carol") == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                list = try await client.call(.get, "/tokens", token: server.admin)
+            }
             #expect(list.status == .ok)
             let text = String(buffer: list.body)
             #expect(!text.contains(token) && !text.contains(TokenService.hash(token)), "a listing must not show a token or its hash")
@@ -44,6 +49,10 @@ import TestSupport
             #expect(try await client.call(.delete, "/tokens/nothex", token: server.admin).status == .badRequest)
             #expect(try await client.call(.post, "/tokens", token: server.admin, body: #"{"subject":"x","scopes":["root"]}"#).status == .badRequest)
         }
+    }
+
+    static func lastUsed(_ list: TestResponse, _ subject: String) -> String? {
+        list.json.arrayValue?.compactMap(\.objectValue).first { $0["subject"] == .string(subject) }?["lastUsedAt"]?.stringValue
     }
 
     @Test func anExpiredTokenIsRefused() async throws {

@@ -11,6 +11,8 @@ struct HealthRoutes: Sendable {
     let health: any HealthCheck
     let artifacts: any ArtifactStore
     let metrics: PrometheusCollectorRegistry
+    /// Below this many free bytes on the artifact store the node is not ready: exports would fail.
+    var minimumFreeBytes: Int64 = 16 << 20
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("liveness") { _, _ in JSONResponse.make(.object(["status": .string("ok")])) }
@@ -24,6 +26,11 @@ struct HealthRoutes: Sendable {
                 try await artifacts.check()
             } catch {
                 return JSONResponse.message("the artifact store does not answer: \(error)", status: .serviceUnavailable)
+            }
+            if let free = try? artifacts.freeBytes(), free < minimumFreeBytes {
+                return JSONResponse.message(
+                    "the artifact store has \(free) bytes free, under the \(minimumFreeBytes) an export needs to start", status: .serviceUnavailable
+                )
             }
             return JSONResponse.make(.object(["status": .string("ok")]))
         }
