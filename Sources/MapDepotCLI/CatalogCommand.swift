@@ -34,8 +34,8 @@ struct CatalogCommand: AsyncParsableCommand {
         @Option(help: "Description.")
         var description: String?
 
-        @Option(help: "Source type: directory, geopackage or mbtiles.")
-        var sourceType: String = "directory"
+        @Option(help: "Source type: directory, geopackage or mbtiles (default: from the path, .gpkg or .mbtiles, else directory).")
+        var sourceType: String?
 
         @Option(help: "Source path: a {z}/{x}/{y} directory, a .gpkg or a .mbtiles file.")
         var path: String?
@@ -57,6 +57,7 @@ struct CatalogCommand: AsyncParsableCommand {
             }
             guard let productId else { throw ValidationError("--product-id is required (or --json FILE)") }
             guard let path else { throw ValidationError("--path is required (or --json FILE)") }
+            let sourceType = sourceType ?? Self.sourceType(of: path)
             var source: [String: JSONValue] = ["type": .string(sourceType), "path": .string(absolute(path))]
             if sourceType == "directory" {
                 source["scheme"] = .string(scheme)
@@ -70,6 +71,15 @@ struct CatalogCommand: AsyncParsableCommand {
             body["productType"] = productType.map(JSONValue.string)
             body["description"] = description.map(JSONValue.string)
             return try CatalogRecordDraft(json: .object(body))
+        }
+
+        /// What a path most likely holds, by its name (issue #9: `catalog add x.gpkg` said the "source directory" was missing).
+        static func sourceType(of path: String) -> String {
+            switch (path as NSString).pathExtension.lowercased() {
+            case "gpkg": "geopackage"
+            case "mbtiles": "mbtiles"
+            default: "directory"
+            }
         }
 
         private func absolute(_ path: String) -> String {

@@ -16,7 +16,9 @@ public struct PostgresDatabase: Sendable, HealthCheck {
     public init(url: String, logger: Logger) throws {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host
-        else { throw ServiceError.invalid("database URL \(url) is not postgres://user:password@host:port/database") }
+        else {
+            throw ServiceError.invalid("database URL \(Self.redacted(url)) is not postgres://user:password@host:port/database")
+        }
         let database = components.path.split(separator: "/").first.map(String.init) ?? "postgres"
         var configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: components.user ?? "postgres", password: components.password,
@@ -25,6 +27,17 @@ public struct PostgresDatabase: Sendable, HealthCheck {
         configuration.options.maximumConnections = 20
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+    }
+
+    /// The URL with its password replaced by `***`, for messages and logs (issue #9: it was printed in full).
+    public static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else {
+            // Not parseable: keep only what precedes a possible credential.
+            if let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") { return url[..<scheme.upperBound] + "***@" + url[url.index(after: at)...] }
+            return url
+        }
+        components.password = "***"
+        return components.string ?? url
     }
 
     /// Runs `body` in a transaction. An error thrown inside comes out as itself (postgres-nio wraps it in
