@@ -84,13 +84,12 @@ struct BenchHTTP: AsyncParsableCommand {
         let ceiling = results[0].requestsPerSecond
         print("MapDepot HTTP, \(connections) connections, \(seconds) s each (wrk -t2), \(database == nil ? "SQLite" : "PostgreSQL") state:")
         for result in results {
-            print(
-                String(
-                    format: "%-30@ %9.0f req/s  p50 %8@  p99 %8@  %5.0f %% of /liveness%@", result.name as NSString, result.requestsPerSecond,
-                    result.p50 as NSString, result.p99 as NSString, result.requestsPerSecond / ceiling * 100,
-                    (result.errors.isEmpty ? "" : "  (\(result.errors))") as NSString
-                )
-            )
+            let columns = [
+                result.name.padding(toLength: 30, withPad: " ", startingAt: 0), String(format: "%9.0f req/s", result.requestsPerSecond),
+                "p50 " + result.p50.padding(toLength: 8, withPad: " ", startingAt: 0), "p99 " + result.p99.padding(toLength: 8, withPad: " ", startingAt: 0),
+                String(format: "%5.0f %% of /liveness", result.requestsPerSecond / ceiling * 100), result.errors,
+            ]
+            print(columns.joined(separator: "  "))
         }
         let taskResult = results[1]
         print(

@@ -144,7 +144,8 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
 
     public func task(id: Int, customer: String?) async throws -> ExportTask? {
         let task = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM export_tasks WHERE id = ?", arguments: [id]).map(Self.task)
+            // A cached statement: compiling it (GRDB's authorizer included) cost as much as running it.
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM export_tasks WHERE id = ?"), arguments: [id]).map(Self.task)
         }
         guard let task, customer == nil || task.customer == customer else { return nil }
         return task
