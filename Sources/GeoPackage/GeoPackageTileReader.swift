@@ -93,13 +93,17 @@ public struct GeoPackageTileReader: Sendable {
     }
 
     /// Per zoom: tile count and total bytes.
-    public func inventory() async throws -> [(zoom: Int, count: Int, bytes: Int)] {
+    /// Tiles, bytes and the pages they would take in a package (``GeoPackageSizeModel``), per zoom.
+    public func inventory() async throws -> [(zoom: Int, count: Int, bytes: Int, pages: Double)] {
         try await pool.read { db in
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT zoom_level, count(*), sum(length(tile_data)) FROM \(quoted(table)) GROUP BY zoom_level"
+                sql: """
+                    SELECT zoom_level, count(*), sum(b), sum(\(GeoPackageSizeModel.pagesSQL(lengthColumn: "b")))
+                    FROM (SELECT zoom_level, length(tile_data) AS b FROM \(quoted(table))) GROUP BY zoom_level
+                    """
             )
-            return rows.map { (zoom: $0[0], count: $0[1], bytes: $0[2]) }
+            return rows.map { (zoom: $0[0], count: $0[1], bytes: $0[2], pages: $0[3]) }
         }
     }
 

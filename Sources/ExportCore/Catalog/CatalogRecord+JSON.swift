@@ -58,7 +58,11 @@ extension CatalogRecord {
             "source": source.json,
             "statistics": .array(
                 statistics.map {
-                    .object(["zoom": .number(Double($0.zoom)), "tiles": .number(Double($0.tiles)), "bytes": .number(Double($0.bytes))])
+                    var object: [String: JSONValue] = [
+                        "zoom": .number(Double($0.zoom)), "tiles": .number(Double($0.tiles)), "bytes": .number(Double($0.bytes)),
+                    ]
+                    object["pages"] = $0.pages.map(JSONValue.number)
+                    return .object(object)
                 }
             ),
             "createdAt": .string(Timestamp.string(createdAt)),
@@ -100,7 +104,7 @@ extension CatalogRecord {
                 guard let object = item.objectValue, let zoom = object["zoom"]?.numberValue,
                     let tiles = object["tiles"]?.numberValue, let bytes = object["bytes"]?.numberValue
                 else { return nil }
-                return ZoomStatistics(zoom: Int(zoom), tiles: Int(tiles), bytes: Int(bytes))
+                return ZoomStatistics(zoom: Int(zoom), tiles: Int(tiles), bytes: Int(bytes), pages: object["pages"]?.numberValue)
             },
             createdAt: createdAt
         )

@@ -26,11 +26,14 @@ public struct ZoomStatistics: Sendable, Codable, Hashable {
     public var zoom: Int
     public var tiles: Int
     public var bytes: Int
+    /// The pages these tiles would take in a package (``GeoPackageSizeModel``); nil in records measured before it.
+    public var pages: Double?
 
-    public init(zoom: Int, tiles: Int, bytes: Int) {
+    public init(zoom: Int, tiles: Int, bytes: Int, pages: Double? = nil) {
         self.zoom = zoom
         self.tiles = tiles
         self.bytes = bytes
+        self.pages = pages
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import MapDepotCore
 import GeoJSON
 import Geometry
+import GeoPackage
 import TileGrid
 
 /// Turns a record and an ROI into tiles: zoom ranges from resolutions, exact coverage of feature ∩ footprint.
@@ -98,7 +99,8 @@ public struct ExportPlanner: Sendable {
                 )
             }
         }
-        let bytes = tilesPerZoom.reduce(Int64(0)) { $0 + Int64($1.value) * Int64(averageTileBytes(record: record, zoom: $1.key)) }
+        let tilePages = tilesPerZoom.reduce(0.0) { $0 + Double($1.value) * pagesPerTile(record: record, zoom: $1.key) }
+        let bytes = GeoPackageSizeModel.bytes(tiles: total, tilePages: tilePages)
         return ExportEstimate(
             tiles: total,
             bytes: bytes,
@@ -133,6 +135,16 @@ public struct ExportPlanner: Sendable {
             roiBounds: roiBounds,
             productBounds: productBounds
         )
+    }
+
+    /// The pages a tile of the record at `zoom` takes in a package: measured per tile when the record was added, else
+    /// from the average size.
+    func pagesPerTile(record: CatalogRecord, zoom: Int) -> Double {
+        let measured = record.statistics.filter { $0.tiles > 0 && $0.pages != nil }
+        if let nearest = measured.min(by: { abs($0.zoom - zoom) < abs($1.zoom - zoom) }), let pages = nearest.pages {
+            return pages / Double(nearest.tiles)
+        }
+        return GeoPackageSizeModel.pages(tileBytes: averageTileBytes(record: record, zoom: zoom))
     }
 
     /// The average tile size measured for the record at `zoom`, else at the nearest zoom measured, else the default.

@@ -2,6 +2,7 @@ import ExportCore
 import MapDepotCore
 import Foundation
 import NIOPosix
+import GeoPackage
 import TileGrid
 
 /// Tiles in `{root}/{z}/{x}/{y}.{png|jpg}` (XYZ: rows from the top; TMS: rows from the bottom).
@@ -49,15 +50,17 @@ public struct DirectoryTileSource: TileSource {
                 guard let zoom = Int(zoomName), (0...WorldCRS84Quad.maxZoom).contains(zoom) else { continue }
                 var tiles = 0
                 var bytes = 0
+                var pages = 0.0
                 for columnName in (try? manager.contentsOfDirectory(atPath: "\(root)/\(zoomName)")) ?? [] where Int(columnName) != nil {
                     let columnPath = "\(root)/\(zoomName)/\(columnName)"
                     for file in (try? manager.contentsOfDirectory(atPath: columnPath)) ?? [] where file.hasSuffix("." + ext) {
                         let size = (try? manager.attributesOfItem(atPath: "\(columnPath)/\(file)")[.size] as? Int) ?? 0
                         tiles += 1
                         bytes += size
+                        pages += GeoPackageSizeModel.pages(tileBytes: size)
                     }
                 }
-                if tiles > 0 { result.append(ZoomStatistics(zoom: zoom, tiles: tiles, bytes: bytes)) }
+                if tiles > 0 { result.append(ZoomStatistics(zoom: zoom, tiles: tiles, bytes: bytes, pages: pages)) }
             }
             return result.sorted { $0.zoom < $1.zoom }
         }

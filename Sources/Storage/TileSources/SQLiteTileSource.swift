@@ -17,7 +17,7 @@ public struct SQLiteTileSource: TileSource {
     }
 
     public func statistics() async throws -> [ZoomStatistics] {
-        try await reader.inventory().map { ZoomStatistics(zoom: $0.zoom, tiles: $0.count, bytes: $0.bytes) }
+        try await reader.inventory().map { ZoomStatistics(zoom: $0.zoom, tiles: $0.count, bytes: $0.bytes, pages: $0.pages) }
     }
 
     public func coordinates(zoom: Int) async throws -> [TileCoordinate] {
