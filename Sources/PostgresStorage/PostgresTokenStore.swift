@@ -31,7 +31,8 @@ public struct PostgresTokenStore: TokenStore {
 
     public func revoke(id: String) async throws -> Bool {
         let rows = try await database.client.query(
-            "DELETE FROM tokens WHERE left(hash, \(id.count)) = \(id) RETURNING hash", logger: database.logger
+            // `id` is hex digits only (TokenService checks), so it holds no LIKE wildcard.
+            "DELETE FROM tokens WHERE hash LIKE \(id + "%") RETURNING hash", logger: database.logger
         ).all()
         return !rows.isEmpty
     }

@@ -33,6 +33,8 @@ struct TestServer {
         config.databaseURL = try await TestBackend.freshDatabaseURL()
         configure(&config)
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
+        // Closed, so that its connection pool does not outlive the setup (the PostgreSQL pass ran out of connections).
+        defer { components.close() }
         return TestServer(
             config: config,
             admin: try await components.tokens.create(subject: "admin", scopes: [.admin], lifetime: nil),
