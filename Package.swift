@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // Pure value libraries: no dependencies.
@@ -157,7 +158,11 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "GeoJSONTests", dependencies: ["GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GeoJSONTests",
+            dependencies: ["GeoJSON", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TileGridTests", dependencies: ["TileGrid", "Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
@@ -170,6 +175,7 @@ let package = Package(
             dependencies: [
                 "ExportCore", "Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid", "GeoPackage", "MapDepotCore",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),
