@@ -67,3 +67,26 @@ import TestSupport
         }
     }
 }
+
+/// Issue #9: webhooks are bounded, and merging them is linear.
+@Suite struct WebhookLimitTests {
+    static func body(hooks: Int) -> String {
+        let list = (0..<hooks).map { #"{"url":"https://example.com/h\#($0)","events":["TASK_COMPLETED"]}"# }.joined(separator: ",")
+        return #"{"catalogRecordID":"6f4c3a52-4b6e-4d8e-9a55-0a1f2b3c4d5e","domain":"RASTER","artifactCRS":"4326","webhooks":[\#(list)],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}}]}}"#
+    }
+
+    @Test func sixtyThousandWebhooksAreRefusedAtOnce() throws {
+        let start = ContinuousClock.now
+        #expect(throws: ServiceError.self) { try ExportRequest(json: try JSONValue.parse(Data(Self.body(hooks: 60_000).utf8))) }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        _ = try ExportRequest(json: try JSONValue.parse(Data(Self.body(hooks: Webhook.maxPerTask).utf8)))
+    }
+
+    @Test func mergedWebhooksStayWithinTheLimit() {
+        let existing = (0..<30).map { Webhook(url: "https://a/\($0)", events: [.taskCompleted]) }
+        let added = (25..<40).map { Webhook(url: "https://a/\($0)", events: [.taskFailed]) }
+        let merged = Webhook.merge(existing, added)
+        #expect(merged.count == Webhook.maxPerTask)
+        #expect(merged[25].events == [.taskCompleted, .taskFailed])
+    }
+}

@@ -41,13 +41,20 @@ public struct Webhook: Sendable, Hashable {
 
     /// Webhooks merged as MapColonies merges them for a duplicate request (export-anchors §3.1), without its
     /// early-return bug: every new URL is added, and a known URL gets the union of events.
+    /// Webhooks one request may name, and one task may gather from equivalent requests.
+    public static let maxPerTask = 32
+
+    /// Linear in both lists; a task keeps at most ``maxPerTask`` (the oldest), so that repeated requests cannot grow it
+    /// without end.
     public static func merge(_ existing: [Webhook], _ added: [Webhook]) -> [Webhook] {
         var result = existing
+        var positions = Dictionary(result.enumerated().map { ($1.url, $0) }, uniquingKeysWith: { first, _ in first })
         for webhook in added {
-            if let index = result.firstIndex(where: { $0.url == webhook.url }) {
+            if let index = positions[webhook.url] {
                 for event in webhook.events where !result[index].events.contains(event) { result[index].events.append(event) }
                 if result[index].secret == nil { result[index].secret = webhook.secret }
-            } else {
+            } else if result.count < maxPerTask {
+                positions[webhook.url] = result.count
                 result.append(webhook)
             }
         }
@@ -124,10 +131,15 @@ public struct ExportRequest: Sendable {
         usesSingularWebhook = singular != nil
         let member = usesSingularWebhook ? "webhook" : "webhooks"
         guard let webhooks = try reader.array(member) else { throw .invalid("webhooks is required (it may be an empty array)") }
+        // Bounded (issue #9: 60,000 entries cost 48.8 s of CPU in a quadratic duplicate check).
+        guard webhooks.count <= Webhook.maxPerTask else {
+            throw .invalid("\(member) lists \(webhooks.count) webhooks; at most \(Webhook.maxPerTask) are allowed")
+        }
         self.webhooks = try webhooks.enumerated().map { index, value throws(ServiceError) in
             try Self.webhook(value, path: "\(member)[\(index)]")
         }
-        for (index, webhook) in self.webhooks.enumerated() where self.webhooks[..<index].contains(where: { $0.url == webhook.url }) {
+        var seen = Set<String>()
+        for (index, webhook) in self.webhooks.enumerated() where !seen.insert(webhook.url).inserted {
             throw .invalid("\(member)[\(index)].url \(webhook.url) is listed twice")
         }
         roiJSON = try reader.required("ROI")
