@@ -57,7 +57,12 @@ public func buildApplication(
     let router = buildRouter(components, metrics: metrics)
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(config.httpIdleTimeoutSeconds * 1000)))),
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [BodyLimitHandler(limit: config.maxBodyBytes)],
+                idleTimeout: .milliseconds(Int64(config.httpIdleTimeoutSeconds * 1000))
+            )
+        ),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "MapDepot"),
         services: backgroundServices(components),
         logger: logger
