@@ -88,7 +88,8 @@ import TestSupport
             // Reads and liveness are not held up.
             #expect(try await client.call(.get, "/liveness").status == .ok)
             #expect(try await client.call(.get, "/export-tasks", token: server.alice).status == .ok)
-            #expect(ContinuousClock.now - start < .seconds(2))
+            // Well under the 10 s busy timeout they used to wait out (the machine may be busy: no tighter bound).
+            #expect(ContinuousClock.now - start < .seconds(8))
             // Writes wait for the lock, then answer 503 with Retry-After (or succeed once it is free).
             let change = #"{"upserts":{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}]},"deletes":[]}"#
             let write = try await client.call(.post, "/layers/1/changes", token: server.writer, body: change)

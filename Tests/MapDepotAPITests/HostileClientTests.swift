@@ -83,6 +83,11 @@ import TestSupport
                 #expect(response.status == .badRequest)
                 #expect(response.message.contains(words), "\(response.message)")
             }
+            // Last on this client: the server closes the connection after a 413 (see BodyLimitHandler).
+            let large = try await client.call(.post, "/export-tasks", token: server.alice, body: #"{"x":""# + String(repeating: "a", count: 6 << 20) + #""}"#)
+            #expect(large.status == .contentTooLarge)
+            #expect(large.message.contains("larger than the limit"), "\(large.message)")
+            #expect(large.headers[.connection] == "close")
         }
     }
 

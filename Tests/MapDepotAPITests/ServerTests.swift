@@ -89,7 +89,6 @@ import TestSupport
         Case(method: .post, path: "/export-tasks", body: request(roi: feature(#"{"maxResolutionDeg":0.17578125,"minResolutionDeg":0.0439453125}"#)), status: .badRequest, message: "the minimum resolution must be the coarser one"),
         Case(method: .post, path: "/export-tasks", body: request(roi: feature(#"{"maxResolutionDeg":5}"#)), status: .badRequest, message: "is outside zoom 0–22"),
         Case(method: .post, path: "/export-tasks", body: request().replacingOccurrences(of: TestServer.recordID, with: "00000000-0000-0000-0000-000000000000"), status: .notFound, message: "catalog record 00000000-0000-0000-0000-000000000000 is not found"),
-        Case(method: .post, path: "/export-tasks", body: #"{"x":""# + String(repeating: "a", count: 6 * 1024 * 1024) + #""}"#, status: .contentTooLarge, message: "larger than the limit"),
         Case(method: .post, path: "/export-tasks/estimate", body: request(roi: feature("{}", geometry: #"{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,90],[-180,-90]]]}"#)), status: .unprocessableContent, message: "the limit is 500"),
         Case(method: .get, path: "/export-tasks/999", body: nil, status: .notFound, message: "task id: 999 is not found"),
         Case(method: .get, path: "/export-tasks/abc", body: nil, status: .badRequest, message: "id must be a positive integer"),

@@ -27,7 +27,7 @@ final class BodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         refusing = true
-        let body = ByteBuffer(string: #"{"message":"the request body is \#(declared) bytes, more than the limit of \#(limit)"}"#)
+        let body = ByteBuffer(string: #"{"message":"the request body is \#(declared) bytes, larger than the limit of \#(limit)"}"#)
         var fields = HTTPFields()
         fields[.contentType] = "application/json; charset=utf-8"
         fields[.contentLength] = "\(body.readableBytes)"
