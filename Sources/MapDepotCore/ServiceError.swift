@@ -1,3 +1,5 @@
+import Foundation
+
 /// A request MapDepot refuses, as a small typed value, shared by the export and replication domains. The HTTP layer maps ``Kind`` to a status code in one
 /// place; the message says what is wrong and, where it can, how to fix it.
 public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -55,4 +57,15 @@ public enum StorageCondition: Sendable, Equatable {
 /// An error that can tell a ``StorageCondition``.
 public protocol StorageConditionReporting: Error {
     var storageCondition: StorageCondition? { get }
+}
+
+extension StorageCondition {
+    /// What `error` says about the storage: an adapter's own report, or ENOSPC / EDQUOT as Foundation or POSIX words it.
+    public static func of(_ error: any Error) -> StorageCondition? {
+        if let condition = (error as? any StorageConditionReporting)?.storageCondition { return condition }
+        if let error = error as? CocoaError, error.code == .fileWriteOutOfSpace { return .full }
+        let nsError = error as NSError
+        if nsError.domain == NSPOSIXErrorDomain && (nsError.code == Int(ENOSPC) || nsError.code == Int(EDQUOT)) { return .full }
+        return nil
+    }
 }

@@ -92,7 +92,8 @@ public struct ExportRunner: Sendable {
     ) async throws -> Result {
         let clock = ContinuousClock()
         let started = clock.now
-        let plan = try planner.plan(record: record, roi: roi)
+        let planner = self.planner
+        let plan = try await Offload.run { try planner.plan(record: record, roi: roi) }
         let planned = clock.now
         let source = try sources.open(record.source)
         let baseName = [

@@ -224,18 +224,12 @@ public struct ExportWorker: Sendable {
 
     static func reason(_ error: any Error) -> String {
         if let error = error as? ServiceError { return error.message }
-        if (error as? any StorageConditionReporting)?.storageCondition == .full || Self.isOutOfSpace(error) {
+        if StorageCondition.of(error) == .full {
             return "no space was left on the artifact store while the package was written; free space and ask again (\(error))"
         }
         return "\(error)"
     }
 
-    /// ENOSPC or EDQUOT, as Foundation or POSIX reports it.
-    static func isOutOfSpace(_ error: any Error) -> Bool {
-        if let error = error as? CocoaError, error.code == .fileWriteOutOfSpace { return true }
-        let nsError = error as NSError
-        return nsError.domain == NSPOSIXErrorDomain && (nsError.code == Int(ENOSPC) || nsError.code == Int(EDQUOT))
-    }
 }
 
 /// A flag set once, read from any task.

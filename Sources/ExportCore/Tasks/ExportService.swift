@@ -64,7 +64,9 @@ public struct ExportService: Sendable {
     }
 
     private func estimate(_ request: ExportRequest, record: CatalogRecord) async throws -> ExportEstimate {
-        try planner.estimate(record: record, roi: request.roi)
+        let planner = self.planner
+        let roi = request.roi
+        return try await Offload.run { try planner.estimate(record: record, roi: roi) }
     }
 
     /// Admits a request (issue #4 parts 1 and 6): validates it, answers an equivalent live task at once

@@ -16,9 +16,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             var response = JSONResponse.message(error.message, status: Self.status(of: error.kind))
             if let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = "\(seconds)" }
             return response
-        } catch let error as any StorageConditionReporting where error.storageCondition != nil {
-            context.logger.warning("storage condition", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            return Self.response(for: error.storageCondition!)
         } catch let error as NIOTooManyBytesError {
             _ = error
             return JSONResponse.message("the request body is larger than the limit", status: .contentTooLarge)
@@ -28,7 +25,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             return JSONResponse.message(Self.defaultMessage(error.status, request: request), status: error.status)
         } catch {
-            if Self.isOutOfSpace(error) { return Self.response(for: .full) }
+            if let condition = StorageCondition.of(error) {
+                context.logger.warning("storage condition", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                return Self.response(for: condition)
+            }
             context.logger.error("unhandled error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return JSONResponse.message("internal error", status: .internalServerError)
         }
@@ -52,13 +52,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    /// A file write that failed for want of space (Foundation's and POSIX's spellings of ENOSPC).
-    static func isOutOfSpace(_ error: any Error) -> Bool {
-        if let error = error as? CocoaError, error.code == .fileWriteOutOfSpace { return true }
-        if let error = error as? POSIXError, error.code == .ENOSPC || error.code == .EDQUOT { return true }
-        let nsError = error as NSError
-        return nsError.domain == NSPOSIXErrorDomain && (nsError.code == Int(ENOSPC) || nsError.code == Int(EDQUOT))
-    }
 
     static func defaultMessage(_ status: HTTPResponse.Status, request: Request) -> String {
         switch status {
