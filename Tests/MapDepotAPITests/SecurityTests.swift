@@ -136,6 +136,26 @@ import TestSupport
         }
     }
 
+    /// A signed link stops working after the task's `expiredAt` (here the moment it completed: `export.expiry.days` 0).
+    @Test func aSignedLinkDoesNotOutliveItsExpiry() async throws {
+        let server = try await TestServer.make {
+            $0.expiryDays = 0
+            $0.sweepSeconds = 3_600
+        }
+        try await server.run { client in
+            try await client.addRecord(server)
+            #expect(try await client.call(.post, "/export-tasks", token: server.alice, body: Self.smallExport).status == .created)
+            let task = try await client.waitForTask(1, token: server.alice)
+            let url = try #require(task["artifacts"]?.arrayValue?.first?.objectValue?["url"]?.stringValue)
+            let link = try #require(URLComponents(string: url))
+            // Links are signed to the second: wait until that second is over.
+            try await Task.sleep(for: .milliseconds(1_100))
+            let expired = try await client.call(.get, link.path + "?" + (link.query ?? ""))
+            #expect(expired.status != .ok, "\(expired.status)")
+            #expect(expired.headers[.contentType]?.hasPrefix("application/json") == true)
+        }
+    }
+
     /// `/metrics` of the real binary labels each answer with the status it had (every 4xx was labelled 500).
     @Test func metricsCountEachAnswerWithItsRealStatus() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary))
