@@ -59,6 +59,39 @@ import TestSupport
         }
     }
 
+    /// A webhook receiver that accepts the connection and never answers: each call to it times out and is retried
+    /// later, and the task's other webhook is delivered meanwhile, not held up.
+    @Test func aWebhookThatNeverAnswersTimesOutAndIsRetriedWithoutHoldingOthers() async throws {
+        let receiver = try await WebhookReceiver.start()
+        defer { Task { await receiver.stop() } }
+        let server = try await TestServer.make {
+            $0.webhooksAllowPrivateNetworks = true
+            $0.webhookTimeoutSeconds = 1
+            $0.webhookFirstRetrySeconds = 0.2
+        }
+        let hang = "http://127.0.0.1:\(receiver.port)/hang"
+        let hooks = #"[{"url":"\#(hang)","events":["TASK_COMPLETED"]},{"url":"\#(receiver.url)","events":["TASK_COMPLETED"]}]"#
+        try await server.run { client in
+            try await client.addRecord(server)
+            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: LoadTests.body(roi: LoadTests.roi(-10, 40, size: 10, zoom: 2)).replacingOccurrences(of: #""webhooks":[]"#, with: #""webhooks":\#(hooks)"#))
+            #expect(created.status == .created, "\(created.message)")
+            _ = try await client.waitForTask(1, token: server.alice)
+            var deliveries: [[String: JSONValue]] = []
+            for _ in 0..<150 {
+                deliveries = (try await client.call(.get, "/export-tasks/1/webhooks", token: server.alice).json.arrayValue ?? []).compactMap(\.objectValue)
+                let hung = deliveries.first { $0["url"] == .string(hang) }
+                if receiver.acceptedCalls.contains(where: { $0.event == "TASK_COMPLETED" }), (hung?["attempts"]?.numberValue ?? 0) >= 2 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(receiver.acceptedCalls.contains { $0.event == "TASK_COMPLETED" }, "the good receiver was held up")
+            let hung = try #require(deliveries.first { $0["url"] == .string(hang) })
+            #expect((hung["attempts"]?.numberValue ?? 0) >= 2, "\(hung)")
+            #expect(hung["state"] != .string("DELIVERED"))
+            #expect(hung["lastError"]?.stringValue?.isEmpty == false, "\(hung)")
+            #expect(deliveries.first { $0["url"] == .string(receiver.url) }?["state"] == .string("DELIVERED"))
+        }
+    }
+
     /// Another process holds the SQLite state's write lock for 12 s (past the 10 s busy timeout): reads go on,
     /// writes wait and succeed or answer 503 with `Retry-After`, nothing hangs, and the server (its background loops
     /// included) is still there afterwards. It used to exit.

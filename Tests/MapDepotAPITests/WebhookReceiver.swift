@@ -60,6 +60,13 @@ final class WebhookReceiver: Sendable {
             }
             return Response(status: fail ? .internalServerError : .ok)
         }
+        // A receiver that accepts and never answers (within any webhook timeout): its calls are counted.
+        router.post("hang") { request, _ -> Response in
+            _ = try await request.body.collect(upTo: 16 << 20)
+            state.value.withLock { $0.calls.append(Call(delivery: "", event: "hang", body: Data(), signatureValid: nil, accepted: false)) }
+            try await Task.sleep(for: .seconds(30))
+            return Response(status: .ok)
+        }
         // A receiver that sends callers elsewhere: MapDepot must not follow (issue #9).
         router.post("redirect") { _, _ -> Response in
             Response(status: .found, headers: [.location: "/hook"])
