@@ -26,7 +26,7 @@ struct TokenCommand: AsyncParsableCommand {
             defer { components.close() }
             let tokens = try await components.tokens.list()
             if json {
-                print(CanonicalJSON.text(.array(tokens.map(MapDepotComponents.tokenJSON))))
+                print(CanonicalJSON.text(.array(tokens.map(\.json))))
                 return
             }
             print(["ID", "SUBJECT", "SCOPES", "CREATED", "EXPIRES", "LAST USED"].joined(separator: "\t"))

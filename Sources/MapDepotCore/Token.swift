@@ -87,6 +87,11 @@ public struct TokenService: Sendable {
 
     /// Creates a token and returns it; only its hash is kept.
     public func create(subject: String, scopes: Set<Scope>, lifetime: TimeInterval?) async throws -> String {
+        try await issue(subject: subject, scopes: scopes, lifetime: lifetime).token
+    }
+
+    /// Creates a token and returns it with what is stored of it.
+    public func issue(subject: String, scopes: Set<Scope>, lifetime: TimeInterval?) async throws -> (token: String, stored: StoredToken) {
         guard !subject.isEmpty else { throw ServiceError.invalid("the subject must not be empty") }
         guard !scopes.isEmpty else { throw ServiceError.invalid("a token needs at least one scope") }
         var bytes = [UInt8](repeating: 0, count: 32)
@@ -97,13 +102,12 @@ public struct TokenService: Sendable {
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
         let now = clock.now()
-        try await store.insert(
-            StoredToken(
-                hash: Self.hash(token), subject: subject, scopes: scopes, createdAt: now,
-                expiresAt: lifetime.map { now.addingTimeInterval($0) }
-            )
+        let stored = StoredToken(
+            hash: Self.hash(token), subject: subject, scopes: scopes, createdAt: Timestamp.milliseconds(now),
+            expiresAt: lifetime.map { Timestamp.milliseconds(now.addingTimeInterval($0)) }
         )
-        return token
+        try await store.insert(stored)
+        return (token, stored)
     }
 
     /// The caller a token stands for.

@@ -29,10 +29,8 @@ struct TokenRoutes: Sendable {
             }
             let lifetime = try reader.number("expiresInSeconds")
             if let lifetime, !(lifetime > 0) { throw ServiceError.invalid("expiresInSeconds must be a positive number") }
-            let token = try await tokens.create(subject: subject, scopes: scopes, lifetime: lifetime)
-            guard var body = try await tokens.list().first(where: { $0.hash == TokenService.hash(token) })?.json.objectValue else {
-                throw ServiceError.notFound("the token was made but cannot be read back")
-            }
+            let (token, stored) = try await tokens.issue(subject: subject, scopes: scopes, lifetime: lifetime)
+            guard case .object(var body) = stored.json else { return JSONResponse.make(stored.json, status: .created) }
             body["token"] = .string(token)
             return JSONResponse.make(.object(body), status: .created)
         }
@@ -44,14 +42,9 @@ struct TokenRoutes: Sendable {
     }
 }
 
-extension MapDepotComponents {
-    /// A token as `GET /tokens` and `mapdepot token list --json` show it.
-    public static func tokenJSON(_ token: StoredToken) -> JSONValue { token.json }
-}
-
 extension StoredToken {
-    /// The token as listings show it: never the token, never its whole hash.
-    var json: JSONValue {
+    /// The token as `GET /tokens` and `mapdepot token list --json` show it: never the token, never its whole hash.
+    public var json: JSONValue {
         var object: [String: JSONValue] = [
             "id": .string(id), "subject": .string(subject), "scopes": .array(scopes.map(\.rawValue).sorted().map(JSONValue.string)),
             "createdAt": .string(Timestamp.string(createdAt)),
