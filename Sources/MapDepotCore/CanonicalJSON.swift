@@ -48,7 +48,7 @@ public enum CanonicalJSON {
     }
 
     private static func writeString(_ string: String, into bytes: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        let hex = Hex.digits
         bytes.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {

@@ -2,10 +2,12 @@ import Foundation
 
 /// Lowercase hexadecimal, the form every digest, signature and stored secret takes in MapDepot.
 public enum Hex {
+    /// The sixteen digits as UTF-8, made once (``CanonicalJSON`` writes `\u00XX` escapes with them too).
+    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// Two digits a byte from a table: `String(format:)` per byte was an eighth of a task read's time (issue #9,
     /// two signed links and a token hash per `GET /export-tasks/{id}`).
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
