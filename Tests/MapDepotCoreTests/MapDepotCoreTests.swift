@@ -72,3 +72,27 @@ import TestSupport
         #expect(try CanonicalJSON.parse(CanonicalJSON.text(value)) == value)
     }
 }
+
+/// The hand-written formatter and parser against Foundation's whole-second formatting (the fraction is ours: its
+/// formatter truncates) over the Gregorian years Foundation agrees on (it is Julian before 1582) (issue #9).
+@Suite struct TimestampAgreementTests {
+    @Test func agreesWithFoundationEverywhere() throws {
+        var generator = SystemRandomNumberGenerator()
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: TimeZone(identifier: "UTC")!)
+        func foundation(_ milliseconds: Int64) -> String {
+            let (seconds, fraction) = (milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000, ((milliseconds % 1000) + 1000) % 1000)
+            return String(Date(timeIntervalSince1970: Double(seconds)).formatted(style).dropLast()) + "." + String(format: "%03lld", fraction) + "Z"
+        }
+        let edges: [Int64] = [0, -1, 86_399_999, 951_782_400_000, 4_102_444_800_000, -2_208_988_800_001, 253_402_300_799_999, -12_212_553_600_000]
+        for milliseconds in edges + (0..<20_000).map({ _ in Int64.random(in: -12_000_000_000_000...253_402_300_799_999, using: &generator) }) {
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            let text = Timestamp.string(date)
+            #expect(text == foundation(milliseconds), "\(milliseconds)")
+            #expect(Timestamp.parse(text).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } == milliseconds, "\(text)")
+        }
+        // Out-of-range fields leave the fast path and get Foundation's (lenient) reading, as before.
+        #expect(Timestamp.parse("2026-02-30T00:00:00.000Z") == (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse("2026-02-30T00:00:00.000Z")))
+        #expect(Timestamp.parse("2026-01-01T00:00:00.0a0Z") == nil)
+        #expect(Timestamp.parse("2026-01-01T02:00:00.000+02:00") == Date(timeIntervalSince1970: 1_767_225_600))
+    }
+}
