@@ -101,7 +101,8 @@ public struct MapDepotComponents: Sendable {
             location: config.artifacts, endpoint: config.s3Endpoint, region: config.s3Region, pathStyle: config.s3PathStyle
         )
         let client = S3Client(
-            endpoint: endpoint, signer: SigV4Signer(accessKey: config.s3AccessKey, secretKey: config.s3SecretKey, region: config.s3Region)
+            endpoint: endpoint, signer: SigV4Signer(accessKey: config.s3AccessKey, secretKey: config.s3SecretKey, region: config.s3Region),
+            retry: S3Client.RetryPolicy(attempts: config.s3RetryAttempts, firstDelay: .milliseconds(config.s3RetryDelayMilliseconds))
         )
         return try S3ArtifactStore(
             client: client, staging: config.stagingPath,

@@ -8,21 +8,38 @@ import NIOHTTP1
 /// The S3 operations MapDepot needs, over AsyncHTTPClient, each request signed with SigV4: single and multipart
 /// uploads, ranged reads, listing and deleting under a prefix, pre-signed download URLs.
 ///
-/// Transient failures (HTTP 5xx, 429, `SlowDown`, connection errors) are retried up to `attempts` times with a
+/// Transient failures (HTTP 5xx, 429, `SlowDown`, connection errors) are retried as ``RetryPolicy`` says, with a
 /// doubling pause; every operation used is idempotent, so a retry after a lost answer does no harm.
 public struct S3Client: Sendable {
+    /// How long a store that answers 500/503 is waited for (issue #9): by default 8 attempts over ~25 s (pauses of
+    /// 0.2, 0.4 … 12.8 s), so that a brief outage or a throttling burst does not fail an export that took minutes.
+    public struct RetryPolicy: Sendable {
+        public var attempts: Int
+        public var firstDelay: Duration
+        public var maxDelay: Duration
+
+        public init(attempts: Int = 8, firstDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(20)) {
+            self.attempts = max(1, attempts)
+            self.firstDelay = firstDelay
+            self.maxDelay = maxDelay
+        }
+    }
+
     public let endpoint: S3Endpoint
     public let signer: SigV4Signer
     let http: HTTPClient
     let clock: any WallClock
-    var attempts = 4
+    let retry: RetryPolicy
     var timeout: TimeAmount = .seconds(300)
 
-    public init(endpoint: S3Endpoint, signer: SigV4Signer, http: HTTPClient = .shared, clock: any WallClock = SystemClock()) {
+    public init(
+        endpoint: S3Endpoint, signer: SigV4Signer, http: HTTPClient = .shared, clock: any WallClock = SystemClock(), retry: RetryPolicy = RetryPolicy()
+    ) {
         self.endpoint = endpoint
         self.signer = signer
         self.http = http
         self.clock = clock
+        self.retry = retry
     }
 
     // MARK: Buckets and objects
@@ -169,7 +186,8 @@ public struct S3Client: Sendable {
         body: ByteBuffer? = nil, payloadHash: String? = nil, accept: Set<Int>? = nil
     ) async throws -> Answer {
         let payloadHash = payloadHash ?? body.map { buffer in Hex.encode(SHA256.hash(data: Array(buffer.readableBytesView))) } ?? SigV4Signer.emptyPayloadHash
-        var delay = Duration.milliseconds(200)
+        let attempts = retry.attempts
+        var delay = retry.firstDelay
         for attempt in 1...attempts {
             do {
                 let response = try await execute(
@@ -187,7 +205,7 @@ public struct S3Client: Sendable {
                 if attempt == attempts { throw error }
             }
             try await Task.sleep(for: delay)
-            delay *= 2
+            delay = min(delay * 2, retry.maxDelay)
         }
         preconditionFailure("the loop returns or throws on its last attempt")
     }

@@ -137,3 +137,61 @@ struct S3ArtifactsTests {
         }
     }
 }
+
+/// Issue #9 item 4: S3 answering 500/503. A short outage is retried with back-off and the export completes when the
+/// store recovers; one longer than the retry budget ends the export FAILED with a reason that names S3, with
+/// nothing published, and the server keeps serving.
+@Suite(.enabled(if: TestS3.endpoint != nil, "needs MAPDEPOT_TEST_S3_ENDPOINT (scripts/test starts moto's server)"))
+struct S3OutageTests {
+    func run(failures: Int, attempts: Int, _ body: @Sendable (TestServer, any TestClientProtocol, S3Client, FaultyS3Proxy) async throws -> Void) async throws {
+        let endpoint = try TestS3.requiredEndpoint()
+        let bucket = try await S3ArtifactsTests.freshBucket(endpoint: endpoint)
+        let (proxy, proxyURL) = try await FaultyS3Proxy.start(target: endpoint, failures: failures)
+        let server = try await TestServer.make { config in
+            S3ArtifactsTests.use(bucket: bucket, prefix: "mapdepot", in: &config)
+            config.s3Endpoint = proxyURL
+            config.s3RetryAttempts = attempts
+            config.s3RetryDelayMilliseconds = 20  // pauses of 20, 40, 80 … ms: the back-off, not its length, is tested
+        }
+        let s3 = try S3ArtifactsTests.client(bucket: bucket, prefix: "mapdepot", endpoint: endpoint)
+        do {
+            try await server.run { client in try await body(server, client, s3, proxy) }
+        } catch {
+            await proxy.stop()
+            throw error
+        }
+        await proxy.stop()
+    }
+
+    @Test func aShortOutageIsRetriedAndTheExportCompletes() async throws {
+        try await run(failures: 6, attempts: 8) { server, client, s3, proxy in
+            try await client.addRecord(server)
+            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("France", 3)]))
+            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue))
+            let task = try await client.waitForTask(id, token: server.alice)
+            #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
+            #expect(proxy.refusals == 6, "six uploads were refused (503 and 500 in turn) and retried")
+            let artifact = try #require(task["artifacts"]?.arrayValue?.first?.objectValue)
+            let objects = try await s3.listObjects(prefix: "mapdepot/exports/")
+            #expect(objects.count == 2)
+            let redirect = try await client.call(.get, try S3ArtifactsTests.path(artifact["url"]), token: server.alice)
+            let package = try await S3ArtifactsTests.fetch(try #require(redirect.headers[.location]))
+            #expect(artifact["sha256"] == .string(sha256Hex(package.body)))
+        }
+    }
+
+    @Test func anOutageLongerThanTheRetryBudgetFailsTheExportClearly() async throws {
+        try await run(failures: 1_000, attempts: 3) { server, client, s3, proxy in
+            try await client.addRecord(server)
+            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("France", 3)]))
+            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue))
+            let task = try await client.waitForTask(id, token: server.alice)
+            #expect(task["status"] == .string("FAILED"))
+            let reason = task["errorReason"]?.stringValue ?? ""
+            #expect(reason.contains("S3") && (reason.contains("503") || reason.contains("500")), "\(reason)")
+            #expect(proxy.refusals == 3)
+            #expect(try await s3.listObjects(prefix: "mapdepot/exports/").isEmpty, "nothing published")
+            #expect(try await client.call(.get, "/liveness").status == .ok)
+        }
+    }
+}

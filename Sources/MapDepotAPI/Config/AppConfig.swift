@@ -86,6 +86,9 @@ public struct AppConfig: Sendable {
     public var s3PartBytes = 16 * 1024 * 1024
     public var s3UploadConcurrency = 4
     public var s3PresignSeconds = 900
+    /// A request S3 answers 5xx/429 to is tried this many times, the pauses doubling from the first (capped at 20 s).
+    public var s3RetryAttempts = 8
+    public var s3RetryDelayMilliseconds = 200
     /// On SIGTERM/SIGINT running exports stop at their next checkpoint; after this long they are cancelled.
     public var shutdownGraceSeconds: Double = 30
     /// An HTTP connection that sends nothing for this long (a request's headers or body included) is closed.
@@ -118,7 +121,8 @@ extension AppConfig {
     /// `export.archive.after.days`, `export.sweep.interval.seconds`, `export.lease.seconds`, `worker.poll.seconds`, `export.write.batch`, `debug.crash.at`,
     /// `artifacts.location`, `artifacts.staging`, `artifacts.s3.endpoint`, `artifacts.s3.region`, `artifacts.s3.access.key`,
     /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
-    /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`,
+    /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `artifacts.s3.retry.attempts`,
+    /// `artifacts.s3.retry.delay.ms`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`,
     /// `http.rate.limit.per.second`, `http.rate.limit.burst`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
@@ -173,6 +177,8 @@ extension AppConfig {
         config.s3PartBytes = reader.int(forKey: "artifacts.s3.part.bytes", default: config.s3PartBytes)
         config.s3UploadConcurrency = reader.int(forKey: "artifacts.s3.upload.concurrency", default: config.s3UploadConcurrency)
         config.s3PresignSeconds = reader.int(forKey: "artifacts.s3.presign.seconds", default: config.s3PresignSeconds)
+        config.s3RetryAttempts = reader.int(forKey: "artifacts.s3.retry.attempts", default: config.s3RetryAttempts)
+        config.s3RetryDelayMilliseconds = reader.int(forKey: "artifacts.s3.retry.delay.ms", default: config.s3RetryDelayMilliseconds)
         self = config
     }
 
