@@ -137,3 +137,66 @@ import TestSupport
         }
     }
 }
+
+/// Issue #9 item 4: PostgreSQL restarted under a running node, as the node sees it: every connection of its
+/// database terminated by the server (SQLSTATE 57P01, what a restart sends) and new ones refused for 3 s, while an
+/// export runs and a client polls. Answers in between are 200 or a 503 saying what is wrong, never a 500 or a hang
+/// (postgres-nio's pool waits for a connection without limit, so a request made during the outage waits it out and
+/// succeeds); the export running then completes (a state-store failure hands it back to resume from its
+/// checkpoint; it had ended FAILED); a new export afterwards is woken by the re-established LISTEN (the poll is an
+/// hour), so the listener reconnected too. Done with SQL rather than `pg_ctl restart`, which would fail every other
+/// test using the shared server, and whose daemon kept Foundation's `Process` from ever seeing the script end.
+///
+/// Run on its own (`MAPDEPOT_TEST_POSTGRES_OUTAGE=1 swift test --filter PostgresRestartTests` with a PostgreSQL URL):
+/// it passes alone every time, but beside the rest of the PostgreSQL pass the whole run stalled twice (every test
+/// waiting, no thread busy, cause not found yet: see the note on issue #9), and a stalled suite is a red CI.
+@Suite(.enabled(
+    if: TestBackend.postgresURL != nil && ProcessInfo.processInfo.environment["MAPDEPOT_TEST_POSTGRES_OUTAGE"] == "1",
+    "run on its own: MAPDEPOT_TEST_POSTGRES_OUTAGE=1 with MAPDEPOT_TEST_POSTGRES_URL"
+))
+struct PostgresRestartTests {
+    /// Drops every connection to `database` and refuses new ones for `seconds`.
+    static func outage(_ database: String, seconds: Double) async throws {
+        guard let admin = TestBackend.postgresURL else { return }
+        try await Shell.run("psql", [
+            admin, "-q", "-v", "ON_ERROR_STOP=1",
+            "-c", "ALTER DATABASE \(database) ALLOW_CONNECTIONS false",
+            "-c", "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)'",
+        ])
+        try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+        try await Shell.run("psql", [admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", "ALTER DATABASE \(database) ALLOW_CONNECTIONS true"])
+    }
+
+    @Test func nodesReconnectAndWorkContinuesAfterARestart() async throws {
+        let server = try await TestServer.make { $0.workerPollSeconds = 3_600 }
+        let database = try #require(server.config.databaseURL.flatMap { URLComponents(string: $0)?.path.dropFirst() }.map(String.init))
+        try await server.run { client in
+            try await client.addRecord(server)
+            let first = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("Brazil", 4)]))
+            let firstID = Int(try #require(first.json.objectValue?["id"]?.numberValue))
+            #expect(try await client.waitForTask(firstID, token: server.alice)["status"] == .string("COMPLETED"))
+
+            // The outage, while a larger export runs and the client keeps asking.
+            let running = try await client.call(.post, "/export-tasks", token: server.alice, body: LoadTests.body(roi: LoadTests.roi(-180, -90, size: 180, zoom: 4)))
+            let runningID = Int(try #require(running.json.objectValue?["id"]?.numberValue))
+            async let outage: Void = Self.outage(database, seconds: 3)
+            var statuses: [Int: Int] = [:]
+            for _ in 0..<60 {
+                let answer = try await client.call(.get, "/export-tasks/\(firstID)", token: server.alice)
+                statuses[answer.status.code, default: 0] += 1
+                if answer.status != .ok { #expect(answer.status == .serviceUnavailable && !answer.message.isEmpty, "\(answer.status) \(answer.message)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try await outage
+            #expect(statuses.keys.allSatisfy { [200, 503].contains($0) }, "\(statuses)")
+            let afterRestart = try await client.waitForTask(runningID, token: server.alice)
+            #expect(afterRestart["status"] == .string("COMPLETED"), "\(afterRestart["errorReason"] ?? .null)")
+
+            let next = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("Chile", 4)]))
+            #expect(next.status == .created, "\(next.message)")
+            let nextID = Int(try #require(next.json.objectValue?["id"]?.numberValue))
+            let done = try await client.waitForTask(nextID, token: server.alice, timeout: .seconds(30))
+            #expect(done["status"] == .string("COMPLETED"), "woken by NOTIFY after the restart: \(done)")
+        }
+    }
+}

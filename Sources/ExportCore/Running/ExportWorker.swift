@@ -110,18 +110,22 @@ public struct ExportWorker: Sendable {
     }
 
     /// A failed claim (the state database locked by another process past its busy timeout, PostgreSQL
-    /// restarting) is logged and tried again after the poll interval: it must not end the worker, whose
-    /// error would stop the whole server (issue #9).
+    /// restarting) is logged and tried again, after 0.25 s doubling up to 5 s (or the poll interval, if shorter):
+    /// it must not end the worker, whose error would stop the whole server, and a job queued meanwhile must not
+    /// wait for the next poll, whose notification may have gone with the connection (issue #9).
     private func slot() async throws {
+        var failures = 0
         while !Task.isCancelled && !stopping.isSet {
             let seen = workSignal.generation
             let job: ExportJob?
             do {
                 job = try await tasks.claimNextJob(now: clock.now(), lease: lease(), render: render)
+                failures = 0
             } catch {
                 try Task.checkCancellation()
                 logger.warning("could not look for work; trying again", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: pollInterval)
+                try await Task.sleep(for: min(pollInterval, .milliseconds(250 << min(failures, 5)), .seconds(5)))
+                failures += 1
                 continue
             }
             if let job {
@@ -204,8 +208,14 @@ public struct ExportWorker: Sendable {
         } catch where Task.isCancelled {
             // The shutdown grace period ran out before a checkpoint: the export is not at fault.
             await handBack(job, logger: logger)
+        } catch where [.busy, .unreachable].contains(StorageCondition.of(error)) {
+            // The state database (or a source) went away for a moment — PostgreSQL restarting, SQLite locked past its
+            // busy timeout: the export is not at fault either. Its lease is released and the takeover loop queues it
+            // again, to resume from its checkpoint (issue #9: a restart mid-export had ended it FAILED).
+            logger.warning("storage unavailable mid-export", metadata: ["error": "\(String(reflecting: error))"])
+            await handBack(job, logger: logger)
         } catch {
-            logger.error("export failed", metadata: ["error": "\(error)"])
+            logger.error("export failed", metadata: ["error": "\(String(reflecting: error))"])
             // FAILED exports keep nothing: their partial files go now (only while this node still holds the job).
             if (try? await tasks.finishJob(
                 jobId: job.id, lease: lease(), to: .failed, reason: Self.reason(error), artifacts: nil, expiresAt: nil, now: clock.now(), render: render
@@ -215,11 +225,12 @@ public struct ExportWorker: Sendable {
         }
     }
 
-    /// Releases the lease of a job stopped for shutdown, so that it is taken over at once; the job stays
-    /// IN_PROGRESS with its checkpoint (the embedded backend requeues it when the process starts again).
+    /// Releases the lease of a job stopped for shutdown or by a storage outage, so that it is taken over at once;
+    /// the job stays IN_PROGRESS with its checkpoint (the takeover loop requeues it; at shutdown, the embedded
+    /// backend does when the process starts again). Should the release fail too, the lease simply runs out.
     private func handBack(_ job: ExportJob, logger: Logger) async {
         _ = try? await tasks.renewLease(jobId: job.id, lease: JobLease(owner: node, until: clock.now()))
-        logger.info("export stopped for shutdown; it resumes from its checkpoint")
+        logger.info("export stopped; it resumes from its checkpoint", metadata: ["export.job": "\(job.id)"])
     }
 
     static func reason(_ error: any Error) -> String {
@@ -227,6 +238,8 @@ public struct ExportWorker: Sendable {
         if StorageCondition.of(error) == .full {
             return "no space was left on the artifact store while the package was written; free space and ask again (\(error))"
         }
+        // A database error's own text is for the operator's log (PostgreSQL's may hold the statement), not the customer.
+        if error is any StorageConditionReporting { return "the export failed on a storage error; the operator's log has the details" }
         return "\(error)"
     }
 
