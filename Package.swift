@@ -215,7 +215,8 @@ let package = Package(
         .testTarget(
             name: "MapDepotAPITests",
             dependencies: [
-                "MapDepotAPI", "ExportCore", "Storage", "S3Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
+                "MapDepotAPI", "ExportCore", "Storage", "PostgresStorage", "S3Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

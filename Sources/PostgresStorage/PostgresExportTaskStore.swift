@@ -13,18 +13,10 @@ import PostgresNIO
 public struct PostgresExportTaskStore: ExportTaskStore {
     let database: PostgresDatabase
     private let retryBudget: TimeInterval
-    /// Task reads by id, batched while others are in flight (`= ANY($1)`): status polling is the hottest route.
-    private let taskReads: ReadCoalescer<Int, ExportTask>
 
     public init(database: PostgresDatabase, webhookRetryBudget: TimeInterval = 86_400) {
         self.database = database
         self.retryBudget = webhookRetryBudget
-        self.taskReads = ReadCoalescer { ids in
-            let rows = try await database.client.query("SELECT * FROM export_tasks WHERE id = ANY(\(ids))", logger: database.logger)
-            var tasks: [Int: ExportTask] = [:]
-            for try await row in rows { let task = try Self.task(PostgresRandomAccessRow(row)); tasks[task.id] = task }
-            return tasks
-        }
     }
 
     private var logger: Logger { database.logger }
@@ -159,7 +151,11 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     // MARK: Queries
 
     public func task(id: Int, customer: String?) async throws -> ExportTask? {
-        guard let task = try await taskReads.value(for: id), customer == nil || task.customer == customer else { return nil }
+        // Not batched (ReadCoalescer) as on SQLite: after PostgreSQL dropped every connection under load, one batch's
+        // query never returned, and every task read after it waited behind it (issue #9); one stuck read must stay one.
+        guard let task = try await database.client.query("SELECT * FROM export_tasks WHERE id = \(id)", logger: logger).all().first.map(Self.task),
+            customer == nil || task.customer == customer
+        else { return nil }
         return task
     }
 
