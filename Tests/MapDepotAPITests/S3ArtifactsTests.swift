@@ -143,7 +143,12 @@ struct S3ArtifactsTests {
 /// nothing published, and the server keeps serving.
 @Suite(.enabled(if: TestS3.endpoint != nil, "needs MAPDEPOT_TEST_S3_ENDPOINT (scripts/test starts moto's server)"))
 struct S3OutageTests {
-    func run(failures: Int, attempts: Int, _ body: @Sendable (TestServer, any TestClientProtocol, S3Client, FaultyS3Proxy) async throws -> Void) async throws {
+    /// Exports France to zoom 3 through a proxy that refuses the first `failures` uploads, with `attempts` tries per
+    /// request, and hands the finished task to `body`.
+    func run(
+        failures: Int, attempts: Int,
+        _ body: @Sendable (TestServer, any TestClientProtocol, S3Client, FaultyS3Proxy, [String: JSONValue]) async throws -> Void
+    ) async throws {
         let endpoint = try TestS3.requiredEndpoint()
         let bucket = try await S3ArtifactsTests.freshBucket(endpoint: endpoint)
         let (proxy, proxyURL) = try await FaultyS3Proxy.start(target: endpoint, failures: failures)
@@ -155,7 +160,13 @@ struct S3OutageTests {
         }
         let s3 = try S3ArtifactsTests.client(bucket: bucket, prefix: "mapdepot", endpoint: endpoint)
         do {
-            try await server.run { client in try await body(server, client, s3, proxy) }
+            try await server.run { client in
+                try await client.addRecord(server)
+                let created = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("France", 3)]))
+                let id = Int(try #require(created.json.objectValue?["id"]?.numberValue))
+                let task = try await client.waitForTask(id, token: server.alice)
+                try await body(server, client, s3, proxy, task)
+            }
         } catch {
             await proxy.stop()
             throw error
@@ -164,11 +175,7 @@ struct S3OutageTests {
     }
 
     @Test func aShortOutageIsRetriedAndTheExportCompletes() async throws {
-        try await run(failures: 6, attempts: 8) { server, client, s3, proxy in
-            try await client.addRecord(server)
-            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("France", 3)]))
-            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue))
-            let task = try await client.waitForTask(id, token: server.alice)
+        try await run(failures: 6, attempts: 8) { server, client, s3, proxy, task async throws in
             #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
             #expect(proxy.refusals == 6, "six uploads were refused (503 and 500 in turn) and retried")
             let artifact = try #require(task["artifacts"]?.arrayValue?.first?.objectValue)
@@ -181,11 +188,7 @@ struct S3OutageTests {
     }
 
     @Test func anOutageLongerThanTheRetryBudgetFailsTheExportClearly() async throws {
-        try await run(failures: 1_000, attempts: 3) { server, client, s3, proxy in
-            try await client.addRecord(server)
-            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("France", 3)]))
-            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue))
-            let task = try await client.waitForTask(id, token: server.alice)
+        try await run(failures: 1_000, attempts: 3) { server, client, s3, proxy, task async throws in
             #expect(task["status"] == .string("FAILED"))
             let reason = task["errorReason"]?.stringValue ?? ""
             #expect(reason.contains("S3") && (reason.contains("503") || reason.contains("500")), "\(reason)")
