@@ -54,7 +54,9 @@ public struct MapDepotComponents: Sendable {
         let workSignal = WorkSignal()
         let stores: Stores
         if let url = config.databaseURL {
-            let database = try PostgresDatabase(url: url, logger: logger)
+            let database = try PostgresDatabase(
+                url: url, operationTimeout: .milliseconds(Int64(config.databaseTimeoutSeconds * 1000)), logger: logger
+            )
             let listener = PostgresWorkListener(database: database, signal: workSignal, logger: logger)
             let task = Task {
                 await withDiscardingTaskGroup { group in

@@ -14,7 +14,7 @@ public struct PostgresCatalogStore: CatalogStore {
     public func insert(_ record: CatalogRecord) async throws {
         let id = record.id.uuidString.lowercased()
         let body = CanonicalJSON.text(record.json)
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             INSERT INTO catalog_records (id, body, created_at) VALUES (\(id), \(body), \(Timestamp.string(record.createdAt)))
             ON CONFLICT (id) DO NOTHING RETURNING id
@@ -25,19 +25,19 @@ public struct PostgresCatalogStore: CatalogStore {
     }
 
     public func record(id: UUID) async throws -> CatalogRecord? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT body FROM catalog_records WHERE id = \(id.uuidString.lowercased())", logger: database.logger
         ).all()
         return try rows.first.map { try CatalogRecord(stored: CanonicalJSON.parse(try $0.string("body"))) }
     }
 
     public func records() async throws -> [CatalogRecord] {
-        try await database.client.query("SELECT body FROM catalog_records ORDER BY created_at, id", logger: database.logger).all()
+        try await database.query("SELECT body FROM catalog_records ORDER BY created_at, id", logger: database.logger).all()
             .map { try CatalogRecord(stored: CanonicalJSON.parse(try $0.string("body"))) }
     }
 
     public func delete(id: UUID) async throws -> Bool {
-        !(try await database.client.query(
+        !(try await database.query(
             "DELETE FROM catalog_records WHERE id = \(id.uuidString.lowercased()) RETURNING id", logger: database.logger
         ).all()).isEmpty
     }

@@ -11,9 +11,14 @@ import PostgresNIO
 public struct PostgresDatabase: Sendable, HealthCheck {
     public let client: PostgresClient
     let logger: Logger
+    /// How long one statement or transaction may take, the wait for a pooled connection included, before it fails as
+    /// ``PostgresTimeout`` (503). postgres-nio's pool waits for a connection without limit, and a query written to a
+    /// connection the server has just closed is never answered (see ``Deadline``): without a bound, a PostgreSQL
+    /// restart or outage held requests, worker slots and shutdown for good (issue #9). Config `database.timeout.seconds`.
+    public let operationTimeout: Duration
 
     /// - Parameter url: `postgres://user:password@host:port/database`.
-    public init(url: String, logger: Logger) throws {
+    public init(url: String, operationTimeout: Duration = .seconds(60), logger: Logger) throws {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host
         else {
@@ -27,6 +32,7 @@ public struct PostgresDatabase: Sendable, HealthCheck {
         configuration.options.maximumConnections = 20
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.operationTimeout = operationTimeout
     }
 
     /// The URL with its password replaced by `***`, for messages and logs (issue #9: it was printed in full).
@@ -40,14 +46,31 @@ public struct PostgresDatabase: Sendable, HealthCheck {
         return components.string ?? url
     }
 
-    /// Runs `body` in a transaction. An error thrown inside comes out as itself (postgres-nio wraps it in
-    /// `PostgresTransactionError`), so domain errors keep their meaning and unique violations can be retried.
-    public func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+    /// Runs `body` in a transaction, within ``operationTimeout``. An error thrown inside comes out as itself
+    /// (postgres-nio wraps it in `PostgresTransactionError`), so domain errors keep their meaning and unique violations
+    /// can be retried.
+    public func transaction<Result: Sendable>(
+        within limit: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await bounded(within: limit) { [client, logger] in
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            }
         }
+    }
+
+    /// Runs one statement on a pooled connection, within ``operationTimeout`` (until its first answer: the rows
+    /// that follow come over a connection that fails them if it closes).
+    @discardableResult
+    public func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        try await bounded { [client] in try await client.query(query, logger: logger) }
+    }
+
+    private func bounded<T: Sendable>(within limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = limit ?? operationTimeout
+        return try await Deadline.run(within: limit, timeoutError: { PostgresTimeout(limit: limit) }, body)
     }
 
     /// Runs the pool until cancelled.
@@ -56,12 +79,13 @@ public struct PostgresDatabase: Sendable, HealthCheck {
     }
 
     public func check() async throws {
-        try await client.query("SELECT 1", logger: logger)
+        try await query("SELECT 1", logger: logger)
     }
 
-    /// Applies the migrations this database has not seen, in order, once, whatever else starts at once.
+    /// Applies the migrations this database has not seen, in order, once, whatever else starts at once: within
+    /// 10 minutes at least (a migration may rewrite a large table; nodes starting together wait for each other's).
     public func migrate() async throws {
-        try await transaction { connection in
+        try await transaction(within: max(operationTimeout, .seconds(600))) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(784512301)", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)", logger: logger
@@ -84,13 +108,21 @@ public struct PostgresDatabase: Sendable, HealthCheck {
     /// A random 32-byte secret stored under `name`, made once for every node.
     public func secret(named name: String) async throws -> Data {
         let candidate = Hex.encode((0..<32).map { _ in UInt8.random(in: 0...255) })
-        try await client.query(
+        try await query(
             "INSERT INTO settings (name, value) VALUES (\(name), \(candidate)) ON CONFLICT (name) DO NOTHING", logger: logger
         )
-        let rows = try await client.query("SELECT value FROM settings WHERE name = \(name)", logger: logger)
+        let rows = try await query("SELECT value FROM settings WHERE name = \(name)", logger: logger)
         for try await hex in rows.decode(String.self) {
             return Hex.decode(hex)
         }
         throw ServiceError.invalid("secret \(name) could not be stored")
     }
+}
+
+/// A PostgreSQL operation that did not end within ``PostgresDatabase/operationTimeout``: the server is away or
+/// restarting (503, like a refused connection).
+public struct PostgresTimeout: Error, StorageConditionReporting, CustomStringConvertible {
+    public var limit: Duration
+    public var storageCondition: StorageCondition? { .unreachable }
+    public var description: String { "PostgreSQL did not answer within \(limit)" }
 }

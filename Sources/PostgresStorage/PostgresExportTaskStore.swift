@@ -21,19 +21,19 @@ public struct PostgresExportTaskStore: ExportTaskStore {
 
     private var logger: Logger { database.logger }
 
-    private func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    private func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         try await database.transaction(body)
     }
 
     // MARK: Admission
 
     public func liveJob(dedupKey: String) async throws -> ExportJob? {
-        try await database.client.query(
+        try await database.query(
             "SELECT * FROM export_jobs WHERE dedup_key = \(dedupKey) AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED')", logger: logger
         ).all().first.map(Self.job)
     }
 
-    public func admit(_ new: NewExportTask, render: WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome) {
+    public func admit(_ new: NewExportTask, render: @escaping WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome) {
         for attempt in 0..<5 {
             do {
                 return try await admitOnce(new, render: render)
@@ -44,7 +44,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
         throw ServiceError(.conflict, "the export could not be admitted; try again")
     }
 
-    private func admitOnce(_ new: NewExportTask, render: WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome) {
+    private func admitOnce(_ new: NewExportTask, render: @escaping WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome) {
         let request = new.request
         let now = Timestamp.milliseconds(new.createdAt)
         let stamp = Timestamp.string(now)
@@ -132,14 +132,14 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func activeTaskCount(customer: String) async throws -> Int {
-        try await database.client.query(
+        try await database.query(
             "SELECT count(*) AS n FROM export_tasks WHERE customer = \(customer) AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')", logger: logger
         ).all().first?.int("n") ?? 0
     }
 
     public func committedBytes() async throws -> Int64 {
         Int64(
-            try await database.client.query(
+            try await database.query(
                 """
                 SELECT coalesce(sum(estimated_size * (100 - progress) / 100), 0)::BIGINT AS n FROM export_jobs
                 WHERE status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')
@@ -153,7 +153,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     public func task(id: Int, customer: String?) async throws -> ExportTask? {
         // Not batched (ReadCoalescer) as on SQLite: after PostgreSQL dropped every connection under load, one batch's
         // query never returned, and every task read after it waited behind it (issue #9); one stuck read must stay one.
-        guard let task = try await database.client.query("SELECT * FROM export_tasks WHERE id = \(id)", logger: logger).all().first.map(Self.task),
+        guard let task = try await database.query("SELECT * FROM export_tasks WHERE id = \(id)", logger: logger).all().first.map(Self.task),
             customer == nil || task.customer == customer
         else { return nil }
         return task
@@ -162,11 +162,11 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     public func tasks(customer: String, limit: Int, status: TaskStatus?) async throws -> [ExportTask] {
         let rows: PostgresRowSequence
         if let status {
-            rows = try await database.client.query(
+            rows = try await database.query(
                 "SELECT * FROM export_tasks WHERE customer = \(customer) AND status = \(status.rawValue) ORDER BY id DESC LIMIT \(limit)", logger: logger
             )
         } else {
-            rows = try await database.client.query(
+            rows = try await database.query(
                 "SELECT * FROM export_tasks WHERE customer = \(customer) AND status != 'ARCHIVED' ORDER BY id DESC LIMIT \(limit)", logger: logger
             )
         }
@@ -174,13 +174,13 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func customerHasTask(customer: String, jobId: Int) async throws -> Bool {
-        !(try await database.client.query(
+        !(try await database.query(
             "SELECT 1 FROM export_tasks WHERE customer = \(customer) AND job_id = \(jobId) AND NOT detached AND status <> 'ABORTED' LIMIT 1", logger: logger
         ).all()).isEmpty
     }
 
     public func transitions(id: Int) async throws -> [TaskTransition] {
-        try await database.client.query("SELECT * FROM export_task_transitions WHERE task_id = \(id) ORDER BY id", logger: logger).all().map { row in
+        try await database.query("SELECT * FROM export_task_transitions WHERE task_id = \(id) ORDER BY id", logger: logger).all().map { row in
             TaskTransition(
                 from: try row.optionalString("from_status").flatMap(TaskStatus.init(rawValue:)),
                 to: TaskStatus(rawValue: try row.string("to_status")) ?? .pending,
@@ -191,7 +191,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
 
     // MARK: Worker
 
-    public func claimNextJob(now: Date, lease: JobLease, render: WebhookRenderer) async throws -> ExportJob? {
+    public func claimNextJob(now: Date, lease: JobLease, render: @escaping WebhookRenderer) async throws -> ExportJob? {
         let budget = retryBudget
         let logger = self.logger
         return try await transaction { connection in
@@ -210,7 +210,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func renewLease(jobId: Int, lease: JobLease) async throws -> Bool {
-        !(try await database.client.query(
+        !(try await database.query(
             """
             UPDATE export_jobs SET lease_expires_at = \(Timestamp.string(lease.until))
             WHERE id = \(jobId) AND lease_owner = \(lease.owner) AND status = 'IN_PROGRESS' RETURNING id
@@ -220,7 +220,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
 
     public func finishJob(
         jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
-        render: WebhookRenderer
+        render: @escaping WebhookRenderer
     ) async throws -> Bool {
         let budget = retryBudget
         let logger = self.logger
@@ -254,12 +254,12 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func job(id: Int) async throws -> ExportJob? {
-        try await database.client.query("SELECT * FROM export_jobs WHERE id = \(id)", logger: logger).all().first.map(Self.job)
+        try await database.query("SELECT * FROM export_jobs WHERE id = \(id)", logger: logger).all().first.map(Self.job)
     }
 
     public func recordProgress(
         jobId: Int, lease: JobLease, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?, now: Date,
-        render: WebhookRenderer
+        render: @escaping WebhookRenderer
     ) async throws -> ExportJob? {
         let stamp = Timestamp.string(now)
         let budget = retryBudget
@@ -289,7 +289,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func transitionJob(
-        jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date, render: WebhookRenderer
+        jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date, render: @escaping WebhookRenderer
     ) async throws {
         let budget = retryBudget
         let logger = self.logger
@@ -304,7 +304,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     /// The job's new state, copied to its attached tasks with their transitions and events.
     private static func transition(
         _ connection: PostgresConnection, jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?,
-        now: Date, budget: TimeInterval, render: WebhookRenderer, logger: Logger
+        now: Date, budget: TimeInterval, render: @escaping WebhookRenderer, logger: Logger
     ) async throws {
         // Locks the job row; a finished job moved again to the same status (two sweepers) changes nothing.
         let current = try await connection.query("SELECT status FROM export_jobs WHERE id = \(jobId) FOR UPDATE", logger: logger).all().first
@@ -348,7 +348,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
         }
     }
 
-    public func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: WebhookRenderer) async throws {
+    public func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: @escaping WebhookRenderer) async throws {
         let stamp = Timestamp.string(now)
         let budget = retryBudget
         let logger = self.logger
@@ -369,7 +369,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func requestStop(jobId: Int, pause: Bool, abort: Bool) async throws {
-        try await database.client.query(
+        try await database.query(
             """
             UPDATE export_jobs SET pause_requested = pause_requested OR \(pause), abort_requested = abort_requested OR \(abort) WHERE id = \(jobId)
             """, logger: logger
@@ -377,7 +377,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func attachedTasks(jobId: Int) async throws -> [ExportTask] {
-        try await database.client.query("SELECT * FROM export_tasks WHERE job_id = \(jobId) AND NOT detached", logger: logger).all().map(Self.task)
+        try await database.query("SELECT * FROM export_tasks WHERE job_id = \(jobId) AND NOT detached", logger: logger).all().map(Self.task)
     }
 
     /// Every IN_PROGRESS job back to PENDING. Only for a single process (the worker does not call it when the
@@ -409,13 +409,13 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     // MARK: Sweeper
 
     public func expiredJobs(now: Date) async throws -> [ExportJob] {
-        try await database.client.query(
+        try await database.query(
             "SELECT * FROM export_jobs WHERE status = 'COMPLETED' AND expired_at <= \(Timestamp.string(now)) ORDER BY id", logger: logger
         ).all().map(Self.job)
     }
 
     public func finishedTasks(before date: Date) async throws -> [ExportTask] {
-        try await database.client.query(
+        try await database.query(
             """
             SELECT * FROM export_tasks WHERE status IN ('COMPLETED', 'FAILED', 'ABORTED', 'EXPIRED') AND finished_at < \(Timestamp.string(date)) ORDER BY id
             """, logger: logger
@@ -426,7 +426,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
 
     private static func enqueue(
         _ connection: PostgresConnection, task: ExportTask, event: WebhookEvent, only: [Webhook]?, now: Date, budget: TimeInterval,
-        render: WebhookRenderer, logger: Logger
+        render: @escaping WebhookRenderer, logger: Logger
     ) async throws {
         let targets = (only ?? task.webhooks).filter { $0.events.contains(event) }
         guard !targets.isEmpty else { return }
@@ -465,7 +465,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func recordAttempt(_ delivery: WebhookDelivery) async throws {
-        try await database.client.query(
+        try await database.query(
             """
             UPDATE webhook_deliveries SET state = \(delivery.state.rawValue), attempts = \(delivery.attempts),
               next_attempt_at = \(Timestamp.string(delivery.nextAttemptAt)), last_attempt_at = \(delivery.lastAttemptAt.map(Timestamp.string)),
@@ -476,7 +476,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     }
 
     public func deliveries(taskId: Int) async throws -> [WebhookDelivery] {
-        try await database.client.query("SELECT * FROM webhook_deliveries WHERE task_id = \(taskId) ORDER BY created_at, seq", logger: logger).all()
+        try await database.query("SELECT * FROM webhook_deliveries WHERE task_id = \(taskId) ORDER BY created_at, seq", logger: logger).all()
             .map(Self.delivery)
     }
 

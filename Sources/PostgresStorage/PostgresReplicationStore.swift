@@ -44,11 +44,11 @@ public struct PostgresReplicationStore: ReplicationStore {
     }
 
     public func layers() async throws -> [Layer] {
-        try await database.client.query("SELECT * FROM layers ORDER BY layer_id", logger: logger).all().map(Self.layer)
+        try await database.query("SELECT * FROM layers ORDER BY layer_id", logger: logger).all().map(Self.layer)
     }
 
     public func layer(id: Int) async throws -> Layer? {
-        try await database.client.query("SELECT * FROM layers WHERE layer_id = \(id)", logger: logger).all().first.map(Self.layer)
+        try await database.query("SELECT * FROM layers WHERE layer_id = \(id)", logger: logger).all().first.map(Self.layer)
     }
 
     static func layer(_ row: PostgresRandomAccessRow) throws -> Layer {
@@ -118,7 +118,7 @@ public struct PostgresReplicationStore: ReplicationStore {
 
     public func snapshotPage(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> [FeatureState] {
         var result: [FeatureState] = []
-        for try await (id, geometry, properties) in try await database.client.query(
+        for try await (id, geometry, properties) in try await database.query(
             """
             SELECT feature_id, geometry, properties FROM (
               SELECT DISTINCT ON (feature_id) feature_id, geometry_type, geometry, properties FROM feature_versions
@@ -134,13 +134,13 @@ public struct PostgresReplicationStore: ReplicationStore {
 
     public func splitPoints(layerId: Int, parts: Int) async throws -> [String] {
         guard parts > 1 else { return [] }
-        let versions = try await database.client.query(
+        let versions = try await database.query(
             "SELECT count(*) AS n FROM feature_versions WHERE layer_id = \(layerId)", logger: logger
         ).all().first?.int("n") ?? 0
         guard versions >= 20_000 else { return [] }
         var result: [String] = []
         for part in 1..<parts {
-            for try await id in try await database.client.query(
+            for try await id in try await database.query(
                 "SELECT feature_id FROM feature_versions WHERE layer_id = \(layerId) ORDER BY feature_id OFFSET \(versions * part / parts) LIMIT 1",
                 logger: logger
             ).decode(String.self) {
@@ -154,7 +154,7 @@ public struct PostgresReplicationStore: ReplicationStore {
         layerId: Int, type: GeometryType, from: Int, to: Int, after: String, limit: Int
     ) async throws -> [(id: String, before: FeatureState?, after: FeatureState?)] {
         var result: [(id: String, before: FeatureState?, after: FeatureState?)] = []
-        for try await (id, beforeType, beforeGeometry, beforeProperties, afterType, afterGeometry, afterProperties) in try await database.client.query(
+        for try await (id, beforeType, beforeGeometry, beforeProperties, afterType, afterGeometry, afterProperties) in try await database.query(
             """
             WITH ids AS (
               SELECT DISTINCT feature_id FROM feature_versions
@@ -178,7 +178,7 @@ public struct PostgresReplicationStore: ReplicationStore {
     }
 
     public func insertHiddenReplica(_ replica: Replica) async throws {
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO replicas (replica_id, layer_id, geometry_type, replica_type, sequence_number, timestamp, from_timestamp, change_sequence,
               from_change_sequence, is_hidden, files, created_at)
@@ -190,18 +190,18 @@ public struct PostgresReplicationStore: ReplicationStore {
     }
 
     public func publishReplica(_ replica: Replica) async throws {
-        try await database.client.query(
+        try await database.query(
             "UPDATE replicas SET is_hidden = false, files = \(ReplicaFile.storedText(replica.files)) WHERE replica_id = \(replica.replicaId.uuidString.lowercased())",
             logger: logger
         )
     }
 
     public func deleteReplica(id: UUID) async throws {
-        try await database.client.query("DELETE FROM replicas WHERE replica_id = \(id.uuidString.lowercased())", logger: logger)
+        try await database.query("DELETE FROM replicas WHERE replica_id = \(id.uuidString.lowercased())", logger: logger)
     }
 
     public func removeHiddenReplicas(now: Date) async throws -> [Replica] {
-        try await database.client.query(
+        try await database.query(
             """
             DELETE FROM replicas WHERE is_hidden AND NOT EXISTS (SELECT 1 FROM replica_chain_leases l WHERE l.layer_id = replicas.layer_id
               AND l.geometry_type = replicas.geometry_type AND l.expires_at > \(Timestamp.string(now))) RETURNING *
@@ -210,7 +210,7 @@ public struct PostgresReplicationStore: ReplicationStore {
     }
 
     public func acquireChain(layerId: Int, type: GeometryType, owner: String, until: Date, now: Date) async throws -> Bool {
-        !(try await database.client.query(
+        !(try await database.query(
             """
             INSERT INTO replica_chain_leases (layer_id, geometry_type, owner, expires_at)
             VALUES (\(layerId), \(type.rawValue), \(owner), \(Timestamp.string(until)))
@@ -222,7 +222,7 @@ public struct PostgresReplicationStore: ReplicationStore {
     }
 
     public func releaseChain(layerId: Int, type: GeometryType, owner: String) async throws {
-        try await database.client.query(
+        try await database.query(
             "DELETE FROM replica_chain_leases WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue) AND owner = \(owner)", logger: logger
         )
     }
@@ -238,12 +238,12 @@ public struct PostgresReplicationStore: ReplicationStore {
             """
         var sql = filter
         sql.sql += query.ascending ? " ORDER BY timestamp ASC, sequence_number ASC" : " ORDER BY timestamp DESC, sequence_number DESC"
-        rows = try await database.client.query(sql, logger: logger)
+        rows = try await database.query(sql, logger: logger)
         return try await rows.all().map(Self.replica)
     }
 
     public func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, includingHidden: Bool) async throws -> Replica? {
-        try await database.client.query(
+        try await database.query(
             """
             SELECT * FROM replicas WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue) AND replica_type = \(replicaType.rawValue)
               AND (NOT is_hidden OR \(includingHidden)) ORDER BY timestamp DESC, sequence_number DESC LIMIT 1
@@ -252,7 +252,7 @@ public struct PostgresReplicationStore: ReplicationStore {
     }
 
     public func replica(id: UUID) async throws -> Replica? {
-        try await database.client.query(
+        try await database.query(
             "SELECT * FROM replicas WHERE replica_id = \(id.uuidString.lowercased()) AND NOT is_hidden", logger: logger
         ).all().first.map(Self.replica)
     }

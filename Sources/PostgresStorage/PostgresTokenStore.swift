@@ -12,7 +12,7 @@ public struct PostgresTokenStore: TokenStore {
 
     public func insert(_ token: StoredToken) async throws {
         let scopes = token.scopes.map(\.rawValue).sorted().joined(separator: " ")
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO tokens (hash, subject, scopes, created_at, expires_at)
             VALUES (\(token.hash), \(token.subject), \(scopes), \(Timestamp.string(token.createdAt)), \(token.expiresAt.map(Timestamp.string)))
@@ -22,15 +22,15 @@ public struct PostgresTokenStore: TokenStore {
     }
 
     public func token(hash: String) async throws -> StoredToken? {
-        try await database.client.query("SELECT * FROM tokens WHERE hash = \(hash)", logger: database.logger).all().first.map(Self.token)
+        try await database.query("SELECT * FROM tokens WHERE hash = \(hash)", logger: database.logger).all().first.map(Self.token)
     }
 
     public func tokens() async throws -> [StoredToken] {
-        try await database.client.query("SELECT * FROM tokens ORDER BY created_at, hash", logger: database.logger).all().map(Self.token)
+        try await database.query("SELECT * FROM tokens ORDER BY created_at, hash", logger: database.logger).all().map(Self.token)
     }
 
     public func revoke(id: String) async throws -> Bool {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             // `id` is hex digits only (TokenService checks), so it holds no LIKE wildcard.
             "DELETE FROM tokens WHERE hash LIKE \(id + "%") RETURNING hash", logger: database.logger
         ).all()
@@ -38,7 +38,7 @@ public struct PostgresTokenStore: TokenStore {
     }
 
     public func recordUse(hash: String, at date: Date) async throws {
-        try await database.client.query(
+        try await database.query(
             "UPDATE tokens SET last_used_at = \(Timestamp.string(date)) WHERE hash = \(hash)", logger: database.logger
         )
     }

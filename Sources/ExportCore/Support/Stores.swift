@@ -25,7 +25,7 @@ public protocol ExportTaskStore: Sendable {
     /// Stores a request: attached to the live job of its key if there is one (merging webhooks into the
     /// customer's own task, or adding a task for a new customer), else as a new job. Atomic: one live job
     /// per key, whatever arrives at the same moment.
-    func admit(_ task: NewExportTask, render: WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome)
+    func admit(_ task: NewExportTask, render: @escaping WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome)
     /// PENDING, IN_PROGRESS or PAUSED tasks of a customer.
     func activeTaskCount(customer: String) async throws -> Int
     /// Bytes that queued and running jobs will still write: Σ estimate × (1 − progress).
@@ -40,13 +40,13 @@ public protocol ExportTaskStore: Sendable {
     func transitions(id: Int) async throws -> [TaskTransition]
 
     /// Moves the oldest PENDING job to IN_PROGRESS under `lease` and returns it.
-    func claimNextJob(now: Date, lease: JobLease, render: WebhookRenderer) async throws -> ExportJob?
+    func claimNextJob(now: Date, lease: JobLease, render: @escaping WebhookRenderer) async throws -> ExportJob?
     /// Extends a running job's lease; false when the caller no longer holds it.
     func renewLease(jobId: Int, lease: JobLease) async throws -> Bool
     /// Finishes a running job (COMPLETED, PAUSED, ABORTED, FAILED) only if the caller still holds its lease.
     func finishJob(
         jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
-        render: WebhookRenderer
+        render: @escaping WebhookRenderer
     ) async throws -> Bool
     /// Puts IN_PROGRESS jobs whose lease has expired back to PENDING (their node died): another worker resumes them.
     func requeueExpiredLeases(now: Date) async throws -> [Int]
@@ -56,15 +56,15 @@ public protocol ExportTaskStore: Sendable {
     /// caller no longer holds the lease (another node took the job over).
     func recordProgress(
         jobId: Int, lease: JobLease, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?,
-        now: Date, render: WebhookRenderer
+        now: Date, render: @escaping WebhookRenderer
     ) async throws -> ExportJob?
     /// Moves a job (and its attached tasks) to `status`, with the event that goes with it.
     func transitionJob(
         jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
-        render: WebhookRenderer
+        render: @escaping WebhookRenderer
     ) async throws
     /// Moves one task (not its job) to ABORTED or ARCHIVED, with its event.
-    func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: WebhookRenderer) async throws
+    func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: @escaping WebhookRenderer) async throws
     /// Asks a running job to stop at its next checkpoint.
     func requestStop(jobId: Int, pause: Bool, abort: Bool) async throws
     /// The tasks still attached to a job (not detached, not archived).

@@ -10,6 +10,9 @@ public struct AppConfig: Sendable {
     public var dataDir = "./data"
     /// `postgres://user:password@host:port/database`: state in PostgreSQL instead of SQLite.
     public var databaseURL: String?
+    /// PostgreSQL: how long one statement or transaction may take, the wait for a connection included, before the
+    /// request answers 503 (a restart or outage; without a bound they waited for good, issue #9).
+    public var databaseTimeoutSeconds: Double = 60
     /// The base of artifact URLs; default `http://{host}:{port}`.
     public var publicURL: String?
     /// Requests covering more tiles are refused with 422.
@@ -123,13 +126,14 @@ extension AppConfig {
     /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
     /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `artifacts.s3.retry.attempts`,
     /// `artifacts.s3.retry.delay.ms`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`,
-    /// `http.rate.limit.per.second`, `http.rate.limit.burst`.
+    /// `http.rate.limit.per.second`, `http.rate.limit.burst`, `database.timeout.seconds`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.host = reader.string(forKey: "host", default: config.host)
         config.port = reader.int(forKey: "port", default: config.port)
         config.dataDir = reader.string(forKey: "data.dir", default: config.dataDir)
         config.databaseURL = reader.string(forKey: "database.url")
+        config.databaseTimeoutSeconds = reader.double(forKey: "database.timeout.seconds", default: config.databaseTimeoutSeconds)
         config.publicURL = reader.string(forKey: "public.url")
         config.maxTiles = reader.int(forKey: "export.max.tiles", default: config.maxTiles)
         config.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: config.maxBodyBytes)

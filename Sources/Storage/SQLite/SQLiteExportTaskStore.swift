@@ -39,7 +39,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
         }
     }
 
-    public func admit(_ new: NewExportTask, render: WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome) {
+    public func admit(_ new: NewExportTask, render: @escaping WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome) {
         let request = new.request
         let now = Timestamp.milliseconds(new.createdAt)
         let stamp = Timestamp.string(now)
@@ -189,7 +189,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
 
     // MARK: Worker
 
-    public func claimNextJob(now: Date, lease: JobLease, render: WebhookRenderer) async throws -> ExportJob? {
+    public func claimNextJob(now: Date, lease: JobLease, render: @escaping WebhookRenderer) async throws -> ExportJob? {
         let budget = retryBudget
         return try await database.pool.write { db in
             guard let id = try Int.fetchOne(db, sql: "SELECT id FROM export_jobs WHERE status = 'PENDING' ORDER BY id LIMIT 1") else { return nil }
@@ -214,7 +214,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
 
     public func finishJob(
         jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
-        render: WebhookRenderer
+        render: @escaping WebhookRenderer
     ) async throws -> Bool {
         let budget = retryBudget
         return try await database.pool.write { db in
@@ -243,7 +243,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
 
     public func recordProgress(
         jobId: Int, lease: JobLease, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?,
-        now: Date, render: WebhookRenderer
+        now: Date, render: @escaping WebhookRenderer
     ) async throws -> ExportJob? {
         let stamp = Timestamp.string(now)
         let budget = retryBudget
@@ -270,7 +270,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
     }
 
     public func transitionJob(
-        jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date, render: WebhookRenderer
+        jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date, render: @escaping WebhookRenderer
     ) async throws {
         let budget = retryBudget
         try await database.pool.write { db in
@@ -281,7 +281,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
     /// The job's new state, copied to its attached tasks with their transitions and events.
     private static func transition(
         _ db: Database, jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
-        budget: TimeInterval, render: WebhookRenderer
+        budget: TimeInterval, render: @escaping WebhookRenderer
     ) throws {
         // Idempotent: a finished job moved again to the same status (two sweepers) changes nothing.
         if status.isFinished, try String.fetchOne(db, sql: "SELECT status FROM export_jobs WHERE id = ?", arguments: [jobId]) == status.rawValue {
@@ -324,7 +324,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
         }
     }
 
-    public func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: WebhookRenderer) async throws {
+    public func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: @escaping WebhookRenderer) async throws {
         let stamp = Timestamp.string(now)
         let budget = retryBudget
         try await database.pool.write { db in
@@ -403,7 +403,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
 
     /// One delivery per subscribed webhook of the task (or of `only`, the webhooks a request just added).
     private static func enqueue(
-        _ db: Database, task: ExportTask, event: WebhookEvent, only: [Webhook]?, now: Date, budget: TimeInterval, render: WebhookRenderer
+        _ db: Database, task: ExportTask, event: WebhookEvent, only: [Webhook]?, now: Date, budget: TimeInterval, render: @escaping WebhookRenderer
     ) throws {
         let targets = (only ?? task.webhooks).filter { $0.events.contains(event) }
         guard !targets.isEmpty else { return }

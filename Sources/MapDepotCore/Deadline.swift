@@ -1,0 +1,90 @@
+import Synchronization
+
+/// Runs work that may never end in a task of its own, and gives up on it after a limit.
+///
+/// Why not a task group with a timer child: a group waits for every child, so a child that never returns holds the
+/// caller forever — and that is the case this exists for. postgres-nio 1.33 writes a query to its channel without a
+/// write promise, so a query issued on a connection the server has just closed is dropped and its promise is never
+/// completed (upstream fix #487 was reverted in #501): the caller, and with it a worker slot, a lease renewal or a
+/// shutdown, waited for good after a PostgreSQL restart (issue #9). Here the caller is answered by whichever comes
+/// first, the work or the limit; work that outlives its limit is cancelled and abandoned (its task ends if it ever
+/// returns).
+public enum Deadline {
+    /// `body`'s result, or `timeoutError()` thrown once `limit` has passed. Cancelling the caller cancels `body`.
+    public static func run<T: Sendable>(
+        within limit: Duration,
+        timeoutError: @escaping @Sendable () -> any Error,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await abandoning { abandon in
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                if !Task.isCancelled { abandon(timeoutError()) }
+            }
+            defer { timer.cancel() }
+            return try await body()
+        }
+    }
+
+    /// `body`'s result, or the error `body` hands to its `abandon` function (from a callback, say a connection's
+    /// close future), thrown at once whether or not `body` has ended. Cancelling the caller cancels `body`.
+    public static func abandoning<T: Sendable>(
+        _ body: @escaping @Sendable (_ abandon: @escaping @Sendable (any Error) -> Void) async throws -> T
+    ) async throws -> T {
+        let gate = Gate<T>()
+        let work = Task {
+            let abandon: @Sendable (any Error) -> Void = { error in gate.finish(.failure(error)) }
+            do { gate.finish(.success(try await body(abandon))) } catch { gate.finish(.failure(error)) }
+        }
+        // Abandoned (or finished): work that is still running is told to stop.
+        defer { work.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in gate.park(continuation) }
+        } onCancel: {
+            work.cancel()
+        }
+    }
+}
+
+/// The first outcome of a ``Deadline/run(within:timeoutError:_:)`` and the caller waiting for it, in either order.
+private final class Gate<T: Sendable>: Sendable {
+    private enum State {
+        case waiting
+        case parked(CheckedContinuation<T, any Error>)
+        case finished(Result<T, any Error>)
+        case done
+    }
+
+    private let state = Mutex(State.waiting)
+
+    /// Records the outcome; true when it was the first (and so the one the caller gets).
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let (first, continuation): (Bool, CheckedContinuation<T, any Error>?) = state.withLock { state in
+            switch state {
+            case .waiting:
+                state = .finished(result)
+                return (true, nil)
+            case .parked(let continuation):
+                state = .done
+                return (true, continuation)
+            case .finished, .done:
+                return (false, nil)
+            }
+        }
+        continuation?.resume(with: result)
+        return first
+    }
+
+    func park(_ continuation: CheckedContinuation<T, any Error>) {
+        let ready: Result<T, any Error>? = state.withLock { state in
+            if case .finished(let result) = state {
+                state = .done
+                return result
+            }
+            state = .parked(continuation)
+            return nil
+        }
+        if let ready { continuation.resume(with: ready) }
+    }
+}
