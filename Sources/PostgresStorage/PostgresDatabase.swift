@@ -16,6 +16,7 @@ public struct PostgresDatabase: Sendable, HealthCheck {
     /// connection the server has just closed is never answered (see ``Deadline``): without a bound, a PostgreSQL
     /// restart or outage held requests, worker slots and shutdown for good (issue #9). Config `database.timeout.seconds`.
     public let operationTimeout: Duration
+    private let watchdog = Watchdog()
 
     /// - Parameter url: `postgres://user:password@host:port/database`.
     public init(url: String, operationTimeout: Duration = .seconds(60), logger: Logger) throws {
@@ -70,12 +71,15 @@ public struct PostgresDatabase: Sendable, HealthCheck {
 
     private func bounded<T: Sendable>(within limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let limit = limit ?? operationTimeout
-        return try await Deadline.run(within: limit, timeoutError: { PostgresTimeout(limit: limit) }, body)
+        return try await watchdog.run(within: limit, timeoutError: { PostgresTimeout(limit: limit) }, body)
     }
 
-    /// Runs the pool until cancelled.
+    /// Runs the pool, and the watchdog that bounds every operation, until cancelled.
     public func run() async {
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await client.run() }
+            group.addTask { await watchdog.watch() }
+        }
     }
 
     public func check() async throws {

@@ -2,8 +2,8 @@ import MapDepotCore
 import Synchronization
 import Testing
 
-/// ``Deadline`` (issue #9): the caller gets the work's result when it comes in time, and the timeout error when the
-/// work never returns at all — the postgres-nio query written to a closed connection, which a task group with a timer
+/// ``Deadline`` and ``Watchdog`` (issue #9): the caller gets the work's result when it comes in time, and the timeout
+/// error when the work never returns at all — the postgres-nio query written to a closed connection, which a task group with a timer
 /// child would wait for forever. The work that never returns is modelled by a continuation nobody resumes, which
 /// does not even end on cancellation.
 @Suite struct DeadlineTests {
@@ -23,19 +23,35 @@ import Testing
         func release() { for continuation in parked.withLock({ list in defer { list = [] }; return list }) { continuation.resume() } }
     }
 
+    /// A watchdog watching while `body` runs.
+    func watching<T>(_ body: (Watchdog) async throws -> T) async throws -> T {
+        let watchdog = Watchdog(tick: .milliseconds(20))
+        let watch = Task { await watchdog.watch() }
+        defer { watch.cancel() }
+        return try await body(watchdog)
+    }
+
     @Test func workThatEndsInTimeGivesItsResultAndItsError() async throws {
-        #expect(try await Deadline.run(within: .seconds(5), timeoutError: { TimedOut() }) { 42 } == 42)
+        try await watching { watchdog in try await workThatEndsInTime(watchdog) }
+    }
+
+    func workThatEndsInTime(_ watchdog: Watchdog) async throws {
+        #expect(try await watchdog.run(within: .seconds(5), timeoutError: { TimedOut() }) { 42 } == 42)
         await #expect(throws: Closed.self) {
-            try await Deadline.run(within: .seconds(5), timeoutError: { TimedOut() }) { () async throws -> Int in throw Closed() }
+            try await watchdog.run(within: .seconds(5), timeoutError: { TimedOut() }) { () async throws -> Int in throw Closed() }
         }
     }
 
     @Test func workThatNeverReturnsIsAbandonedAtTheLimit() async throws {
+        try await watching { watchdog in try await workThatNeverReturns(watchdog) }
+    }
+
+    func workThatNeverReturns(_ watchdog: Watchdog) async throws {
         let hang = Hang()
         defer { hang.release() }
         let start = ContinuousClock.now
         await #expect(throws: TimedOut.self) {
-            try await Deadline.run(within: .milliseconds(200), timeoutError: { TimedOut() }) { await hang.wait(); return 1 }
+            try await watchdog.run(within: .milliseconds(200), timeoutError: { TimedOut() }) { await hang.wait(); return 1 }
         }
         let waited = ContinuousClock.now - start
         #expect(waited >= .milliseconds(200) && waited < .seconds(5), "\(waited)")
@@ -59,9 +75,10 @@ import Testing
     }
 
     @Test func cancellingTheCallerCancelsTheWork() async throws {
+        let watchdog = Watchdog()
         let sawCancellation = Mutex(false)
         let caller = Task {
-            try await Deadline.run(within: .seconds(30), timeoutError: { TimedOut() }) {
+            try await watchdog.run(within: .seconds(30), timeoutError: { TimedOut() }) {
                 do { try await Task.sleep(for: .seconds(30)) } catch { sawCancellation.withLock { $0 = true }; throw error }
                 return 1
             }
@@ -73,9 +90,10 @@ import Testing
     }
 
     @Test func manyConcurrentCallsEachGetTheirOwnAnswer() async throws {
+        let watchdog = Watchdog()
         let answers = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
             for index in 0..<500 {
-                group.addTask { (index, try await Deadline.run(within: .seconds(10), timeoutError: { TimedOut() }) { index * 3 }) }
+                group.addTask { (index, try await watchdog.run(within: .seconds(10), timeoutError: { TimedOut() }) { index * 3 }) }
             }
             return try await group.reduce(into: [Int: Int]()) { $0[$1.0] = $1.1 }
         }
