@@ -65,8 +65,8 @@ public struct PostgresDatabase: Sendable, HealthCheck {
     /// Runs one statement on a pooled connection, within ``operationTimeout`` (until its first answer: the rows
     /// that follow come over a connection that fails them if it closes).
     @discardableResult
-    public func query(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
-        try await bounded { [client] in try await client.query(query, logger: logger) }
+    public func query(_ query: PostgresQuery, logger: Logger, within limit: Duration? = nil) async throws -> PostgresRowSequence {
+        try await bounded(within: limit) { [client] in try await client.query(query, logger: logger) }
     }
 
     private func bounded<T: Sendable>(within limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -82,8 +82,10 @@ public struct PostgresDatabase: Sendable, HealthCheck {
         }
     }
 
+    /// Readiness: a probe must be answered in time (Kubernetes' default probe timeout is 1 s), so 2 s at most
+    /// whatever the operation timeout, not the pool's wait for a server that is away.
     public func check() async throws {
-        try await query("SELECT 1", logger: logger)
+        try await query("SELECT 1", logger: logger, within: min(operationTimeout, .seconds(2)))
     }
 
     /// Applies the migrations this database has not seen, in order, once, whatever else starts at once: within

@@ -207,7 +207,8 @@ struct PostgresRestartTests {
     }
 
     /// PostgreSQL away for longer than the node's operation timeout: a request answers 503 with a message soon after
-    /// that timeout (postgres-nio's pool waits for a connection without limit), and once it is back, 200 again.
+    /// that timeout (postgres-nio's pool waits for a connection without limit), `/readiness` 503 within 2 s, and once
+    /// it is back, 200 again.
     @Test func aLongOutageAnswers503WithinTheTimeoutAndThenRecovers() async throws {
         // Set up with the default timeout (a loaded machine), served with a short one.
         var configured = try await TestServer.make()
@@ -224,6 +225,10 @@ struct PostgresRestartTests {
             let waited = ContinuousClock.now - start
             #expect(during.status == .serviceUnavailable && !during.message.isEmpty, "\(during.status) \(during.message)")
             #expect(waited < .seconds(7), "answered after \(waited), the timeout is 3 s")
+            // Readiness says so within its own 2 s (a probe's timeout), whatever the operation timeout.
+            let probeStart = ContinuousClock.now
+            #expect(try await client.call(.get, "/readiness").status == .serviceUnavailable)
+            #expect(ContinuousClock.now - probeStart < .seconds(4))
             try await outage
             var after = during
             for _ in 0..<50 where after.status != .ok {
