@@ -108,6 +108,78 @@ import TestSupport
         #expect(!staged.contains { $0.hasSuffix(".gpkg") || $0.hasSuffix(".json") }, "\(staged)")
     }
 
+    /// Issue #9 item 8: SIGTERM during an export stops it at a checkpoint and hands it back; the process exits 0
+    /// within the grace period; the next start resumes it from that checkpoint (not from its first tile) and it
+    /// completes with a valid package. One tile per checkpoint (`export.write.batch` 1) keeps it running long enough
+    /// to be caught mid-way.
+    @Test func sigtermHandsARunningExportBackAndTheNextStartResumesIt() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the binary first (scripts/test does)")
+        let fixture = try await BinaryFixture.make("sigterm")
+        let (directory, config, token) = (fixture.directory, fixture.config, fixture.token)
+        defer { fixture.components.close() }
+        let port = try Self.freePort()
+        let base = "http://127.0.0.1:\(port)"
+        func serve(_ log: String) throws -> Process {
+            let process = Self.mapdepot(
+                ["serve", "--port", "\(port)"], dataDir: directory, logLevel: "info",
+                settings: [
+                    "MAPDEPOT_EXPORT_WRITE_BATCH": "1", "MAPDEPOT_SHUTDOWN_GRACE_SECONDS": "20",
+                    "MAPDEPOT_PUBLIC_URL": base, "MAPDEPOT_DATABASE_URL": config.databaseURL,
+                ]
+            )
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            try process.run()
+            return process
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = client.shutdown() }
+        var server = try serve(directory + "/first.log")
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        try await Self.waitUntilLive(client, base)
+        let body = #"{"catalogRecordID":"\#(TestServer.recordID)","domain":"RASTER","artifactCRS":"4326","webhooks":[],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,90],[-180,-90]]]}}]}}"#
+        let created = try await Self.request(client, "POST", base + "/export-tasks", token: token, body: body)
+        #expect(created.0 == 201, "\(String(decoding: created.1, as: UTF8.self))")
+        var task: [String: JSONValue] = [:]
+        for _ in 0..<400 {
+            task = try JSONValue.parse(try await Self.request(client, "GET", base + "/export-tasks/1", token: token).1).objectValue ?? [:]
+            if (task["progress"]?.numberValue ?? 0) > 0 { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        try #require(task["status"] == .string("IN_PROGRESS"), "the export must still run when SIGTERM comes: \(task)")
+
+        let stop = ContinuousClock.now
+        kill(server.processIdentifier, SIGTERM)
+        #expect(try await Self.waitForExit(server, timeout: 40) == 0, "SIGTERM ends the server with exit code 0")
+        #expect(ContinuousClock.now - stop < .seconds(25), "within the 20 s grace period")
+        let firstLog = (try? String(contentsOfFile: directory + "/first.log", encoding: .utf8)) ?? ""
+        #expect(firstLog.contains("export stopped; it resumes from its checkpoint"), "\(firstLog.suffix(2_000))")
+
+        server = try serve(directory + "/second.log")
+        try await Self.waitUntilLive(client, base)
+        for _ in 0..<1_200 {
+            task = try JSONValue.parse(try await Self.request(client, "GET", base + "/export-tasks/1", token: token).1).objectValue ?? [:]
+            if task["status"] == .string("COMPLETED") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(task["status"] == .string("COMPLETED"), "\(task)")
+        // Resumed from a checkpoint past the start: "export resumes" with a batch count above zero.
+        let secondLog = (try? String(contentsOfFile: directory + "/second.log", encoding: .utf8)) ?? ""
+        let resumed = secondLog.split(separator: "\n").first { $0.contains("export resumes") }
+        let batch = resumed.flatMap { line in line.split(separator: " ").first { $0.hasPrefix("export.batch=") } }.flatMap { Int($0.dropFirst(13)) }
+        #expect((batch ?? 0) > 0, "resumed from its checkpoint: \(resumed.map(String.init) ?? secondLog.suffix(2_000).description)")
+        let artifact = try #require(task["artifacts"]?.arrayValue?.first?.objectValue)
+        let url = try #require(artifact["url"]?.stringValue)
+        let package = try await Self.request(client, "GET", url, token: nil).1
+        #expect(sha256Hex(package) == artifact["sha256"]?.stringValue)
+        let file = directory + "/check.gpkg"
+        try package.write(to: URL(fileURLWithPath: file))
+        #expect(try await GDAL.validate(file) == "")
+        #expect(try await GDAL.tileDigests(file, table: String((artifact["name"]?.stringValue ?? "").dropLast(5))).count == 682)
+        kill(server.processIdentifier, SIGTERM)
+        #expect(try await Self.waitForExit(server, timeout: 40) == 0)
+    }
+
     static func start(directory: String, database: String?, port: Int, crashAt: String?) throws -> Process {
         let process = mapdepot(
             ["serve", "--port", "\(port)"], dataDir: directory, logLevel: "warning",
