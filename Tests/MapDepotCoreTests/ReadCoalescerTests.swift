@@ -59,3 +59,39 @@ import Testing
         #expect(try await second == 1)
     }
 }
+
+/// ``RecentReads`` (issue #9, 1,000 SSE streams on one task): concurrent and recent callers share one read; an old
+/// value is read again; a failure is not kept.
+@Suite struct RecentReadsTests {
+    @Test func callersWithinMaxAgeShareOneRead() async throws {
+        let reads = Mutex(0)
+        let recent = RecentReads<Int, Int>(maxAge: .milliseconds(300)) { key in
+            reads.withLock { $0 += 1 }
+            try await Task.sleep(for: .milliseconds(20))
+            return key * 10
+        }
+        let values = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<1_000 { group.addTask { try await recent.value(for: 7) } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(values.count == 1_000 && values.allSatisfy { $0 == 70 })
+        #expect(try await recent.value(for: 7) == 70)
+        #expect(reads.withLock { $0 } == 1)
+        #expect(try await recent.value(for: 8) == 80)
+        #expect(reads.withLock { $0 } == 2)
+        try await Task.sleep(for: .milliseconds(350))
+        #expect(try await recent.value(for: 7) == 70)
+        #expect(reads.withLock { $0 } == 3, "a value older than maxAge is read again")
+    }
+
+    @Test func aFailedReadIsNotKept() async throws {
+        struct Broken: Error {}
+        let calls = Mutex(0)
+        let recent = RecentReads<Int, Int>(maxAge: .seconds(10)) { key in
+            if calls.withLock({ $0 += 1; return $0 }) == 1 { throw Broken() }
+            return key
+        }
+        await #expect(throws: Broken.self) { try await recent.value(for: 1) }
+        #expect(try await recent.value(for: 1) == 1)
+    }
+}

@@ -32,6 +32,8 @@ public struct ExportService: Sendable {
     let workSignal: WorkSignal?
     /// Largest `limit` accepted by the list (export-management `maxTasksNumber`).
     public let maxListLimit: Int
+    /// What pollers of a task (Server-Sent Events streams) are shown: one read per task per 200 ms for all of them.
+    private let polled: RecentReads<TaskReference, ExportTask?>
 
     public init(
         catalog: CatalogService, tasks: any ExportTaskStore, artifacts: any ArtifactStore, planner: ExportPlanner, clock: any WallClock,
@@ -46,6 +48,9 @@ public struct ExportService: Sendable {
         self.admission = admission
         self.render = render
         self.maxListLimit = maxListLimit
+        self.polled = RecentReads(maxAge: .milliseconds(200)) { [tasks] reference in
+            try await tasks.task(id: reference.id, customer: reference.customer)
+        }
     }
 
     /// Checks a request and says how big it is, without storing anything.
@@ -110,6 +115,15 @@ public struct ExportService: Sendable {
         return task
     }
 
+    /// The task as a poller sees it: at most 200 ms old, read once for every poller of it (1,000 SSE streams on one
+    /// task read it ~5 times a second, not 4,000; issue #9). Not for answers that must show a write just made.
+    public func polledTask(id: Int, customer: String) async throws -> ExportTask {
+        guard let task = try await polled.value(for: TaskReference(id: id, customer: customer)) else {
+            throw ServiceError.notFound("task id: \(id) is not found")
+        }
+        return task
+    }
+
     /// The customer's newest tasks; ARCHIVED ones only when asked for by status.
     public func tasks(customer: String, limit: Int?, status: TaskStatus? = nil) async throws -> [ExportTask] {
         let limit = limit ?? 10
@@ -131,4 +145,10 @@ public struct ExportService: Sendable {
     public func mayDownload(jobId: Int, customer: String) async throws -> Bool {
         try await tasks.customerHasTask(customer: customer, jobId: jobId)
     }
+}
+
+/// A task as one customer may see it.
+struct TaskReference: Hashable, Sendable {
+    var id: Int
+    var customer: String
 }

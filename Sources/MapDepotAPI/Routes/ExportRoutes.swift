@@ -84,8 +84,9 @@ struct ExportRoutes: Sendable {
     }
 
     /// Server-Sent Events: a `task` event with the task whenever its status or progress changes, until it
-    /// ends (COMPLETED, FAILED, ABORTED, EXPIRED, ARCHIVED). The store is polled (every 250 ms), so events
-    /// come from whichever process does the work.
+    /// ends (COMPLETED, FAILED, ABORTED, EXPIRED, ARCHIVED). The store is polled (every 250 ms, one read per task for
+    /// every stream of it: ``ExportService/polledTask(id:customer:)``), so events come from whichever process does the
+    /// work.
     ///
     /// A comment line goes out when nothing else has for `heartbeat`: a client that left is found by the failed
     /// write, so its handler stops polling (issue #9: handlers of paused tasks polled forever, sockets in
@@ -110,7 +111,7 @@ struct ExportRoutes: Sendable {
             }
             if task.status.isFinished { break }
             try await Task.sleep(for: .milliseconds(250))
-            task = try await exports.task(id: task.id, customer: customer)
+            task = try await exports.polledTask(id: task.id, customer: customer)
         }
         try await writer.finish(nil)
     }
