@@ -181,7 +181,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MapDepotCoreTests",
-            dependencies: ["MapDepotCore", "Storage", "GeoJSON", "TestSupport"],
+            dependencies: [
+                "MapDepotCore", "Storage", "GeoJSON", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -196,7 +198,7 @@ let package = Package(
             name: "ReplicationTests",
             dependencies: [
                 "ReplicationCore", "Storage", "PostgresStorage", "MapDepotCore", "GeoJSON", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings

@@ -8,7 +8,11 @@ public protocol ReplicaPackaging: Sendable {
 }
 
 /// Collects a replica's content; ``finish()`` publishes the zips and describes them.
-public protocol ReplicaWriter: AnyObject {
+///
+/// Calls come one at a time, each ended before the next, but not always from the same thread: the producer hands
+/// each page's serializing and deflating to a thread off Swift's cooperative pool (``Offload``), since it is long CPU
+/// work (issue #9, DEVELOPERS "Never block a cooperative thread").
+public protocol ReplicaWriter: AnyObject, Sendable {
     /// A GeoJSON Feature object's text.
     func add(feature: String) throws
     func add(deletedId: String) throws

@@ -164,7 +164,7 @@ public struct ReplicaProducer: Sendable {
                         try await Self.pages(pageSize: pageSize, id: \.id, first: range.after) { after in
                             try await store.snapshotPage(layerId: layer.layerId, type: type, asOf: sequence, after: after, before: range.before, limit: pageSize)
                         } each: { page in
-                            for feature in page { try writer.add(feature: feature.featureText()) }
+                            try await Offload.run { for feature in page { try writer.add(feature: feature.featureText()) } }
                             count += page.count
                         }
                         return (index, try await writer.finish(), count)
@@ -198,17 +198,21 @@ public struct ReplicaProducer: Sendable {
             try await Self.pages(pageSize: pageSize, id: \.id, first: "") { after in
                 try await store.deltaPage(layerId: layer.layerId, type: type, from: from, to: sequence, after: after, limit: pageSize)
             } each: { page in
-                for item in page {
-                    switch try DeltaRule.entry(before: item.before, after: item.after) {
-                    case .upsert(let state, let diff)?:
-                        try writer.add(feature: state.featureText(diff: diff))
-                        entries += 1
-                    case .delete(let id)?:
-                        try writer.add(deletedId: id)
-                        entries += 1
-                    case nil:
-                        break
+                entries += try await Offload.run {
+                    var added = 0
+                    for item in page {
+                        switch try DeltaRule.entry(before: item.before, after: item.after) {
+                        case .upsert(let state, let diff)?:
+                            try writer.add(feature: state.featureText(diff: diff))
+                            added += 1
+                        case .delete(let id)?:
+                            try writer.add(deletedId: id)
+                            added += 1
+                        case nil:
+                            break
+                        }
                     }
+                    return added
                 }
             }
             // An empty delta publishes no zip (nothing was added).

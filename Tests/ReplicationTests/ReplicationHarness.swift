@@ -5,6 +5,7 @@ import ReplicationCore
 import Logging
 import PostgresStorage
 import Storage
+import Synchronization
 import TestSupport
 import ZIPFoundation
 
@@ -79,14 +80,13 @@ struct FailingPackaging: ReplicaPackaging {
     final class FailingWriter: ReplicaWriter {
         let inner: any ReplicaWriter
         let limit: Int
-        var count = 0
+        let count = Mutex(0)
         init(inner: any ReplicaWriter, limit: Int) {
             self.inner = inner
             self.limit = limit
         }
         func add(feature: String) throws {
-            count += 1
-            if count > limit { throw FixtureError("producer killed") }
+            if count.withLock({ $0 += 1; return $0 }) > limit { throw FixtureError("producer killed") }
             try inner.add(feature: feature)
         }
         func add(deletedId: String) throws { try inner.add(deletedId: deletedId) }

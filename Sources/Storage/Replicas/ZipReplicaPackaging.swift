@@ -30,8 +30,12 @@ public struct ZipReplicaPackaging: ReplicaPackaging {
 }
 
 /// Writes one replica's zips. Used by one task from start to finish; the work is CPU-bound deflate and
-/// writes to the page cache, so it runs where the producer runs.
-final class ZipReplicaWriter: ReplicaWriter {
+/// writes to the page cache, handed by the producer to a thread off the cooperative pool one page at a time.
+///
+/// `@unchecked Sendable`: its mutable state (the open archive, buffers, counts) is touched by one call at a time —
+/// the producer awaits each page's offloaded work before it starts the next and calls ``finish()`` last — so no two
+/// threads ever use it at once; a lock would only add cost to every feature.
+final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
     private let artifacts: any ArtifactStore
     private let keyPrefix: String
     private let featuresPerFile: Int

@@ -1,13 +1,13 @@
 /// A single-range `Range: bytes=…` header (RFC 9110 §14.1.2). Multiple ranges are answered with the whole
 /// file, which RFC 9110 allows.
-enum ByteRange {
-    enum Outcome: Equatable {
+public enum ByteRange {
+    public enum Outcome: Equatable, Sendable {
         case whole
         case partial(ClosedRange<Int>)
         case unsatisfiable
     }
 
-    static func parse(_ header: String?, size: Int) -> Outcome {
+    public static func parse(_ header: String?, size: Int) -> Outcome {
         guard let header, header.hasPrefix("bytes=") else { return .whole }
         let spec = header.dropFirst("bytes=".count)
         guard !spec.contains(",") else { return .whole }
