@@ -13,8 +13,8 @@ public enum ByteRange {
         guard !spec.contains(",") else { return .whole }
         let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return .whole }
-        let first = parts[0].trimmingCharacters(in: .whitespaces)
-        let last = parts[1].trimmingCharacters(in: .whitespaces)
+        let first = trimmed(parts[0])
+        let last = trimmed(parts[1])
         if first.isEmpty {
             // Suffix range: the last N bytes.
             guard let count = Int(last), count > 0 else { return .unsatisfiable }
@@ -27,12 +27,12 @@ public enum ByteRange {
         guard let end = Int(last), end >= start else { return .whole }
         return .partial(start...min(end, size - 1))
     }
-}
 
-extension StringProtocol {
-    fileprivate func trimmingCharacters(in set: WhitespaceSet) -> String {
-        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    /// Without the optional whitespace (spaces, tabs) RFC 9110 allows around the numbers.
+    private static func trimmed(_ text: Substring) -> Substring {
+        var text = text
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return text
     }
 }
-
-fileprivate enum WhitespaceSet { case whitespaces }
