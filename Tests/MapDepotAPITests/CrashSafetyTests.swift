@@ -95,15 +95,7 @@ import TestSupport
         #expect(deliveries.allSatisfy { $0.objectValue?["state"] == .string("DELIVERED") }, "\(crashAt): \(deliveries)")
 
         // A whole, valid package; nothing left staged.
-        let artifact = try #require(task["artifacts"]?.arrayValue?.first?.objectValue)
-        let url = try #require(artifact["url"]?.stringValue)
-        let package = try await Self.request(client, "GET", url, token: nil).1
-        #expect(sha256Hex(package) == artifact["sha256"]?.stringValue)
-        let file = directory + "/check.gpkg"
-        try package.write(to: URL(fileURLWithPath: file))
-        #expect(try await GDAL.validate(file) == "")
-        let table = String((artifact["name"]?.stringValue ?? "").dropLast(5))
-        #expect(try await GDAL.tileDigests(file, table: table).count == 682)
+        try await Self.expectWholePackage(task, client: client, directory: directory)
         let staged = (try? FileManager.default.subpathsOfDirectory(atPath: directory + "/artifacts/.staging")) ?? []
         #expect(!staged.contains { $0.hasSuffix(".gpkg") || $0.hasSuffix(".json") }, "\(staged)")
     }
@@ -168,6 +160,14 @@ import TestSupport
         let resumed = secondLog.split(separator: "\n").first { $0.contains("export resumes") }
         let batch = resumed.flatMap { line in line.split(separator: " ").first { $0.hasPrefix("export.batch=") } }.flatMap { Int($0.dropFirst(13)) }
         #expect((batch ?? 0) > 0, "resumed from its checkpoint: \(resumed.map(String.init) ?? secondLog.suffix(2_000).description)")
+        try await Self.expectWholePackage(task, client: client, directory: directory)
+        kill(server.processIdentifier, SIGTERM)
+        #expect(try await Self.waitForExit(server, timeout: 40) == 0)
+    }
+
+    /// The completed task's package, downloaded through its link: its SHA-256 as listed, GDAL-valid, all 682 tiles of the
+    /// world to zoom 4.
+    static func expectWholePackage(_ task: [String: JSONValue], client: HTTPClient, directory: String) async throws {
         let artifact = try #require(task["artifacts"]?.arrayValue?.first?.objectValue)
         let url = try #require(artifact["url"]?.stringValue)
         let package = try await Self.request(client, "GET", url, token: nil).1
@@ -176,8 +176,6 @@ import TestSupport
         try package.write(to: URL(fileURLWithPath: file))
         #expect(try await GDAL.validate(file) == "")
         #expect(try await GDAL.tileDigests(file, table: String((artifact["name"]?.stringValue ?? "").dropLast(5))).count == 682)
-        kill(server.processIdentifier, SIGTERM)
-        #expect(try await Self.waitForExit(server, timeout: 40) == 0)
     }
 
     static func start(directory: String, database: String?, port: Int, crashAt: String?) throws -> Process {
