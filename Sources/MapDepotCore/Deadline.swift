@@ -33,8 +33,8 @@ public enum Deadline {
 /// Time limits for many operations with one timer: each ``run(within:timeoutError:_:)`` registers its deadline and
 /// ``watch()`` — one loop, run beside what it guards — abandons what has outlived it, to a tick's precision.
 ///
-/// One timer, not one per call: a sleeping timer task per PostgreSQL statement cost ~20 % of `GET /export-tasks/{id}`
-/// on PostgreSQL (`bench http`, issue #9).
+/// One timer, not one per call: a statement then costs its own task and a dictionary entry, not also a sleeping timer
+/// task (a per-request timer had cost a third of `/liveness`, issue #9).
 public final class Watchdog: Sendable {
     private struct Watched {
         var deadline: ContinuousClock.Instant
@@ -84,7 +84,7 @@ public final class Watchdog: Sendable {
     }
 }
 
-/// The first outcome of a ``Deadline/run(within:timeoutError:_:)`` and the caller waiting for it, in either order.
+/// The first outcome of a ``Deadline/abandoning(_:)`` and the caller waiting for it, in either order.
 private final class Gate<T: Sendable>: Sendable {
     private enum State {
         case waiting
