@@ -13,7 +13,8 @@ let package = Package(
     name: "mapdepot",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "mapdepot", targets: ["MapDepotCLI"])
+        .executable(name: "mapdepot", targets: ["MapDepotCLI"]),
+        .executable(name: "mapdepot-bench", targets: ["MapDepotBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -137,17 +138,27 @@ let package = Package(
         .executableTarget(
             name: "MapDepotCLI",
             dependencies: [
-                "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "S3Storage",
+                "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "GeoJSON", "TileGrid",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                "GeoJSON", "TileGrid", "GeoPackage",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The benchmarks: their own executable (issue #10), so that `mapdepot` links only what it serves.
+        .executableTarget(
+            name: "MapDepotBench",
+            dependencies: [
+                "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "S3Storage", "GeoJSON", "Geometry",
+                "TileGrid", "GeoPackage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings

@@ -106,13 +106,3 @@ struct ProgressBar: Sendable {
         FileHandle.standardError.write(Data("\n".utf8))
     }
 }
-
-/// This process's peak resident set size (`VmHWM` in /proc/self/status), in KiB; 0 where unknown.
-enum PeakMemory {
-    static func kilobytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
-    }
-}

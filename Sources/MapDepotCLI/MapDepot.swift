@@ -9,7 +9,7 @@ struct MapDepot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mapdepot",
         abstract: "MapDepot: map data export (GeoPackage) and replication server.",
-        subcommands: [Serve.self, WorkerCommand.self, TokenCommand.self, CatalogCommand.self, ExportCommand.self, LayerCommand.self, BenchCommand.self]
+        subcommands: [Serve.self, WorkerCommand.self, TokenCommand.self, CatalogCommand.self, ExportCommand.self, LayerCommand.self]
     )
 
     /// ArgumentParser's own `main`, with errors said in plain words (issue #9: `Error Domain=NSCocoaErrorDomain

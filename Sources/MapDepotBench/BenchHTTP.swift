@@ -7,7 +7,7 @@ import MapDepotAPI
 import MapDepotCore
 import ReplicationCore
 
-/// `mapdepot bench http` (issue #9): Debian's `wrk` drives this binary's `serve` with many connections; req/s and
+/// `mapdepot-bench http` (issue #9): Debian's `wrk` drives `mapdepot serve` with many connections; req/s and
 /// p50/p99 for `/liveness` (the server's own ceiling), a task, a replica listing, a ranged download and an estimate,
 /// each also as a ratio to `/liveness`. Targets at 64 connections: `GET /export-tasks/{id}` ≥ 50 % of `/liveness`
 /// and ≥ 10,000 req/s, p99 ≤ 20 ms.
@@ -58,7 +58,7 @@ struct BenchHTTP: AsyncParsableCommand {
         let port = Int.random(in: 20_000..<60_000)
         let base = "http://127.0.0.1:\(port)"
         let server = Process()
-        server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        server.executableURL = URL(fileURLWithPath: try MapDepotBinary.path)
         server.arguments = ["serve", "--data-dir", config.dataDir, "--port", "\(port)", "--no-worker", "--log-level", "error"]
         var environment = ProcessInfo.processInfo.environment
         environment["MAPDEPOT_DATABASE_URL"] = config.databaseURL

@@ -8,7 +8,7 @@ import GeoPackage
 import Geometry
 import TileGrid
 
-/// `mapdepot bench export`: MapDepot's export against MapProxy (`mapproxy-util export --type geopackage`) and
+/// `mapdepot-bench export`: MapDepot's export against MapProxy (`mapproxy-util export --type geopackage`) and
 /// a raw SQLite `INSERT … SELECT` copy of the same tiles, printed as tiles/s and ratios (issue #2).
 ///
 /// The source is a GeoPackage of real-size tiles: the Blue Marble zoom-4 tiles turned into JPEG (quality 90) with GDAL and
@@ -58,7 +58,7 @@ struct BenchExport: AsyncParsableCommand {
         let state = directory + "/state"
         let recordID = UUID().uuidString.lowercased()
         try BenchProcess.run(
-            CommandLine.arguments[0],
+            try MapDepotBinary.path,
             ["catalog", "add", "--data-dir", state, "--id", recordID, "--product-id", "bench", "--source-type", "geopackage", "--path", source]
         )
         // Best of `runs`, alternating the two peers, each writing a new file.
@@ -71,7 +71,7 @@ struct BenchExport: AsyncParsableCommand {
             let out = directory + "/mapdepot-\(run)"
             let started = Date()
             let (_, output) = try BenchProcess.run(
-                CommandLine.arguments[0],
+                try MapDepotBinary.path,
                 ["export", "--data-dir", state, "--record", recordID, "--roi", roiFile, "--max-zoom", "\(maxZoom)", "--out", out, "--log-level", "warning"]
             )
             let seconds = Date().timeIntervalSince(started)

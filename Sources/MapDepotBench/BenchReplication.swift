@@ -7,7 +7,7 @@ import MapDepotCore
 import ReplicationCore
 import ZIPFoundation
 
-/// `mapdepot bench replication` (issue #3): loads points and polygons, times a snapshot, ingests mixed
+/// `mapdepot-bench replication` (issue #3): loads points and polygons, times a snapshot, ingests mixed
 /// changes in batches of 1,000 through the API's code path, times the delta, and runs the peer pipeline on
 /// the same data (`ogr2ogr -f GeoJSON` from a GeoPackage of the layer, then `zip -6`), and `zip -6` alone on
 /// MapDepot's own GeoJSON bytes. Prints features/s, ratios and this process's peak RSS.

@@ -3,7 +3,7 @@ import Foundation
 import MapDepotCore
 import S3Storage
 
-/// `mapdepot bench s3` (issue #5 part 4): publishes one large file (5 GiB by default) to an S3-compatible server through
+/// `mapdepot-bench s3` (issue #5 part 4): publishes one large file (5 GiB by default) to an S3-compatible server through
 /// the S3 artifact store (SHA-256 of the file + SigV4-signed multipart upload), and the same file with boto3's
 /// `upload_file` (AWS's SDK for Python, multipart over 10 threads) as the peer.
 struct BenchS3: AsyncParsableCommand {

@@ -6,7 +6,7 @@ import Logging
 import MapDepotAPI
 import MapDepotCore
 
-/// `mapdepot bench cluster` (issue #5): small exports per minute with 1, 2 and 3 `mapdepot worker` processes on
+/// `mapdepot-bench cluster` (issue #5): small exports per minute with 1, 2 and 3 `mapdepot worker` processes on
 /// one PostgreSQL database, and one large export's tiles/s with PostgreSQL state vs SQLite state (tiles never
 /// go through the state database, so they should be within 10 %).
 struct BenchCluster: AsyncParsableCommand {
@@ -99,7 +99,7 @@ struct BenchCluster: AsyncParsableCommand {
 
     static func worker(_ config: AppConfig) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.executableURL = URL(fileURLWithPath: try MapDepotBinary.path)
         process.arguments = ["worker", "--data-dir", config.dataDir, "--log-level", "error"]
         var environment = ProcessInfo.processInfo.environment
         environment["MAPDEPOT_DATABASE_URL"] = config.databaseURL
