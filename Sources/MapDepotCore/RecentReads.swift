@@ -12,16 +12,22 @@ public actor RecentReads<Key: Hashable & Sendable, Value: Sendable> {
 
     private let maxAge: Duration
     private let read: @Sendable (Key) async throws -> Value
+    private let now: @Sendable () -> ContinuousClock.Instant
     private var entries: [Key: Entry] = [:]
-    private var lastPrune = ContinuousClock.now
+    private var lastPrune: ContinuousClock.Instant
 
-    public init(maxAge: Duration, read: @escaping @Sendable (Key) async throws -> Value) {
+    /// - Parameter now: the time (a test's own clock; by default the continuous clock's).
+    public init(
+        maxAge: Duration, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }, read: @escaping @Sendable (Key) async throws -> Value
+    ) {
         self.maxAge = maxAge
         self.read = read
+        self.now = now
+        self.lastPrune = now()
     }
 
     public func value(for key: Key) async throws -> Value {
-        let now = ContinuousClock.now
+        let now = self.now()
         prune(now)
         switch entries[key] {
         case .read(let value, let at) where now - at < maxAge:
@@ -34,7 +40,7 @@ public actor RecentReads<Key: Hashable & Sendable, Value: Sendable> {
             entries[key] = .reading(task)
             do {
                 let value = try await task.value
-                entries[key] = .read(value, at: .now)
+                entries[key] = .read(value, at: self.now())
                 return value
             } catch {
                 entries[key] = nil

@@ -64,8 +64,10 @@ import Testing
 /// value is read again; a failure is not kept.
 @Suite struct RecentReadsTests {
     @Test func callersWithinMaxAgeShareOneRead() async throws {
+        // Time moves only when the test says so: the answer does not depend on how fast this machine is.
+        let clock = Mutex(ContinuousClock.now)
         let reads = Mutex(0)
-        let recent = RecentReads<Int, Int>(maxAge: .milliseconds(300)) { key in
+        let recent = RecentReads<Int, Int>(maxAge: .milliseconds(300), now: { clock.withLock { $0 } }) { key in
             reads.withLock { $0 += 1 }
             try await Task.sleep(for: .milliseconds(20))
             return key * 10
@@ -75,11 +77,12 @@ import Testing
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
         #expect(values.count == 1_000 && values.allSatisfy { $0 == 70 })
+        clock.withLock { $0 += .milliseconds(299) }
         #expect(try await recent.value(for: 7) == 70)
-        #expect(reads.withLock { $0 } == 1)
+        #expect(reads.withLock { $0 } == 1, "1,001 callers within 300 ms, one read")
         #expect(try await recent.value(for: 8) == 80)
         #expect(reads.withLock { $0 } == 2)
-        try await Task.sleep(for: .milliseconds(350))
+        clock.withLock { $0 += .milliseconds(2) }
         #expect(try await recent.value(for: 7) == 70)
         #expect(reads.withLock { $0 } == 3, "a value older than maxAge is read again")
     }
