@@ -69,3 +69,25 @@ extension StorageCondition {
         return nil
     }
 }
+
+/// A storage adapter's own failure — a rename, a read, a staged file gone: the server's fault, answered 500 with a log
+/// line (507 when the disk is full), never the 400 of ``ServiceError/invalid(_:)`` it used to be (issue #10).
+public struct StorageFailure: Error, StorageConditionReporting, CustomStringConvertible {
+    public var description: String
+    /// The `errno` of the call that failed, when there was one.
+    public var code: Int32?
+
+    public init(_ description: String, code: Int32? = nil) {
+        self.description = description
+        self.code = code
+    }
+
+    /// The failed call's `errno`, in words, after `what`.
+    public static func posix(_ what: String, code: Int32 = errno) -> StorageFailure {
+        StorageFailure("\(what): \(String(cString: strerror(code)))", code: code)
+    }
+
+    public var storageCondition: StorageCondition? {
+        code == ENOSPC || code == EDQUOT ? .full : nil
+    }
+}

@@ -121,7 +121,7 @@ public struct PostgresDatabase: Sendable, HealthCheck {
         for try await hex in rows.decode(String.self) {
             return Hex.decode(hex)
         }
-        throw ServiceError.invalid("secret \(name) could not be stored")
+        throw StorageFailure("secret \(name) could not be stored")
     }
 }
 

@@ -163,7 +163,7 @@ public struct S3ArtifactStore: ArtifactStore {
     private func readPart(path: String, offset: Int64, length: Int, hasher: SHA256) async throws -> Part {
         try await threadPool.runIfActive {
             let descriptor = open(path, O_RDONLY)
-            guard descriptor >= 0 else { throw ServiceError.invalid("staged file \(path) is missing") }
+            guard descriptor >= 0 else { throw StorageFailure.posix("staged file \(path) cannot be opened") }
             defer { close(descriptor) }
             var buffer = ByteBufferAllocator().buffer(capacity: length)
             while buffer.readableBytes < length {
@@ -171,7 +171,7 @@ public struct S3ArtifactStore: ArtifactStore {
                 let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { target in
                     pread(descriptor, target.baseAddress, min(target.count, length - done), off_t(offset) + off_t(done))
                 }
-                guard read > 0 else { throw ServiceError.invalid("staged file \(path) changed while it was uploaded") }
+                guard read > 0 else { throw StorageFailure("staged file \(path) changed while it was uploaded") }
             }
             var whole = hasher
             var part = SHA256()

@@ -96,3 +96,16 @@ import TestSupport
         #expect(Timestamp.parse("2026-01-01T02:00:00.000+02:00") == Date(timeIntervalSince1970: 1_767_225_600))
     }
 }
+
+/// An adapter's own failure is the server's fault: no `ServiceError` (so never a 400), a full disk reported as such
+/// (issue #10, "adapters report disk, rename and SQLite failures as `.invalid`").
+@Suite struct StorageFailureTests {
+    @Test func aFullDiskIsFullAndOtherFailuresAreNoCondition() {
+        #expect(StorageCondition.of(StorageFailure.posix("could not publish x", code: ENOSPC)) == .full)
+        #expect(StorageCondition.of(StorageFailure.posix("could not publish x", code: EDQUOT)) == .full)
+        #expect(StorageCondition.of(StorageFailure.posix("could not publish x", code: EXDEV)) == nil)
+        #expect(StorageCondition.of(StorageFailure("staged file gone")) == nil)
+        #expect(!(StorageFailure("staged file gone") as any Error is ServiceError))
+        #expect(StorageFailure.posix("could not publish x", code: ENOENT).description == "could not publish x: No such file or directory")
+    }
+}

@@ -35,7 +35,7 @@ public struct DirectoryArtifactStore: ArtifactStore {
             let directory = (destination as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             guard rename(stagingPath, destination) == 0 else {
-                throw ServiceError.invalid("could not publish \(key): \(String(cString: strerror(errno)))")
+                throw StorageFailure.posix("could not publish \(key)")
             }
             Self.syncDirectory(directory)
             return (size, digest)
@@ -76,7 +76,7 @@ public struct DirectoryArtifactStore: ArtifactStore {
     /// fsyncs the file and returns its size and hex SHA-256, reading it in 1 MiB chunks.
     static func syncAndHash(path: String) throws -> (Int64, String) {
         guard let handle = FileHandle(forUpdatingAtPath: path) else {
-            throw ServiceError.invalid("staged file \(path) is missing")
+            throw StorageFailure("staged file \(path) is missing")
         }
         defer { try? handle.close() }
         try handle.synchronize()

@@ -134,7 +134,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
                 let code = sqlite3_step(handle)
                 if code == SQLITE_DONE { break }
                 guard code == SQLITE_ROW else {
-                    throw ServiceError.invalid("reading the layer failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                    throw StorageFailure("reading the layer failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
                 }
                 result.append(FeatureState(id: text(0), geometryType: type, geometry: text(1), properties: text(2)))
             }
