@@ -52,7 +52,7 @@ struct DownloadRoutes: Sendable {
         let signed = query.get("signature") != nil
         var customer: String?
         if signed {
-            guard api.components.links.verify(path: request.uri.path, expires: query.get("expires"), signature: query.get("signature"), now: Date()) else {
+            guard api.components.links.verify(path: request.uri.path, expires: query.get("expires"), signature: query.get("signature"), now: api.components.clock.now()) else {
                 throw ServiceError(.forbidden, "the download link is invalid or has expired")
             }
         } else {
