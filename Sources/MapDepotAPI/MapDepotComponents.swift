@@ -129,7 +129,6 @@ public struct MapDepotComponents: Sendable {
         postgresTask = stores.postgresTask
         artifacts = try Self.artifactStore(config)
         links = SignedLinks(baseURL: config.baseURL, key: SymmetricKey(data: stores.linkKey))
-        let render = ExportTask.webhookBody(links: links)
         let crashPoints = CrashPoints(config.crashAt)
         let sources = LocalTileSourceOpener()
         tokens = TokenService(
@@ -144,7 +143,7 @@ public struct MapDepotComponents: Sendable {
                 expiryDays: config.expiryDays, maxActiveTasksPerCustomer: config.maxActiveTasksPerCustomer,
                 reserveBytes: config.storageReserveBytes, webhooks: WebhookPolicy(allowPrivateNetworks: config.webhooksAllowPrivateNetworks)
             ),
-            render: render, maxListLimit: config.maxListLimit, workSignal: workSignal
+            maxListLimit: config.maxListLimit, workSignal: workSignal
         )
         runner = ExportRunner(
             sources: sources, artifacts: artifacts, planner: planner,
@@ -154,12 +153,13 @@ public struct MapDepotComponents: Sendable {
         )
         worker = ExportWorker(
             tasks: taskStore, catalog: catalog, runner: runner, artifacts: artifacts, clock: clock, expiryDays: config.expiryDays,
-            maxConcurrentTasks: config.workerConcurrency, progressEventInterval: config.progressEventSeconds, render: render,
+            maxConcurrentTasks: config.workerConcurrency, progressEventInterval: config.progressEventSeconds,
             pollInterval: .milliseconds(Int64(config.workerPollSeconds * 1000)), workSignal: workSignal, leaseDuration: config.leaseSeconds,
             exclusive: config.databaseURL == nil, logger: logger
         )
         dispatcher = WebhookDispatcher(
-            store: taskStore, transport: webhookTransport ?? HTTPClientWebhookTransport(allowPrivateNetworks: config.webhooksAllowPrivateNetworks), clock: clock,
+            store: taskStore, transport: webhookTransport ?? HTTPClientWebhookTransport(allowPrivateNetworks: config.webhooksAllowPrivateNetworks),
+            links: links, clock: clock,
             settings: .init(
                 firstRetry: config.webhookFirstRetrySeconds, timeout: .seconds(max(1, config.webhookTimeoutSeconds)), crashPoints: crashPoints
             ),
@@ -167,7 +167,7 @@ public struct MapDepotComponents: Sendable {
         )
         sweeper = ExportSweeper(
             store: taskStore, artifacts: artifacts, clock: clock, archiveAfterDays: config.archiveAfterDays,
-            interval: .milliseconds(Int64(config.sweepSeconds * 1000)), render: render, logger: logger
+            interval: .milliseconds(Int64(config.sweepSeconds * 1000)), logger: logger
         )
         let replicationStore = stores.replication
         let producer = ReplicaProducer(

@@ -58,7 +58,7 @@ struct BenchCluster: AsyncParsableCommand {
             let corner = -180 + Double(round) * 0.001
             let world = #"{"catalogRecordID":"\#(Self.record)","domain":"RASTER","artifactCRS":"4326","webhooks":[],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[\#(corner),-90],[180,-90],[180,90],[-180,90],[\#(corner),-90]]]}}]}}"#
             let (task, _) = try await components.exports.create(ExportRequest(json: try JSONValue.parse(Data(world.utf8))), customer: "bench")
-            let job = try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture)) { _, _, _ in "{}" }
+            let job = try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture))
             let started = Date()
             await components.worker.execute(job!)
             seconds[backend, default: 0] += Date().timeIntervalSince(started)

@@ -36,7 +36,7 @@ struct BenchHTTP: AsyncParsableCommand {
         // One completed export (for the task and the ranged download), one layer with a snapshot.
         let request = #"{"catalogRecordID":"\#(BenchCluster.record)","domain":"RASTER","artifactCRS":"4326","webhooks":[],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"maxResolutionDeg":0.17578125},"geometry":{"type":"Polygon","coordinates":[[[-10,35],[30,35],[30,60],[-10,60],[-10,35]]]}}]}}"#
         let (task, _) = try await components.exports.create(ExportRequest(json: try JSONValue.parse(Data(request.utf8))), customer: "bench")
-        if let job = try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture), render: { _, _, _ in "{}" }) {
+        if let job = try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture)) {
             await components.worker.execute(job)
         }
         guard let key = try await components.taskStore.task(id: task.id, customer: nil)?.artifacts.first?.key else {

@@ -1,15 +1,16 @@
 import ExportCore
 import Foundation
-import GeoJSON
 import Logging
 import MapDepotCore
 import PostgresNIO
 
-/// Export jobs, tasks and the webhook outbox in PostgreSQL, for several nodes on one database.
+/// Export jobs, tasks and the webhook outbox in PostgreSQL, for several nodes on one database: each change locks the
+/// job's row, reads its state, asks ``ExportRules`` and writes the answer, in one transaction.
 ///
-/// Jobs are claimed with `FOR UPDATE SKIP LOCKED`, so two workers never take one job. Two admissions of
-/// equivalent requests at the same moment on different nodes both try to insert a live job; the partial unique
-/// index `export_jobs_live` lets one through, and the other retries and joins it.
+/// Every writer of a job's tasks holds the job's row lock, so the state a rule sees is the state it changes. Jobs are
+/// claimed with `FOR UPDATE SKIP LOCKED`, so two workers never take one job. Two admissions of equivalent requests at
+/// the same moment on different nodes both try to insert a live job; the partial unique index `export_jobs_live` lets
+/// one through, and the other retries and joins it.
 public struct PostgresExportTaskStore: ExportTaskStore {
     let database: PostgresDatabase
     private let retryBudget: TimeInterval
@@ -21,22 +22,16 @@ public struct PostgresExportTaskStore: ExportTaskStore {
 
     private var logger: Logger { database.logger }
 
-    private func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await database.transaction(body)
-    }
-
     // MARK: Admission
 
     public func liveJob(dedupKey: String) async throws -> ExportJob? {
-        try await database.query(
-            "SELECT * FROM export_jobs WHERE dedup_key = \(dedupKey) AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED')", logger: logger
-        ).all().first.map(Self.job)
+        try await jobs(pooled, "dedup_key = $1 AND status IN \(Self.live)", [.text(dedupKey)]).first
     }
 
-    public func admit(_ new: NewExportTask, render: @escaping WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome) {
+    public func admit(_ new: NewExportTask) async throws -> (ExportTask, AdmissionOutcome) {
         for attempt in 0..<5 {
             do {
-                return try await admitOnce(new, render: render)
+                return try await admitOnce(new)
             } catch let error as PSQLError where error.isUniqueViolation && attempt < 4 {
                 continue  // another node queued the same job a moment ago: join it
             }
@@ -44,107 +39,34 @@ public struct PostgresExportTaskStore: ExportTaskStore {
         throw ServiceError(.conflict, "the export could not be admitted; try again")
     }
 
-    private func admitOnce(_ new: NewExportTask, render: @escaping WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome) {
-        let request = new.request
-        let now = Timestamp.milliseconds(new.createdAt)
-        let stamp = Timestamp.string(now)
-        let budget = retryBudget
-        let logger = self.logger
-        return try await transaction { connection in
-            // One admission per customer at a time, on every node, so the active-task limit below counts exactly.
-            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(new.customer)))", logger: logger)
-            if let job = try await connection.query(
-                """
-                SELECT * FROM export_jobs WHERE dedup_key = \(new.dedupKey) AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED')
-                FOR UPDATE
-                """, logger: logger
-            ).all().first.map(Self.job) {
-                if job.status == .completed {
-                    let extended = Timestamp.string(max(job.expiredAt ?? now, now.addingTimeInterval(Double(new.expiryDays) * 86_400)))
-                    try await connection.query("UPDATE export_jobs SET expired_at = \(extended), updated_at = \(stamp) WHERE id = \(job.id)", logger: logger)
-                    try await connection.query(
-                        "UPDATE export_tasks SET expired_at = \(extended), updated_at = \(stamp) WHERE job_id = \(job.id) AND NOT detached", logger: logger
-                    )
-                }
-                if let existing = try await connection.query(
-                    "SELECT * FROM export_tasks WHERE job_id = \(job.id) AND customer = \(new.customer) AND NOT detached ORDER BY id DESC LIMIT 1",
-                    logger: logger
-                ).all().first.map(Self.task) {
-                    let merged = Webhook.storedText(Webhook.merge(existing.webhooks, request.webhooks))
-                    try await connection.query("UPDATE export_tasks SET webhooks = \(merged), updated_at = \(stamp) WHERE id = \(existing.id)", logger: logger)
-                    let task = try await Self.fetchTask(connection, id: existing.id, logger: logger)
-                    if job.status == .completed {
-                        try await Self.enqueue(connection, task: task, event: .taskCompleted, only: request.webhooks, now: now, budget: budget, render: render, logger: logger)
-                    }
-                    return (task, .existingTask)
-                }
-                let id = try await Self.insertTask(connection, new, jobId: job.id, status: job.status, now: stamp, logger: logger)
-                let completed = job.status == .completed
-                try await connection.query(
-                    """
-                    UPDATE export_tasks SET progress = \(job.progress), artifacts = \(Artifact.storedText(job.artifacts)),
-                      expired_at = (SELECT expired_at FROM export_jobs WHERE id = \(job.id)), finished_at = \(completed ? stamp : nil),
-                      estimated_time = \(completed ? 0 : new.estimate.seconds) WHERE id = \(id)
-                    """, logger: logger
-                )
-                let task = try await Self.fetchTask(connection, id: id, logger: logger)
-                if completed {
-                    try await Self.enqueue(connection, task: task, event: .taskCompleted, only: nil, now: now, budget: budget, render: render, logger: logger)
-                }
-                return (task, .sharedJob)
+    private func admitOnce(_ new: NewExportTask) async throws -> (ExportTask, AdmissionOutcome) {
+        try await transaction { connection in
+            // One admission per customer at a time, on every node, so the active-task count is exact.
+            try await run(connection, "SELECT pg_advisory_xact_lock(hashtext($1))", [.text(new.customer)])
+            let live = try await jobs(connection, "dedup_key = $1 AND status IN \(Self.live) FOR UPDATE", [.text(new.dedupKey)]).first
+            var state: JobState?
+            if let live { state = JobState(job: live, tasks: try await attached(connection, jobId: live.id)) }
+            var plan = try ExportRules.admit(new, live: state, activeTasks: try await activeTasks(connection, customer: new.customer))
+            if let job = plan.changes.newJob { plan = plan.assigning(jobId: try await insert(connection, "export_jobs", job.insertColumns), taskId: nil) }
+            if let task = plan.changes.newTask {
+                plan = plan.assigning(jobId: nil, taskId: try await insert(connection, "export_tasks", task.insertColumns))
             }
-            let active = try await connection.query(
-                "SELECT count(*) AS n FROM export_tasks WHERE customer = \(new.customer) AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')",
-                logger: logger
-            ).all().first?.int("n") ?? 0
-            if let refusal = new.limitRefusal(active: active) { throw refusal }
-            let jobRows = try await connection.query(
-                """
-                INSERT INTO export_jobs (dedup_key, catalog_record_id, roi, status, estimated_tiles, estimated_size, estimated_time, created_at, updated_at)
-                VALUES (\(new.dedupKey), \(request.catalogRecordID.uuidString.lowercased()), \(CanonicalJSON.text(request.roiJSON)), 'PENDING',
-                  \(new.estimate.tiles), \(new.estimate.bytes), \(new.estimate.seconds), \(stamp), \(stamp)) RETURNING id
-                """, logger: logger
-            ).all()
-            let jobId = try jobRows[0].int("id")
-            let id = try await Self.insertTask(connection, new, jobId: jobId, status: .pending, now: stamp, logger: logger)
-            return (try await Self.fetchTask(connection, id: id, logger: logger), .queued)
+            try await write(connection, plan.changes)
+            return (plan.task, plan.outcome)
         }
     }
 
-    private static func insertTask(
-        _ connection: PostgresConnection, _ new: NewExportTask, jobId: Int, status: TaskStatus, now: String, logger: Logger
-    ) async throws -> Int {
-        let request = new.request
-        let rows = try await connection.query(
-            """
-            INSERT INTO export_tasks (customer, catalog_record_id, domain, roi, artifact_crs, description, keywords, parameters, webhooks,
-              estimated_size, estimated_time, estimated_tiles, status, created_at, updated_at, job_id, singular_webhook)
-            VALUES (\(new.customer), \(request.catalogRecordID.uuidString.lowercased()), \(request.domain.rawValue),
-              \(CanonicalJSON.text(request.roiJSON)), \(request.artifactCRS), \(request.description), \(request.keywords.map(CanonicalJSON.text)),
-              \(request.parameters.map(CanonicalJSON.text)), \(Webhook.storedText(request.webhooks)), \(new.estimate.bytes),
-              \(new.estimate.seconds), \(new.estimate.tiles), \(status.rawValue), \(now), \(now), \(jobId), \(request.usesSingularWebhook))
-            RETURNING id
-            """, logger: logger
-        ).all()
-        let id = try rows[0].int("id")
-        try await recordTransition(connection, id: id, from: nil, to: status, at: now, reason: nil, logger: logger)
-        return id
-    }
-
     public func activeTaskCount(customer: String) async throws -> Int {
-        try await database.query(
-            "SELECT count(*) AS n FROM export_tasks WHERE customer = \(customer) AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')", logger: logger
-        ).all().first?.int("n") ?? 0
+        try await activeTasks(pooled, customer: customer)
     }
 
     public func committedBytes() async throws -> Int64 {
         Int64(
-            try await database.query(
-                """
-                SELECT coalesce(sum(estimated_size * (100 - progress) / 100), 0)::BIGINT AS n FROM export_jobs
-                WHERE status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')
-                """, logger: logger
-            ).all().first?.int("n") ?? 0
+            try await rows(
+                pooled,
+                "SELECT coalesce(sum(estimated_size * (100 - progress) / 100), 0)::BIGINT AS n FROM export_jobs WHERE status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')",
+                []
+            ).first?.int("n") ?? 0
         )
     }
 
@@ -153,390 +75,229 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     public func task(id: Int, customer: String?) async throws -> ExportTask? {
         // Not batched (ReadCoalescer) as on SQLite: after PostgreSQL dropped every connection under load, one batch's
         // query never returned, and every task read after it waited behind it (issue #9); one stuck read must stay one.
-        guard let task = try await database.query("SELECT * FROM export_tasks WHERE id = \(id)", logger: logger).all().first.map(Self.task),
-            customer == nil || task.customer == customer
-        else { return nil }
+        guard let task = try await tasks(pooled, "id = $1", [.integer(id)]).first, customer == nil || task.customer == customer else { return nil }
         return task
     }
 
     public func tasks(customer: String, limit: Int, status: TaskStatus?) async throws -> [ExportTask] {
-        let rows: PostgresRowSequence
-        if let status {
-            rows = try await database.query(
-                "SELECT * FROM export_tasks WHERE customer = \(customer) AND status = \(status.rawValue) ORDER BY id DESC LIMIT \(limit)", logger: logger
-            )
-        } else {
-            rows = try await database.query(
-                "SELECT * FROM export_tasks WHERE customer = \(customer) AND status != 'ARCHIVED' ORDER BY id DESC LIMIT \(limit)", logger: logger
-            )
-        }
-        return try await rows.all().map(Self.task)
+        try await tasks(
+            pooled, "customer = $1 AND (status = $2 OR ($2 IS NULL AND status != 'ARCHIVED')) ORDER BY id DESC LIMIT $3",
+            [.text(customer), .text(status?.rawValue), .integer(limit)]
+        )
     }
 
     public func customerHasTask(customer: String, jobId: Int) async throws -> Bool {
-        !(try await database.query(
-            "SELECT 1 FROM export_tasks WHERE customer = \(customer) AND job_id = \(jobId) AND NOT detached AND status <> 'ABORTED' LIMIT 1", logger: logger
-        ).all()).isEmpty
+        !(try await rows(
+            pooled, "SELECT 1 FROM export_tasks WHERE customer = $1 AND job_id = $2 AND NOT detached AND status <> 'ABORTED' LIMIT 1",
+            [.text(customer), .integer(jobId)]
+        )).isEmpty
     }
 
     public func transitions(id: Int) async throws -> [TaskTransition] {
-        try await database.query("SELECT * FROM export_task_transitions WHERE task_id = \(id) ORDER BY id", logger: logger).all().map { row in
-            TaskTransition(
-                from: try row.optionalString("from_status").flatMap(TaskStatus.init(rawValue:)),
-                to: TaskStatus(rawValue: try row.string("to_status")) ?? .pending,
-                at: try row.date("at") ?? Date(timeIntervalSince1970: 0), reason: try row.optionalString("reason")
-            )
-        }
-    }
-
-    // MARK: Worker
-
-    public func claimNextJob(now: Date, lease: JobLease, render: @escaping WebhookRenderer) async throws -> ExportJob? {
-        let budget = retryBudget
-        let logger = self.logger
-        return try await transaction { connection in
-            guard
-                let row = try await connection.query(
-                    "SELECT id FROM export_jobs WHERE status = 'PENDING' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1", logger: logger
-                ).all().first
-            else { return nil }
-            let id = try row.int("id")
-            try await Self.transition(connection, jobId: id, to: .inProgress, reason: nil, artifacts: nil, expiresAt: nil, now: now, budget: budget, render: render, logger: logger)
-            try await connection.query(
-                "UPDATE export_jobs SET lease_owner = \(lease.owner), lease_expires_at = \(Timestamp.string(lease.until)) WHERE id = \(id)", logger: logger
-            )
-            return try await connection.query("SELECT * FROM export_jobs WHERE id = \(id)", logger: logger).all().first.map(Self.job)
-        }
-    }
-
-    public func renewLease(jobId: Int, lease: JobLease) async throws -> Bool {
-        !(try await database.query(
-            """
-            UPDATE export_jobs SET lease_expires_at = \(Timestamp.string(lease.until))
-            WHERE id = \(jobId) AND lease_owner = \(lease.owner) AND status = 'IN_PROGRESS' RETURNING id
-            """, logger: logger
-        ).all()).isEmpty
-    }
-
-    public func finishJob(
-        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
-        render: @escaping WebhookRenderer
-    ) async throws -> Bool {
-        let budget = retryBudget
-        let logger = self.logger
-        return try await transaction { connection in
-            guard
-                !(try await connection.query(
-                    "SELECT 1 FROM export_jobs WHERE id = \(jobId) AND status = 'IN_PROGRESS' AND lease_owner = \(lease.owner) FOR UPDATE", logger: logger
-                ).all()).isEmpty
-            else { return false }
-            try await Self.transition(
-                connection, jobId: jobId, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now, budget: budget,
-                render: render, logger: logger
-            )
-            return true
-        }
-    }
-
-    public func requeueExpiredLeases(now: Date) async throws -> [Int] {
-        let stamp = Timestamp.string(now)
-        let logger = self.logger
-        return try await transaction { connection in
-            let ids = try await connection.query(
-                """
-                SELECT id FROM export_jobs WHERE status = 'IN_PROGRESS' AND (lease_expires_at IS NULL OR lease_expires_at < \(stamp))
-                ORDER BY id FOR UPDATE SKIP LOCKED
-                """, logger: logger
-            ).all().map { try $0.int("id") }
-            try await Self.requeue(connection, ids: ids, now: stamp, logger: logger)
-            return ids
-        }
+        try await rows(pooled, "SELECT * FROM export_task_transitions WHERE task_id = $1 ORDER BY id", [.integer(id)])
+            .map { try TaskTransition(row: PostgresStoredRow(row: $0, table: "export_task_transitions")) }
     }
 
     public func job(id: Int) async throws -> ExportJob? {
-        try await database.query("SELECT * FROM export_jobs WHERE id = \(id)", logger: logger).all().first.map(Self.job)
-    }
-
-    public func recordProgress(
-        jobId: Int, lease: JobLease, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?, now: Date,
-        render: @escaping WebhookRenderer
-    ) async throws -> ExportJob? {
-        let stamp = Timestamp.string(now)
-        let budget = retryBudget
-        let logger = self.logger
-        return try await transaction { connection in
-            let owned = try await connection.query(
-                """
-                UPDATE export_jobs SET progress = \(progress), batches_done = \(batchesDone), tiles_done = \(tilesDone),
-                  estimated_time = \(estimatedTime), updated_at = \(stamp), lease_expires_at = \(Timestamp.string(lease.until))
-                WHERE id = \(jobId) AND status = 'IN_PROGRESS' AND lease_owner = \(lease.owner) RETURNING id
-                """, logger: logger
-            ).all()
-            guard !owned.isEmpty else { return nil }
-            try await connection.query(
-                """
-                UPDATE export_tasks SET progress = \(progress), estimated_time = \(estimatedTime), updated_at = \(stamp)
-                WHERE job_id = \(jobId) AND NOT detached AND status = 'IN_PROGRESS'
-                """, logger: logger
-            )
-            if let event {
-                for task in try await connection.query("SELECT * FROM export_tasks WHERE job_id = \(jobId) AND NOT detached", logger: logger).all().map(Self.task) {
-                    try await Self.enqueue(connection, task: task, event: event, only: nil, now: now, budget: budget, render: render, logger: logger)
-                }
-            }
-            return try await connection.query("SELECT * FROM export_jobs WHERE id = \(jobId)", logger: logger).all().first.map(Self.job)
-        }
-    }
-
-    public func transitionJob(
-        jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date, render: @escaping WebhookRenderer
-    ) async throws {
-        let budget = retryBudget
-        let logger = self.logger
-        try await transaction { connection in
-            try await Self.transition(
-                connection, jobId: jobId, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now, budget: budget,
-                render: render, logger: logger
-            )
-        }
-    }
-
-    /// The job's new state, copied to its attached tasks with their transitions and events.
-    private static func transition(
-        _ connection: PostgresConnection, jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?,
-        now: Date, budget: TimeInterval, render: @escaping WebhookRenderer, logger: Logger
-    ) async throws {
-        // Locks the job row; a finished job moved again to the same status (two sweepers) changes nothing.
-        let current = try await connection.query("SELECT status FROM export_jobs WHERE id = \(jobId) FOR UPDATE", logger: logger).all().first
-        if status.isFinished, try current?.string("status") == status.rawValue { return }
-        let stamp = Timestamp.string(now)
-        let finished = status.isFinished
-        let clearAbort = status != .inProgress && status != .pending
-        try await connection.query(
-            """
-            UPDATE export_jobs SET status = \(status.rawValue), updated_at = \(stamp), pause_requested = false,
-              lease_owner = CASE WHEN \(status == .inProgress) THEN lease_owner ELSE NULL END,
-              lease_expires_at = CASE WHEN \(status == .inProgress) THEN lease_expires_at ELSE NULL END,
-              abort_requested = CASE WHEN \(clearAbort) THEN false ELSE abort_requested END,
-              finished_at = CASE WHEN \(finished) THEN coalesce(finished_at, \(stamp)) ELSE finished_at END,
-              error_reason = coalesce(\(reason), error_reason),
-              artifacts = coalesce(\(artifacts.map(Artifact.storedText)), artifacts),
-              expired_at = coalesce(\(expiresAt.map(Timestamp.string)), expired_at),
-              progress = CASE WHEN \(status == .completed) THEN 100 ELSE progress END
-            WHERE id = \(jobId)
-            """, logger: logger
-        )
-        guard let job = try await connection.query("SELECT * FROM export_jobs WHERE id = \(jobId)", logger: logger).all().first else { return }
-        let tasks = try await connection.query("SELECT * FROM export_tasks WHERE job_id = \(jobId) AND NOT detached", logger: logger).all().map(task)
-        for old in tasks {
-            let estimated = status == .completed ? 0 : try job.int("estimated_time")
-            try await connection.query(
-                """
-                UPDATE export_tasks SET status = \(status.rawValue), progress = \(try job.int("progress")), artifacts = \(try job.string("artifacts")),
-                  error_reason = \(try job.optionalString("error_reason")), expired_at = \(try job.optionalString("expired_at")),
-                  estimated_time = \(estimated),
-                  finished_at = CASE WHEN \(finished) THEN coalesce(finished_at, \(stamp)) ELSE finished_at END, updated_at = \(stamp)
-                WHERE id = \(old.id)
-                """, logger: logger
-            )
-            if old.status != status {
-                try await recordTransition(connection, id: old.id, from: old.status, to: status, at: stamp, reason: reason, logger: logger)
-            }
-            if let event = status.webhookEvent {
-                try await enqueue(connection, task: try await fetchTask(connection, id: old.id, logger: logger), event: event, only: nil, now: now, budget: budget, render: render, logger: logger)
-            }
-        }
-    }
-
-    public func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: @escaping WebhookRenderer) async throws {
-        let stamp = Timestamp.string(now)
-        let budget = retryBudget
-        let logger = self.logger
-        try await transaction { connection in
-            let old = try await Self.fetchTask(connection, id: id, logger: logger)
-            guard old.status != status else { return }
-            try await connection.query(
-                """
-                UPDATE export_tasks SET status = \(status.rawValue), detached = true, updated_at = \(stamp),
-                  finished_at = coalesce(finished_at, \(stamp)) WHERE id = \(id)
-                """, logger: logger
-            )
-            try await Self.recordTransition(connection, id: id, from: old.status, to: status, at: stamp, reason: reason, logger: logger)
-            if let event = status.webhookEvent {
-                try await Self.enqueue(connection, task: try await Self.fetchTask(connection, id: id, logger: logger), event: event, only: nil, now: now, budget: budget, render: render, logger: logger)
-            }
-        }
-    }
-
-    public func requestStop(jobId: Int, pause: Bool, abort: Bool) async throws {
-        try await database.query(
-            """
-            UPDATE export_jobs SET pause_requested = pause_requested OR \(pause), abort_requested = abort_requested OR \(abort) WHERE id = \(jobId)
-            """, logger: logger
-        )
+        try await jobs(pooled, "id = $1", [.integer(id)]).first
     }
 
     public func attachedTasks(jobId: Int) async throws -> [ExportTask] {
-        try await database.query("SELECT * FROM export_tasks WHERE job_id = \(jobId) AND NOT detached", logger: logger).all().map(Self.task)
+        try await attached(pooled, jobId: jobId)
+    }
+
+    public func expiredJobs(now: Date) async throws -> [ExportJob] {
+        try await jobs(pooled, "status = 'COMPLETED' AND expired_at <= $1 ORDER BY id", [.date(now)])
+    }
+
+    public func finishedTasks(before date: Date) async throws -> [ExportTask] {
+        try await tasks(pooled, "status IN ('COMPLETED', 'FAILED', 'ABORTED', 'EXPIRED') AND finished_at < $1 ORDER BY id", [.date(date)])
+    }
+
+    // MARK: Changes
+
+    public func claimNextJob(now: Date, lease: JobLease) async throws -> ExportJob? {
+        try await change(where: "status = 'PENDING' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", []) { state in
+            try ExportRules.claim(state, lease: lease, now: now)
+        }.first?.job
+    }
+
+    public func renewLease(jobId: Int, lease: JobLease) async throws -> Bool {
+        !(try await change(jobId: jobId) { state in ExportRules.renew(state.job, lease: lease) }.isEmpty)
+    }
+
+    public func finishJob(
+        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date
+    ) async throws -> Bool {
+        !(try await change(jobId: jobId) { state in
+            try ExportRules.finish(state, lease: lease, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now)
+        }.isEmpty)
+    }
+
+    public func recordProgress(jobId: Int, lease: JobLease, checkpoint: ExportRules.Checkpoint, event: WebhookEvent?, now: Date) async throws -> ExportJob? {
+        try await change(jobId: jobId) { state in ExportRules.progress(state, lease: lease, checkpoint: checkpoint, event: event, now: now) }.first?.job
+    }
+
+    public func requeueExpiredLeases(now: Date) async throws -> [Int] {
+        try await change(
+            where: "status = 'IN_PROGRESS' AND (lease_expires_at IS NULL OR lease_expires_at < $1) ORDER BY id FOR UPDATE SKIP LOCKED", [.date(now)]
+        ) { state in try ExportRules.requeue(state, now: now) }.compactMap(\.job?.id)
     }
 
     /// Every IN_PROGRESS job back to PENDING. Only for a single process (the worker does not call it when the
     /// state is shared: there, ``requeueExpiredLeases(now:)`` takes over the jobs of nodes that stopped).
     public func requeueInProgress(now: Date) async throws -> [Int] {
-        let stamp = Timestamp.string(now)
-        let logger = self.logger
-        return try await transaction { connection in
-            let ids = try await connection.query("SELECT id FROM export_jobs WHERE status = 'IN_PROGRESS' ORDER BY id FOR UPDATE", logger: logger).all().map { try $0.int("id") }
-            try await Self.requeue(connection, ids: ids, now: stamp, logger: logger)
-            return ids
+        try await change(where: "status = 'IN_PROGRESS' ORDER BY id FOR UPDATE", []) { state in try ExportRules.requeue(state, now: now) }
+            .compactMap(\.job?.id)
+    }
+
+    public func transitionJob(jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date) async throws {
+        _ = try await change(jobId: jobId) { state in
+            try ExportRules.move(state, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now)
         }
     }
 
-    private static func requeue(_ connection: PostgresConnection, ids: [Int], now stamp: String, logger: Logger) async throws {
-        for id in ids {
-            try await connection.query(
-                "UPDATE export_jobs SET status = 'PENDING', lease_owner = NULL, lease_expires_at = NULL, updated_at = \(stamp) WHERE id = \(id)",
-                logger: logger
-            )
-            for task in try await connection.query("SELECT id FROM export_tasks WHERE job_id = \(id) AND NOT detached", logger: logger).all() {
-                let taskId = try task.int("id")
-                try await connection.query("UPDATE export_tasks SET status = 'PENDING', updated_at = \(stamp) WHERE id = \(taskId)", logger: logger)
-                try await recordTransition(connection, id: taskId, from: .inProgress, to: .pending, at: stamp, reason: "the node running the export stopped; it resumes", logger: logger)
+    public func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date) async throws {
+        try await transaction { connection in
+            let task = try await lockedTask(connection, id: id, customer: nil).task
+            try await write(connection, try ExportRules.detach(task, to: status, reason: reason, now: now))
+        }
+    }
+
+    public func control(_ action: ExportControl, taskId: Int, customer: String, now: Date) async throws -> ExportRules.ControlPlan {
+        try await transaction { connection in
+            let (task, job) = try await lockedTask(connection, id: taskId, customer: customer)
+            let plan = try ExportRules.control(action, task: task, state: JobState(job: job, tasks: try await attached(connection, jobId: job.id)), now: now)
+            try await write(connection, plan.changes)
+            return plan
+        }
+    }
+
+    /// A task and its job, read after the job's row lock (the lock every writer of the task holds).
+    private func lockedTask(_ connection: Runner, id: Int, customer: String?) async throws -> (task: ExportTask, job: ExportJob) {
+        let missing = ServiceError.notFound("task id: \(id) is not found")
+        guard let jobId = try await rows(connection, "SELECT job_id FROM export_tasks WHERE id = $1", [.integer(id)]).first?.int("job_id"),
+            let job = try await jobs(connection, "id = $1 FOR UPDATE", [.integer(jobId)]).first,
+            let task = try await tasks(connection, "id = $1", [.integer(id)]).first, customer == nil || task.customer == customer
+        else { throw missing }
+        return (task, job)
+    }
+
+    /// For each job matching `condition` (which locks it): its state, the rule's answer, written; in one transaction.
+    private func change(
+        where condition: String, _ binds: [StoredValue], _ rule: @escaping @Sendable (JobState) throws -> ExportChanges?
+    ) async throws -> [ExportChanges] {
+        try await transaction { connection in
+            var written: [ExportChanges] = []
+            for job in try await jobs(connection, condition, binds) {
+                guard let changes = try rule(JobState(job: job, tasks: try await attached(connection, jobId: job.id))), !changes.isEmpty else { continue }
+                try await write(connection, changes)
+                written.append(changes)
             }
+            return written
         }
     }
 
-    // MARK: Sweeper
-
-    public func expiredJobs(now: Date) async throws -> [ExportJob] {
-        try await database.query(
-            "SELECT * FROM export_jobs WHERE status = 'COMPLETED' AND expired_at <= \(Timestamp.string(now)) ORDER BY id", logger: logger
-        ).all().map(Self.job)
-    }
-
-    public func finishedTasks(before date: Date) async throws -> [ExportTask] {
-        try await database.query(
-            """
-            SELECT * FROM export_tasks WHERE status IN ('COMPLETED', 'FAILED', 'ABORTED', 'EXPIRED') AND finished_at < \(Timestamp.string(date)) ORDER BY id
-            """, logger: logger
-        ).all().map(Self.task)
+    private func change(jobId: Int, _ rule: @escaping @Sendable (JobState) throws -> ExportChanges?) async throws -> [ExportChanges] {
+        try await change(where: "id = $1 FOR UPDATE", [.integer(jobId)], rule)
     }
 
     // MARK: Outbox
 
-    private static func enqueue(
-        _ connection: PostgresConnection, task: ExportTask, event: WebhookEvent, only: [Webhook]?, now: Date, budget: TimeInterval,
-        render: @escaping WebhookRenderer, logger: Logger
-    ) async throws {
-        let targets = (only ?? task.webhooks).filter { $0.events.contains(event) }
-        guard !targets.isEmpty else { return }
-        let body = render(task, event, now)
-        let stamp = Timestamp.string(now)
-        let expires = Timestamp.string(now.addingTimeInterval(budget))
-        for webhook in targets {
-            let secret = task.webhooks.first { $0.url == webhook.url }?.secret ?? webhook.secret
-            try await connection.query(
-                """
-                INSERT INTO webhook_deliveries (id, task_id, event, url, secret, body, state, next_attempt_at, created_at, expires_at)
-                VALUES (\(UUID().uuidString.lowercased()), \(task.id), \(event.rawValue), \(webhook.url), \(secret), \(body), 'PENDING',
-                  \(stamp), \(stamp), \(expires))
-                """, logger: logger
-            )
-        }
-    }
-
     public func claimDueDeliveries(now: Date, until: Date, limit: Int) async throws -> [WebhookDelivery] {
-        let logger = self.logger
-        return try await transaction { connection in
-            let due = try await connection.query(
-                """
-                SELECT * FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= \(Timestamp.string(now))
-                ORDER BY next_attempt_at, seq LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                """, logger: logger
-            ).all().map(Self.delivery)
+        try await transaction { connection in
+            let due = try await rows(
+                connection,
+                "SELECT * FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= $1 ORDER BY next_attempt_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED",
+                [.date(now), .integer(limit)]
+            ).map { try WebhookDelivery(row: PostgresStoredRow(row: $0, table: "webhook_deliveries")) }
             for delivery in due {
-                try await connection.query(
-                    "UPDATE webhook_deliveries SET next_attempt_at = \(Timestamp.string(until)) WHERE id = \(delivery.id.uuidString.lowercased())",
-                    logger: logger
-                )
+                try await run(connection, "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2", [.date(until), .text(delivery.id.uuidString.lowercased())])
             }
             return due
         }
     }
 
     public func recordAttempt(_ delivery: WebhookDelivery) async throws {
-        try await database.query(
-            """
-            UPDATE webhook_deliveries SET state = \(delivery.state.rawValue), attempts = \(delivery.attempts),
-              next_attempt_at = \(Timestamp.string(delivery.nextAttemptAt)), last_attempt_at = \(delivery.lastAttemptAt.map(Timestamp.string)),
-              last_status_code = \(delivery.lastStatusCode), last_error = \(delivery.lastError),
-              delivered_at = \(delivery.deliveredAt.map(Timestamp.string)) WHERE id = \(delivery.id.uuidString.lowercased())
-            """, logger: logger
-        )
+        try await update(pooled, "webhook_deliveries", delivery.attemptColumns, id: .text(delivery.id.uuidString.lowercased()))
     }
 
     public func deliveries(taskId: Int) async throws -> [WebhookDelivery] {
-        try await database.query("SELECT * FROM webhook_deliveries WHERE task_id = \(taskId) ORDER BY created_at, seq", logger: logger).all()
-            .map(Self.delivery)
+        try await rows(pooled, "SELECT * FROM webhook_deliveries WHERE task_id = $1 ORDER BY created_at, seq", [.integer(taskId)])
+            .map { try WebhookDelivery(row: PostgresStoredRow(row: $0, table: "webhook_deliveries")) }
     }
 
     // MARK: Rows
 
-    private static func recordTransition(
-        _ connection: PostgresConnection, id: Int, from: TaskStatus?, to: TaskStatus, at: String, reason: String?, logger: Logger
-    ) async throws {
-        try await connection.query(
-            """
-            INSERT INTO export_task_transitions (task_id, from_status, to_status, at, reason)
-            VALUES (\(id), \(from?.rawValue), \(to.rawValue), \(at), \(reason))
-            """, logger: logger
-        )
+    private static let live = "('PENDING', 'IN_PROGRESS', 'PAUSED', 'COMPLETED')"
+
+    /// Runs a statement: on a pooled connection (`database.query`) or on a transaction's.
+    private typealias Runner = @Sendable (PostgresQuery, Logger) async throws -> PostgresRowSequence
+
+    /// Statements on pooled connections, each bounded by the database's operation timeout.
+    private var pooled: Runner { { [database] query, logger in try await database.query(query, logger: logger) } }
+
+    /// Statements in a transaction (bounded as a whole).
+    private static func on(_ connection: PostgresConnection) -> Runner { { query, logger in try await connection.query(query, logger: logger) } }
+
+    private func transaction<Result: Sendable>(_ body: @escaping @Sendable (Runner) async throws -> Result) async throws -> Result {
+        try await database.transaction { connection in try await body(Self.on(connection)) }
     }
 
-    private static func fetchTask(_ connection: PostgresConnection, id: Int, logger: Logger) async throws -> ExportTask {
-        guard let row = try await connection.query("SELECT * FROM export_tasks WHERE id = \(id)", logger: logger).all().first else {
-            throw ServiceError.notFound("task id: \(id) is not found")
+    private func rows(_ runner: Runner, _ sql: String, _ binds: [StoredValue]) async throws -> [PostgresRandomAccessRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            switch value {
+            case .null: bindings.appendNull()
+            case .text(let text): bindings.append(text)
+            case .integer(let number): bindings.append(number)
+            case .boolean(let flag): bindings.append(flag)
+            }
         }
-        return try task(row)
+        return try await runner(PostgresQuery(unsafeSQL: sql, binds: bindings), logger).all()
     }
 
-    static func job(_ row: PostgresRandomAccessRow) throws -> ExportJob {
-        ExportJob(
-            id: try row.int("id"), dedupKey: try row.string("dedup_key"),
-            catalogRecordID: UUID(uuidString: try row.string("catalog_record_id")) ?? UUID(),
-            roi: try CanonicalJSON.parse(try row.string("roi")), status: TaskStatus(rawValue: try row.string("status")) ?? .pending,
-            progress: try row.int("progress"), batchesDone: try row.int("batches_done"), tilesDone: try row.int("tiles_done"),
-            estimatedTiles: try row.int("estimated_tiles"), estimatedSize: Int64(try row.int("estimated_size")),
-            artifacts: try Artifact.list(stored: try row.string("artifacts")), createdAt: try row.date("created_at") ?? Date(timeIntervalSince1970: 0),
-            expiredAt: try row.date("expired_at"), pauseRequested: try row.bool("pause_requested"), abortRequested: try row.bool("abort_requested")
-        )
+    private func run(_ runner: Runner, _ sql: String, _ binds: [StoredValue]) async throws {
+        _ = try await rows(runner, sql, binds)
     }
 
-    static func task(_ row: PostgresRandomAccessRow) throws -> ExportTask {
-        func json(_ column: String) throws -> JSONValue? { try row.optionalString(column).map(CanonicalJSON.parse) }
-        return ExportTask(
-            id: try row.int("id"), jobId: try row.int("job_id"), usesSingularWebhook: try row.bool("singular_webhook"),
-            customer: try row.string("customer"), catalogRecordID: UUID(uuidString: try row.string("catalog_record_id")) ?? UUID(),
-            domain: ProductDomain(rawValue: try row.string("domain")) ?? .raster, roi: try json("roi") ?? .null,
-            artifactCRS: try row.string("artifact_crs"), description: try row.optionalString("description"), keywords: try json("keywords"),
-            parameters: try json("parameters"), webhooks: try Webhook.list(stored: try row.string("webhooks")),
-            estimatedSize: Int64(try row.int("estimated_size")), estimatedTime: Int64(try row.int("estimated_time")),
-            estimatedTiles: try row.int("estimated_tiles"), status: TaskStatus(rawValue: try row.string("status")) ?? .pending,
-            errorReason: try row.optionalString("error_reason"), progress: try row.int("progress"),
-            artifacts: try Artifact.list(stored: try row.string("artifacts")), createdAt: try row.date("created_at") ?? Date(timeIntervalSince1970: 0),
-            updatedAt: try row.date("updated_at") ?? Date(timeIntervalSince1970: 0), expiredAt: try row.date("expired_at"),
-            finishedAt: try row.date("finished_at")
-        )
+    /// Writes a rule's changes (its new job and task already inserted).
+    private func write(_ connection: Runner, _ changes: ExportChanges) async throws {
+        for job in changes.jobs { try await update(connection, "export_jobs", job.stateColumns, id: .integer(job.id)) }
+        for task in changes.tasks { try await update(connection, "export_tasks", task.stateColumns, id: .integer(task.id)) }
+        for transition in changes.transitions { _ = try await insert(connection, "export_task_transitions", transition.insertColumns) }
+        for delivery in changes.deliveries(retryBudget: retryBudget) { _ = try await insert(connection, "webhook_deliveries", delivery.insertColumns) }
     }
 
-    static func delivery(_ row: PostgresRandomAccessRow) throws -> WebhookDelivery {
-        WebhookDelivery(
-            id: UUID(uuidString: try row.string("id")) ?? UUID(), taskId: try row.int("task_id"),
-            event: WebhookEvent(rawValue: try row.string("event")) ?? .taskCompleted, url: try row.string("url"), secret: try row.optionalString("secret"),
-            body: try row.string("body"), state: WebhookDelivery.State(rawValue: try row.string("state")) ?? .pending, attempts: try row.int("attempts"),
-            nextAttemptAt: try row.date("next_attempt_at") ?? Date(), lastAttemptAt: try row.date("last_attempt_at"),
-            lastStatusCode: try row.optionalInt("last_status_code"), lastError: try row.optionalString("last_error"),
-            createdAt: try row.date("created_at") ?? Date(), expiresAt: try row.date("expires_at") ?? Date(), deliveredAt: try row.date("delivered_at")
-        )
+    /// Inserts a row and returns its `id` when it has an integer one.
+    private func insert(_ connection: Runner, _ table: String, _ columns: [(String, StoredValue)]) async throws -> Int {
+        let marks = (1...columns.count).map { "$\($0)" }.joined(separator: ", ")
+        let returning = table == "webhook_deliveries" ? "" : " RETURNING id"
+        let sql = "INSERT INTO \(table) (\(columns.map(\.0).joined(separator: ", "))) VALUES (\(marks))\(returning)"
+        return try await rows(connection, sql, columns.map(\.1)).first?.int("id") ?? 0
+    }
+
+    private func update(_ runner: Runner, _ table: String, _ columns: [(String, StoredValue)], id: StoredValue) async throws {
+        let sets = columns.enumerated().map { "\($1.0) = $\($0 + 1)" }.joined(separator: ", ")
+        _ = try await rows(runner, "UPDATE \(table) SET \(sets) WHERE id = $\(columns.count + 1)", columns.map(\.1) + [id])
+    }
+
+    private func activeTasks(_ runner: Runner, customer: String) async throws -> Int {
+        try await rows(
+            runner, "SELECT count(*) AS n FROM export_tasks WHERE customer = $1 AND status IN ('PENDING', 'IN_PROGRESS', 'PAUSED')", [.text(customer)]
+        ).first?.int("n") ?? 0
+    }
+
+    private func jobs(_ runner: Runner, _ condition: String, _ binds: [StoredValue]) async throws -> [ExportJob] {
+        try await rows(runner, "SELECT * FROM export_jobs WHERE \(condition)", binds).map { try ExportJob(row: PostgresStoredRow(row: $0, table: "export_jobs")) }
+    }
+
+    private func tasks(_ runner: Runner, _ condition: String, _ binds: [StoredValue]) async throws -> [ExportTask] {
+        try await rows(runner, "SELECT \(ExportTask.columns) FROM export_tasks WHERE \(condition)", binds)
+            .map { try ExportTask(row: PostgresStoredRow(row: $0, table: "export_tasks")) }
+    }
+
+    private func attached(_ runner: Runner, jobId: Int) async throws -> [ExportTask] {
+        try await tasks(runner, "job_id = $1 AND NOT detached ORDER BY id", [.integer(jobId)])
     }
 }

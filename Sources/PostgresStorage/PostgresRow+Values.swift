@@ -24,3 +24,13 @@ extension PSQLError {
     /// A unique-constraint violation (SQLSTATE 23505).
     var isUniqueViolation: Bool { serverInfo?[.sqlState] == "23505" }
 }
+
+/// A PostgreSQL row for the domains' row decoders (``StoredRow``).
+struct PostgresStoredRow: StoredRow {
+    let row: PostgresRandomAccessRow
+    let table: String
+
+    func optionalString(_ column: String) throws -> String? { try row[column].decode(String?.self) }
+    func optionalInt(_ column: String) throws -> Int? { try row[column].decode(Int?.self) }
+    func bool(_ column: String) throws -> Bool { try row[column].decode(Bool.self) }
+}

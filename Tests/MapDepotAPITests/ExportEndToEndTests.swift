@@ -124,7 +124,7 @@ import TileGrid
         }
         let components = try await MapDepotComponents.open(config: server.config, logger: Logger(label: "test"))
         // The node that claimed it is gone: its lease has run out.
-        let claimed = try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: "a-dead-node", until: Date())) { _, _, _ in "{}" }
+        let claimed = try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: "a-dead-node", until: Date()))
         #expect(claimed?.status == .inProgress)
         // A half-written staging file, as a crash would leave.
         let staging = try components.artifacts.stagingPath(for: "exports/1/partial.gpkg")

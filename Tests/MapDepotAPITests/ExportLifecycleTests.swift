@@ -142,7 +142,7 @@ import TestSupport
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try await TestServer.recordBody().utf8))))
         let hooks = #"[{"url":"\#(receiver.url)","events":["TASK_STARTED"]}]"#
         let (task, _) = try await components.exports.create(ExportRequest(json: try JSONValue.parse(Data(try Self.body(webhooks: hooks).utf8))), customer: "alice")
-        _ = try await components.taskStore.claimNextJob(now: clock.now(), lease: JobLease(owner: components.worker.node, until: .distantFuture)) { _, event, _ in #"{"event":"\#(event.rawValue)"}"# }
+        _ = try await components.taskStore.claimNextJob(now: clock.now(), lease: JobLease(owner: components.worker.node, until: .distantFuture))
         var attemptTimes: [Double] = []
         for _ in 0..<80 {
             if try await components.dispatcher.tick() > 0 { attemptTimes.append(clock.now().timeIntervalSince1970) }
@@ -199,10 +199,9 @@ import TestSupport
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try await TestServer.recordBody().utf8))))
         let world = #"{"catalogRecordID":"\#(TestServer.recordID)","domain":"RASTER","artifactCRS":"4326","webhooks":[],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,90],[-180,-90]]]}}]}}"#
-        let render: WebhookRenderer = { _, _, _ in "{}" }
         let (task, _) = try await components.exports.create(ExportRequest(json: try JSONValue.parse(Data(world.utf8))), customer: "alice")
-        let job = try #require(try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture), render: render))
-        try await components.taskStore.requestStop(jobId: job.id, pause: true, abort: false)
+        let job = try #require(try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture)))
+        _ = try await components.exports.control(.pause, id: task.id, customer: "alice")
         await components.worker.execute(job)
         let paused = try #require(try await components.taskStore.job(id: job.id))
         #expect(paused.status == .paused)
@@ -211,7 +210,7 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: staging).contains { $0.hasSuffix(".gpkg") })
 
         _ = try await components.exports.control(.resume, id: task.id, customer: "alice")
-        let resumed = try #require(try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture), render: render))
+        let resumed = try #require(try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture)))
         #expect(resumed.batchesDone == paused.batchesDone)
         await components.worker.execute(resumed)
         let done = try #require(try await components.taskStore.task(id: task.id, customer: nil))
@@ -229,8 +228,8 @@ import TestSupport
 
         // Abort mid-run: the partial package goes.
         let (other, _) = try await components.exports.create(ExportRequest(json: try JSONValue.parse(Data(try Self.body().utf8))), customer: "alice")
-        let second = try #require(try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture), render: render))
-        try await components.taskStore.requestStop(jobId: second.id, pause: false, abort: true)
+        let second = try #require(try await components.taskStore.claimNextJob(now: Date(), lease: JobLease(owner: components.worker.node, until: .distantFuture)))
+        _ = try await components.exports.control(.abort, id: other.id, customer: "alice")
         await components.worker.execute(second)
         #expect(try await components.taskStore.task(id: other.id, customer: nil)?.status == .aborted)
         let folder = NSString(string: try components.artifacts.stagingPath(for: "exports/\(second.id)/x")).deletingLastPathComponent
@@ -248,7 +247,7 @@ import TestSupport
         let hooks = #"[{"url":"\#(receiver.url)","events":["TASK_EXPIRED","TASK_ARCHIVED"]}]"#
         let request = try ExportRequest(json: try JSONValue.parse(Data(try Self.body(webhooks: hooks).utf8)))
         let (task, _) = try await components.exports.create(request, customer: "alice")
-        let job = try #require(try await components.taskStore.claimNextJob(now: clock.now(), lease: JobLease(owner: components.worker.node, until: .distantFuture)) { _, _, _ in "{}" })
+        let job = try #require(try await components.taskStore.claimNextJob(now: clock.now(), lease: JobLease(owner: components.worker.node, until: .distantFuture)))
         await components.worker.execute(job)
         let completed = try #require(try await components.taskStore.task(id: task.id, customer: nil))
         #expect(completed.status == .completed)

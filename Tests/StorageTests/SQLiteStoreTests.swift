@@ -9,63 +9,76 @@ import Testing
 import TestSupport
 import TileGrid
 
-/// The export task store of the backend under test (SQLite, or PostgreSQL with `MAPDEPOT_TEST_POSTGRES_URL`).
-@Suite struct ExportTaskStoreTests {
+/// The export task store contract (issue #10): one test body, run against SQLite and, when a PostgreSQL server is
+/// given (`MAPDEPOT_TEST_POSTGRES_SERVER`, or the PostgreSQL pass's `MAPDEPOT_TEST_POSTGRES_URL`), PostgreSQL, in one
+/// process.
+@Suite struct ExportTaskStoreContractTests {
+    static let backends = ["SQLite"] + (TestBackend.postgresServer == nil ? [] : ["PostgreSQL"])
+
     func request() throws -> ExportRequest {
         let body = #"{"catalogRecordID":"6f4c3a52-4b6e-4d8e-9a55-0a1f2b3c4d5e","domain":"RASTER","artifactCRS":"4326","webhooks":[{"url":"https://x.org/h","events":["TASK_COMPLETED"]}],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}}"#
         return try ExportRequest(json: try JSONValue.parse(Data(body.utf8)))
     }
 
-    func store() async throws -> any ExportTaskStore {
-        guard let url = try await TestBackend.freshDatabaseURL() else {
+    func store(_ backend: String) async throws -> any ExportTaskStore {
+        guard backend == "PostgreSQL" else {
             return SQLiteExportTaskStore(database: try SQLiteDatabase(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"))
         }
-        let database = try PostgresDatabase(url: url, logger: Logger(label: "test"))
+        let database = try PostgresDatabase(url: try await TestBackend.freshPostgresDatabase(), logger: Logger(label: "test"))
         Task { await database.run() }
         try await database.migrate()
         return PostgresExportTaskStore(database: database)
     }
 
-    static let render: WebhookRenderer = { task, event, _ in "{\"event\":\"\(event.rawValue)\",\"task\":\(task.id)}" }
-
-    func admit(_ tasks: any ExportTaskStore, customer: String, key: String = "k") async throws -> (ExportTask, AdmissionOutcome) {
+    func admit(_ tasks: any ExportTaskStore, customer: String, key: String = "k", limit: Int = .max) async throws -> (ExportTask, AdmissionOutcome) {
         let estimate = ExportEstimate(tiles: 10, bytes: 1000, seconds: 1, tilesPerZoom: [0: 10])
         return try await tasks.admit(
-            NewExportTask(customer: customer, request: try request(), estimate: estimate, createdAt: Date(timeIntervalSince1970: 1000), dedupKey: key),
-            render: Self.render
+            NewExportTask(
+                customer: customer, request: try request(), estimate: estimate, createdAt: Date(timeIntervalSince1970: 1000), dedupKey: key,
+                maxActiveTasks: limit
+            )
         )
     }
 
-    @Test func jobLifecycleIsRecordedAndNotifiesEveryAttachedTask() async throws {
-        let tasks = try await store()
+    static let lease = JobLease(owner: "test", until: .distantFuture)
+
+    @Test(arguments: backends) func jobLifecycleIsRecordedAndNotifiesEveryAttachedTask(backend: String) async throws {
+        let tasks = try await store(backend)
         let (created, outcome) = try await admit(tasks, customer: "alice")
         #expect(outcome == .queued && created.status == .pending)
+        #expect(try await tasks.task(id: created.id, customer: nil) == created, "the answer is what was stored")
         #expect(created.webhooks == [Webhook(url: "https://x.org/h", events: [.taskCompleted])])
         #expect(try await tasks.task(id: created.id, customer: "bob") == nil)
         let (shared, sharedOutcome) = try await admit(tasks, customer: "bob")
         #expect(sharedOutcome == .sharedJob && shared.jobId == created.jobId && shared.id != created.id)
+        #expect(try await tasks.task(id: shared.id, customer: nil) == shared)
         let (again, againOutcome) = try await admit(tasks, customer: "alice")
         #expect(againOutcome == .existingTask && again.id == created.id)
 
-        let job = try #require(try await tasks.claimNextJob(now: Date(), lease: JobLease(owner: "test", until: .distantFuture), render: Self.render))
-        #expect(job.id == created.jobId && job.status == .inProgress)
-        #expect(try await tasks.claimNextJob(now: Date(), lease: JobLease(owner: "test", until: .distantFuture), render: Self.render) == nil)
-        _ = try await tasks.recordProgress(jobId: job.id, lease: JobLease(owner: "test", until: .distantFuture), progress: 42, batchesDone: 3, tilesDone: 4, estimatedTime: 9, event: nil, now: Date(), render: Self.render)
+        let job = try #require(try await tasks.claimNextJob(now: Date(), lease: Self.lease))
+        #expect(job.id == created.jobId && job.status == .inProgress && job.lease?.owner == "test")
+        #expect(try await tasks.job(id: job.id) == job, "the claimed job is what was stored")
+        #expect(try await tasks.claimNextJob(now: Date(), lease: Self.lease) == nil)
+        let checkpoint = ExportRules.Checkpoint(progress: 42, batchesDone: 3, tilesDone: 4, estimatedTime: 9)
+        #expect(try await tasks.recordProgress(jobId: job.id, lease: JobLease(owner: "other", until: .distantFuture), checkpoint: checkpoint, event: nil, now: Date()) == nil)
+        _ = try await tasks.recordProgress(jobId: job.id, lease: Self.lease, checkpoint: checkpoint, event: nil, now: Date())
         #expect(try await tasks.task(id: shared.id, customer: "bob")?.progress == 42)
+        #expect(try await tasks.job(id: job.id)?.batchesDone == 3)
         let artifact = Artifact(type: .gpkg, name: "a.gpkg", size: 5, key: "exports/1/a.gpkg", sha256: "ab")
-        try await tasks.transitionJob(jobId: job.id, to: .completed, reason: nil, artifacts: [artifact], expiresAt: Date(timeIntervalSinceNow: 60), now: Date(), render: Self.render)
+        #expect(try await tasks.finishJob(jobId: job.id, lease: Self.lease, to: .completed, reason: nil, artifacts: [artifact], expiresAt: Date(timeIntervalSinceNow: 60), now: Date()))
         for id in [created.id, shared.id] {
             let done = try #require(try await tasks.task(id: id, customer: nil))
             #expect(done.status == .completed && done.progress == 100 && done.artifacts == [artifact])
             #expect(try await tasks.transitions(id: id).map(\.to) == [.pending, .inProgress, .completed])
             let deliveries = try await tasks.deliveries(taskId: id)
             #expect(deliveries.map(\.event) == [.taskCompleted])
-            #expect(deliveries.first?.body == "{\"event\":\"TASK_COMPLETED\",\"task\":\(id)}")
+            #expect(deliveries.first?.body == WebhookMessage.stored(task: done, event: .taskCompleted, at: done.updatedAt))
         }
+        #expect(try await tasks.finishJob(jobId: job.id, lease: Self.lease, to: .failed, reason: nil, artifacts: nil, expiresAt: nil, now: Date()) == false)
     }
 
-    @Test func concurrentAdmissionsMakeOneJobAndConcurrentClaimsNeverShareOne() async throws {
-        let tasks = try await store()
+    @Test(arguments: backends) func concurrentAdmissionsMakeOneJobAndConcurrentClaimsNeverShareOne(backend: String) async throws {
+        let tasks = try await store(backend)
         let outcomes = try await withThrowingTaskGroup(of: AdmissionOutcome.self) { group in
             for index in 0..<30 {
                 group.addTask { try await admit(tasks, customer: "c\(index % 3)").1 }
@@ -78,7 +91,7 @@ import TileGrid
             for _ in 0..<8 {
                 group.addTask {
                     var mine: [Int] = []
-                    while let job = try await tasks.claimNextJob(now: Date(), lease: JobLease(owner: "test", until: .distantFuture), render: Self.render) { mine.append(job.id) }
+                    while let job = try await tasks.claimNextJob(now: Date(), lease: Self.lease) { mine.append(job.id) }
                     return mine
                 }
             }
@@ -86,6 +99,52 @@ import TileGrid
         }
         #expect(claimed.count == 21)
         #expect(Set(claimed).count == 21)
+    }
+
+    /// Issue #9's race, now inside the admission transaction: concurrent requests of one customer never pass its limit together.
+    @Test(arguments: backends) func concurrentRequestsOfOneCustomerStayWithinItsLimit(backend: String) async throws {
+        let tasks = try await store(backend)
+        let admitted = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<12 {
+                group.addTask { (try? await admit(tasks, customer: "eve", key: "limit-\(index)", limit: 5)) != nil }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(admitted == 5)
+        #expect(try await tasks.activeTaskCount(customer: "eve") == 5)
+    }
+
+    @Test(arguments: backends) func controlsRequeueAndExpiry(backend: String) async throws {
+        let tasks = try await store(backend)
+        let (alice, _) = try await admit(tasks, customer: "alice")
+        let (bob, _) = try await admit(tasks, customer: "bob")
+        await #expect(throws: ServiceError.self) { try await tasks.control(.pause, taskId: alice.id, customer: "alice", now: Date()) }
+        await #expect(throws: ServiceError.self) { try await tasks.control(.abort, taskId: alice.id, customer: "bob", now: Date()) }
+        _ = try await tasks.control(.abort, taskId: bob.id, customer: "bob", now: Date())
+        #expect(try await tasks.task(id: bob.id, customer: nil)?.status == .aborted)
+        #expect(try await tasks.customerHasTask(customer: "bob", jobId: bob.jobId) == false)
+        #expect(try await tasks.attachedTasks(jobId: alice.jobId).map(\.id) == [alice.id])
+        _ = try await tasks.control(.pause, taskId: alice.id, customer: "alice", now: Date())
+        #expect(try await tasks.task(id: alice.id, customer: nil)?.status == .paused)
+        let resumed = try await tasks.control(.resume, taskId: alice.id, customer: "alice", now: Date())
+        #expect(resumed.wakesWorkers)
+        let job = try #require(try await tasks.claimNextJob(now: Date(), lease: JobLease(owner: "dead", until: Date(timeIntervalSince1970: 1))))
+        #expect(try await tasks.requeueExpiredLeases(now: Date()) == [job.id])
+        #expect(try await tasks.task(id: alice.id, customer: nil)?.status == .pending)
+        _ = try #require(try await tasks.claimNextJob(now: Date(), lease: Self.lease))
+        #expect(try await tasks.requeueInProgress(now: Date()) == [job.id])
+        _ = try #require(try await tasks.claimNextJob(now: Date(), lease: Self.lease))
+        #expect(try await tasks.finishJob(jobId: job.id, lease: Self.lease, to: .completed, reason: nil, artifacts: [], expiresAt: Date(timeIntervalSince1970: 5), now: Date()))
+        #expect(try await tasks.expiredJobs(now: Date()).map(\.id) == [job.id])
+        try await tasks.transitionJob(jobId: job.id, to: .expired, reason: nil, artifacts: [], expiresAt: nil, now: Date())
+        try await tasks.transitionJob(jobId: job.id, to: .expired, reason: nil, artifacts: [], expiresAt: nil, now: Date())
+        await #expect(throws: ServiceError.self) {
+            try await tasks.transitionJob(jobId: job.id, to: .pending, reason: nil, artifacts: nil, expiresAt: nil, now: Date())
+        }
+        try await tasks.transitionTask(id: alice.id, to: .archived, reason: "old", now: Date())
+        #expect(try await tasks.transitions(id: alice.id).map(\.to) == [.pending, .paused, .pending, .inProgress, .pending, .inProgress, .pending, .inProgress, .completed, .expired, .archived])
+        #expect(try await tasks.tasks(customer: "alice", limit: 10, status: nil).isEmpty)
+        #expect(try await tasks.tasks(customer: "alice", limit: 10, status: .archived).map(\.id) == [alice.id])
     }
 }
 

@@ -9,13 +9,28 @@ public enum TestBackend {
 
     public static var name: String { postgresURL == nil ? "SQLite" : "PostgreSQL" }
 
+    /// A PostgreSQL server the store contract suites run against beside SQLite, in the same process (issue #10):
+    /// `MAPDEPOT_TEST_POSTGRES_SERVER`, or the PostgreSQL pass's URL.
+    public static var postgresServer: String? {
+        ProcessInfo.processInfo.environment["MAPDEPOT_TEST_POSTGRES_SERVER"].flatMap { $0.isEmpty ? nil : $0 } ?? postgresURL
+    }
+
     /// A new empty database for one test on the PostgreSQL server, or nil for SQLite.
     public static func freshDatabaseURL() async throws -> String? {
-        guard let base = postgresURL, var components = URLComponents(string: base) else { return nil }
+        guard postgresURL != nil else { return nil }
+        return try await freshPostgresDatabase()
+    }
+
+    /// A new empty database for one test on ``postgresServer``.
+    public static func freshPostgresDatabase() async throws -> String {
+        guard let base = postgresServer, var components = URLComponents(string: base) else {
+            throw FixtureError("no PostgreSQL server: MAPDEPOT_TEST_POSTGRES_SERVER is not set")
+        }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
         try await Shell.run("psql", [base, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
         components.path = "/\(name)"
-        return components.string
+        guard let url = components.string else { throw FixtureError("cannot name database \(name) on \(base)") }
+        return url
     }
 }
 

@@ -10,19 +10,17 @@ public struct ExportSweeper: Sendable {
     private let clock: any WallClock
     private let archiveAfterDays: Int
     private let interval: Duration
-    private let render: WebhookRenderer
     private let logger: Logger
 
     public init(
         store: any ExportTaskStore, artifacts: any ArtifactStore, clock: any WallClock, archiveAfterDays: Int, interval: Duration,
-        render: @escaping WebhookRenderer, logger: Logger
+        logger: Logger
     ) {
         self.store = store
         self.artifacts = artifacts
         self.clock = clock
         self.archiveAfterDays = archiveAfterDays
         self.interval = interval
-        self.render = render
         self.logger = logger
     }
 
@@ -42,12 +40,12 @@ public struct ExportSweeper: Sendable {
     public func tick() async throws {
         let now = clock.now()
         for job in try await store.expiredJobs(now: now) {
-            try await store.transitionJob(jobId: job.id, to: .expired, reason: nil, artifacts: [], expiresAt: nil, now: now, render: render)
+            try await store.transitionJob(jobId: job.id, to: .expired, reason: nil, artifacts: [], expiresAt: nil, now: now)
             try await artifacts.delete(prefix: job.folder)
             logger.info("export expired", metadata: ["export.job": "\(job.id)"])
         }
         for task in try await store.finishedTasks(before: now.addingTimeInterval(-Double(archiveAfterDays) * 86_400)) {
-            try await store.transitionTask(id: task.id, to: .archived, reason: "archived after \(archiveAfterDays) days", now: now, render: render)
+            try await store.transitionTask(id: task.id, to: .archived, reason: "archived after \(archiveAfterDays) days", now: now)
         }
     }
 }

@@ -20,7 +20,6 @@ public struct ExportWorker: Sendable {
     private let clock: any WallClock
     private let expiryDays: Int
     private let progressEventInterval: TimeInterval
-    private let render: WebhookRenderer
     private let logger: Logger
     public let maxConcurrentTasks: Int
     /// How long an idle slot waits for a signal before it looks for work anyway.
@@ -35,7 +34,7 @@ public struct ExportWorker: Sendable {
 
     public init(
         tasks: any ExportTaskStore, catalog: CatalogService, runner: ExportRunner, artifacts: any ArtifactStore, clock: any WallClock,
-        expiryDays: Int, maxConcurrentTasks: Int, progressEventInterval: TimeInterval = 10, render: @escaping WebhookRenderer,
+        expiryDays: Int, maxConcurrentTasks: Int, progressEventInterval: TimeInterval = 10,
         pollInterval: Duration = .seconds(1), workSignal: WorkSignal = WorkSignal(), leaseDuration: TimeInterval = 30, exclusive: Bool = true,
         logger: Logger
     ) {
@@ -49,7 +48,6 @@ public struct ExportWorker: Sendable {
         self.clock = clock
         self.expiryDays = expiryDays
         self.progressEventInterval = progressEventInterval
-        self.render = render
         self.maxConcurrentTasks = max(1, maxConcurrentTasks)
         self.pollInterval = pollInterval
         self.logger = logger
@@ -119,7 +117,7 @@ public struct ExportWorker: Sendable {
             let seen = workSignal.generation
             let job: ExportJob?
             do {
-                job = try await tasks.claimNextJob(now: clock.now(), lease: lease(), render: render)
+                job = try await tasks.claimNextJob(now: clock.now(), lease: lease())
                 failures = 0
             } catch {
                 try Task.checkCancellation()
@@ -143,7 +141,6 @@ public struct ExportWorker: Sendable {
         logger[metadataKey: "export.job"] = "\(job.id)"
         let store = tasks
         let clock = self.clock
-        let render = self.render
         let interval = progressEventInterval
         let lastEvent = LastEvent(clock.now())
         let lease = self.lease
@@ -168,10 +165,10 @@ public struct ExportWorker: Sendable {
                 let event: WebhookEvent? = lastEvent.due(now, every: interval) ? .taskInProgress : nil
                 let current: ExportJob?
                 do {
-                    current = try await store.recordProgress(
-                        jobId: job.id, lease: lease(), progress: point.progress, batchesDone: point.batchesDone, tilesDone: point.tilesDone,
-                        estimatedTime: point.estimatedSeconds, event: event, now: now, render: render
+                    let checkpoint = ExportRules.Checkpoint(
+                        progress: point.progress, batchesDone: point.batchesDone, tilesDone: point.tilesDone, estimatedTime: point.estimatedSeconds
                     )
+                    current = try await store.recordProgress(jobId: job.id, lease: lease(), checkpoint: checkpoint, event: event, now: now)
                 } catch {
                     return .proceed  // a failed checkpoint write is retried at the next one
                 }
@@ -187,15 +184,15 @@ public struct ExportWorker: Sendable {
             case .completed(let outcome):
                 finished = try await tasks.finishJob(
                     jobId: job.id, lease: lease(), to: .completed, reason: nil, artifacts: outcome.artifacts,
-                    expiresAt: now.addingTimeInterval(Double(expiryDays) * 86_400), now: now, render: render
+                    expiresAt: now.addingTimeInterval(Double(expiryDays) * 86_400), now: now
                 )
             case .paused:
                 finished = try await tasks.finishJob(
-                    jobId: job.id, lease: lease(), to: .paused, reason: nil, artifacts: nil, expiresAt: nil, now: now, render: render
+                    jobId: job.id, lease: lease(), to: .paused, reason: nil, artifacts: nil, expiresAt: nil, now: now
                 )
             case .aborted:
                 finished = try await tasks.finishJob(
-                    jobId: job.id, lease: lease(), to: .aborted, reason: "aborted by its owner", artifacts: nil, expiresAt: nil, now: now, render: render
+                    jobId: job.id, lease: lease(), to: .aborted, reason: "aborted by its owner", artifacts: nil, expiresAt: nil, now: now
                 )
             case .relinquished:
                 if stopping.isSet {
@@ -218,7 +215,7 @@ public struct ExportWorker: Sendable {
             logger.error("export failed", metadata: ["error": "\(String(reflecting: error))"])
             // FAILED exports keep nothing: their partial files go now (only while this node still holds the job).
             if (try? await tasks.finishJob(
-                jobId: job.id, lease: lease(), to: .failed, reason: Self.reason(error), artifacts: nil, expiresAt: nil, now: clock.now(), render: render
+                jobId: job.id, lease: lease(), to: .failed, reason: Self.reason(error), artifacts: nil, expiresAt: nil, now: clock.now()
             )) == true {
                 try? await artifacts.delete(prefix: job.folder)
             }

@@ -11,21 +11,19 @@ public protocol CatalogStore: Sendable {
     func delete(id: UUID) async throws -> Bool
 }
 
-/// Renders a webhook body for a task at an event: `{event, timestamp, data: <task>}`.
-public typealias WebhookRenderer = @Sendable (ExportTask, WebhookEvent, Date) -> String
-
 /// Export jobs (the work), tasks (customers' requests) and the webhook outbox.
 ///
-/// Every status change goes through the store, which in the same transaction copies the job's state to its
-/// attached tasks, records each task's transition, and writes a webhook delivery for every subscribed URL
-/// (a durable outbox: a change and its notifications commit together or not at all).
+/// Every change is decided by ``ExportRules`` over the job's state, read under the job's lock in the same transaction
+/// that writes the rule's ``ExportChanges``: the job's state copied to its attached tasks, each task's transition, and a
+/// webhook delivery for every subscribed URL (a durable outbox: a change and its notifications commit together or not
+/// at all). Stores persist; they decide nothing (issue #10).
 public protocol ExportTaskStore: Sendable {
     /// The live job (PENDING, IN_PROGRESS, PAUSED, or COMPLETED and not expired) for a key.
     func liveJob(dedupKey: String) async throws -> ExportJob?
-    /// Stores a request: attached to the live job of its key if there is one (merging webhooks into the
-    /// customer's own task, or adding a task for a new customer), else as a new job. Atomic: one live job
-    /// per key, whatever arrives at the same moment.
-    func admit(_ task: NewExportTask, render: @escaping WebhookRenderer) async throws -> (ExportTask, AdmissionOutcome)
+    /// Stores a request as ``ExportRules/admit(_:live:activeTasks:)`` decides, over the live job of its key and the
+    /// customer's active tasks, both read under locks that make it atomic: one live job per key, and concurrent
+    /// requests of one customer counted one after another.
+    func admit(_ task: NewExportTask) async throws -> (ExportTask, AdmissionOutcome)
     /// PENDING, IN_PROGRESS or PAUSED tasks of a customer.
     func activeTaskCount(customer: String) async throws -> Int
     /// Bytes that queued and running jobs will still write: Σ estimate × (1 − progress).
@@ -39,39 +37,35 @@ public protocol ExportTaskStore: Sendable {
     func customerHasTask(customer: String, jobId: Int) async throws -> Bool
     func transitions(id: Int) async throws -> [TaskTransition]
 
-    /// Moves the oldest PENDING job to IN_PROGRESS under `lease` and returns it.
-    func claimNextJob(now: Date, lease: JobLease, render: @escaping WebhookRenderer) async throws -> ExportJob?
+    /// Claims the oldest PENDING job under `lease` (``ExportRules/claim(_:lease:now:)``) and returns it.
+    func claimNextJob(now: Date, lease: JobLease) async throws -> ExportJob?
     /// Extends a running job's lease; false when the caller no longer holds it.
     func renewLease(jobId: Int, lease: JobLease) async throws -> Bool
-    /// Finishes a running job (COMPLETED, PAUSED, ABORTED, FAILED) only if the caller still holds its lease.
+    /// Ends a run (COMPLETED, PAUSED, ABORTED, FAILED) only if the caller still holds its lease.
     func finishJob(
-        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
-        render: @escaping WebhookRenderer
+        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date
     ) async throws -> Bool
-    /// Puts IN_PROGRESS jobs whose lease has expired back to PENDING (their node died): another worker resumes them.
-    func requeueExpiredLeases(now: Date) async throws -> [Int]
-    func job(id: Int) async throws -> ExportJob?
     /// Records a checkpoint of a running job and extends its lease; `event` (TASK_IN_PROGRESS) is sent when given.
     /// Returns the job, whose pause and abort requests the runner honours at this safe point, or nil when the
     /// caller no longer holds the lease (another node took the job over).
-    func recordProgress(
-        jobId: Int, lease: JobLease, progress: Int, batchesDone: Int, tilesDone: Int, estimatedTime: Int64, event: WebhookEvent?,
-        now: Date, render: @escaping WebhookRenderer
-    ) async throws -> ExportJob?
-    /// Moves a job (and its attached tasks) to `status`, with the event that goes with it.
-    func transitionJob(
-        jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date,
-        render: @escaping WebhookRenderer
-    ) async throws
-    /// Moves one task (not its job) to ABORTED or ARCHIVED, with its event.
-    func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date, render: @escaping WebhookRenderer) async throws
-    /// Asks a running job to stop at its next checkpoint.
-    func requestStop(jobId: Int, pause: Bool, abort: Bool) async throws
-    /// The tasks still attached to a job (not detached, not archived).
-    func attachedTasks(jobId: Int) async throws -> [ExportTask]
+    func recordProgress(jobId: Int, lease: JobLease, checkpoint: ExportRules.Checkpoint, event: WebhookEvent?, now: Date) async throws -> ExportJob?
+    /// Puts IN_PROGRESS jobs whose lease has expired back to PENDING (their node died): another worker resumes them.
+    func requeueExpiredLeases(now: Date) async throws -> [Int]
     /// Puts every IN_PROGRESS job back to PENDING: start-up of the only process using the state (the embedded
     /// SQLite backend), after a crash. They resume from their checkpoint.
     func requeueInProgress(now: Date) async throws -> [Int]
+    func job(id: Int) async throws -> ExportJob?
+
+    /// Applies an owner's control to the customer's task (``ExportRules/control(_:task:state:now:)``) and says what
+    /// else it asks for; the updated task is read back by the caller.
+    /// - Throws: ``ServiceError`` `.notFound` for a task that is not the customer's, `.conflict` for a control its state refuses.
+    func control(_ action: ExportControl, taskId: Int, customer: String, now: Date) async throws -> ExportRules.ControlPlan
+    /// Moves a job (and its attached tasks) to `status` (``ExportRules/move(_:to:reason:artifacts:expiresAt:now:)``).
+    func transitionJob(jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date) async throws
+    /// Moves one task out of its job to ABORTED or ARCHIVED (``ExportRules/detach(_:to:reason:now:)``).
+    func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date) async throws
+    /// The tasks still attached to a job (not detached), oldest first.
+    func attachedTasks(jobId: Int) async throws -> [ExportTask]
 
     /// COMPLETED jobs whose expiry has passed.
     func expiredJobs(now: Date) async throws -> [ExportJob]
@@ -97,14 +91,16 @@ public struct JobLease: Sendable, Hashable {
     }
 }
 
-/// A recorded status change.
+/// A recorded status change of a task.
 public struct TaskTransition: Sendable, Hashable {
+    public var taskId: Int
     public var from: TaskStatus?
     public var to: TaskStatus
     public var at: Date
     public var reason: String?
 
-    public init(from: TaskStatus?, to: TaskStatus, at: Date, reason: String?) {
+    public init(taskId: Int, from: TaskStatus?, to: TaskStatus, at: Date, reason: String?) {
+        self.taskId = taskId
         self.from = from
         self.to = to
         self.at = at

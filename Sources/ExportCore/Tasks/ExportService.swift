@@ -27,7 +27,6 @@ public struct ExportService: Sendable {
     let planner: ExportPlanner
     let clock: any WallClock
     let admission: Admission
-    let render: WebhookRenderer
     /// Wakes this process's idle workers when a job is queued (other nodes hear PostgreSQL's NOTIFY).
     let workSignal: WorkSignal?
     /// Largest `limit` accepted by the list (export-management `maxTasksNumber`).
@@ -37,7 +36,7 @@ public struct ExportService: Sendable {
 
     public init(
         catalog: CatalogService, tasks: any ExportTaskStore, artifacts: any ArtifactStore, planner: ExportPlanner, clock: any WallClock,
-        admission: Admission, render: @escaping WebhookRenderer, maxListLimit: Int = 100, workSignal: WorkSignal? = nil
+        admission: Admission, maxListLimit: Int = 100, workSignal: WorkSignal? = nil
     ) {
         self.workSignal = workSignal
         self.catalog = catalog
@@ -46,7 +45,6 @@ public struct ExportService: Sendable {
         self.planner = planner
         self.clock = clock
         self.admission = admission
-        self.render = render
         self.maxListLimit = maxListLimit
         self.polled = RecentReads(maxAge: .milliseconds(200)) { [tasks] reference in
             try await tasks.task(id: reference.id, customer: reference.customer)
@@ -101,7 +99,7 @@ public struct ExportService: Sendable {
                 )
             }
         }
-        let admitted = try await tasks.admit(new, render: render)
+        let admitted = try await tasks.admit(new)
         if admitted.1 == .queued { workSignal?.notify() }
         return admitted
     }

@@ -11,8 +11,9 @@ public protocol ArtifactLinks: Sendable {
 extension ExportTask {
     /// The task as the contract's TaskResponse (export-anchors §1.1): what `GET /export-tasks/{id}` answers
     /// and what webhooks carry as `data`. Artifact URLs are signed links valid until `expiredAt`; the v1.5
-    /// dialect gets `webhook` instead of `webhooks`.
-    public func json(links: any ArtifactLinks) -> JSONValue {
+    /// dialect gets `webhook` instead of `webhooks`. Without `links`, each artifact carries its store `key` instead of a
+    /// `url` (the outbox's form, ``WebhookMessage``).
+    public func json(links: (any ArtifactLinks)?) -> JSONValue {
         func date(_ value: Date?) -> JSONValue { value.map { .string(Timestamp.string($0)) } ?? .null }
         return .object([
             "id": .number(Double(id)),
@@ -33,7 +34,7 @@ extension ExportTask {
                 artifacts.map {
                     .object([
                         "type": .string($0.type.rawValue), "name": .string($0.name), "size": .number(Double($0.size)),
-                        "url": .string(links.url(for: $0.key, expires: expiredAt)), "sha256": .string($0.sha256),
+                        links == nil ? "key" : "url": .string(links?.url(for: $0.key, expires: expiredAt) ?? $0.key), "sha256": .string($0.sha256),
                     ])
                 }
             ),
@@ -42,12 +43,5 @@ extension ExportTask {
             "expiredAt": date(expiredAt),
             "finishedAt": date(finishedAt),
         ])
-    }
-
-    /// A webhook body: `{event, timestamp, data: <task>}` (SPEC "Webhooks").
-    public static func webhookBody(links: any ArtifactLinks) -> WebhookRenderer {
-        { task, event, now in
-            CanonicalJSON.text(.object(["event": .string(event.rawValue), "timestamp": .string(Timestamp.string(now)), "data": task.json(links: links)]))
-        }
     }
 }

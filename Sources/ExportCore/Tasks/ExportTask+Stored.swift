@@ -28,12 +28,13 @@ extension Artifact {
     }
 
     /// A stored list of artifacts (see ``storedJSON``).
+    /// - Throws: ``CorruptRow`` for an entry none of our writers produce.
     public static func list(stored text: String) throws -> [Artifact] {
-        (try CanonicalJSON.parse(text).arrayValue ?? []).compactMap { value -> Artifact? in
+        try storedArray(text, column: "artifacts").map { value in
             guard let object = value.objectValue, let type = object["type"]?.stringValue.flatMap(ArtifactType.init(rawValue:)),
                 let name = object["name"]?.stringValue, let size = object["size"]?.numberValue,
                 let key = object["key"]?.stringValue, let sha256 = object["sha256"]?.stringValue
-            else { return nil }
+            else { throw CorruptRow(table: "export", column: "artifacts", value: text) }
             return Artifact(type: type, name: name, size: Int64(size), key: key, sha256: sha256)
         }
     }
@@ -45,10 +46,18 @@ extension Artifact {
 
 extension Webhook {
     /// A stored list of webhooks, secrets included (see ``storedJSON``).
+    /// - Throws: ``CorruptRow`` for an entry none of our writers produce.
     public static func list(stored text: String) throws -> [Webhook] {
-        (try CanonicalJSON.parse(text).arrayValue ?? []).compactMap { value -> Webhook? in
-            guard let object = value.objectValue, let url = object["url"]?.stringValue else { return nil }
-            let events = (object["events"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(WebhookEvent.init(rawValue:)) }
+        try storedArray(text, column: "webhooks").map { value in
+            guard let object = value.objectValue, let url = object["url"]?.stringValue, let listed = object["events"]?.arrayValue else {
+                throw CorruptRow(table: "export_tasks", column: "webhooks", value: text)
+            }
+            let events = try listed.map { event in
+                guard let event = event.stringValue.flatMap(WebhookEvent.init(rawValue:)) else {
+                    throw CorruptRow(table: "export_tasks", column: "webhooks", value: text)
+                }
+                return event
+            }
             return Webhook(url: url, events: events, secret: object["secret"]?.stringValue)
         }
     }
@@ -56,4 +65,10 @@ extension Webhook {
     public static func storedText(_ webhooks: [Webhook]) -> String {
         CanonicalJSON.text(.array(webhooks.map(\.storedJSON)))
     }
+}
+
+/// A stored JSON array.
+func storedArray(_ text: String, column: String) throws -> [JSONValue] {
+    guard let array = try? CanonicalJSON.parse(text).arrayValue else { throw CorruptRow(table: "export", column: column, value: text) }
+    return array
 }

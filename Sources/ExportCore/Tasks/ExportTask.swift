@@ -77,12 +77,14 @@ public struct ExportTask: Sendable, Hashable {
     public var updatedAt: Date
     public var expiredAt: Date?
     public var finishedAt: Date?
+    /// Left its job (aborted a shared export, or archived): the job's changes no longer reach it.
+    public var isDetached: Bool
 
     public init(
         id: Int, jobId: Int, usesSingularWebhook: Bool, customer: String, catalogRecordID: UUID, domain: ProductDomain, roi: JSONValue, artifactCRS: String,
         description: String?, keywords: JSONValue?, parameters: JSONValue?, webhooks: [Webhook], estimatedSize: Int64,
         estimatedTime: Int64, estimatedTiles: Int, status: TaskStatus, errorReason: String?, progress: Int,
-        artifacts: [Artifact], createdAt: Date, updatedAt: Date, expiredAt: Date?, finishedAt: Date?
+        artifacts: [Artifact], createdAt: Date, updatedAt: Date, expiredAt: Date?, finishedAt: Date?, isDetached: Bool = false
     ) {
         self.id = id
         self.jobId = jobId
@@ -107,6 +109,7 @@ public struct ExportTask: Sendable, Hashable {
         self.updatedAt = updatedAt
         self.expiredAt = expiredAt
         self.finishedAt = finishedAt
+        self.isDetached = isDetached
     }
 }
 
@@ -171,16 +174,23 @@ public struct ExportJob: Sendable, Hashable {
     public var tilesDone: Int
     public var estimatedTiles: Int
     public var estimatedSize: Int64
+    /// Seconds still to go, as the last checkpoint estimated them.
+    public var estimatedTime: Int64
     public var artifacts: [Artifact]
+    public var errorReason: String?
     public var createdAt: Date
+    public var updatedAt: Date
     public var expiredAt: Date?
+    public var finishedAt: Date?
     public var pauseRequested: Bool
     public var abortRequested: Bool
+    /// Who runs it, while IN_PROGRESS.
+    public var lease: JobLease?
 
     public init(
         id: Int, dedupKey: String, catalogRecordID: UUID, roi: JSONValue, status: TaskStatus, progress: Int, batchesDone: Int,
-        tilesDone: Int, estimatedTiles: Int, estimatedSize: Int64, artifacts: [Artifact], createdAt: Date, expiredAt: Date?,
-        pauseRequested: Bool, abortRequested: Bool
+        tilesDone: Int, estimatedTiles: Int, estimatedSize: Int64, estimatedTime: Int64, artifacts: [Artifact], errorReason: String?,
+        createdAt: Date, updatedAt: Date, expiredAt: Date?, finishedAt: Date?, pauseRequested: Bool, abortRequested: Bool, lease: JobLease?
     ) {
         self.id = id
         self.dedupKey = dedupKey
@@ -192,11 +202,16 @@ public struct ExportJob: Sendable, Hashable {
         self.tilesDone = tilesDone
         self.estimatedTiles = estimatedTiles
         self.estimatedSize = estimatedSize
+        self.estimatedTime = estimatedTime
         self.artifacts = artifacts
+        self.errorReason = errorReason
         self.createdAt = createdAt
+        self.updatedAt = updatedAt
         self.expiredAt = expiredAt
+        self.finishedAt = finishedAt
         self.pauseRequested = pauseRequested
         self.abortRequested = abortRequested
+        self.lease = lease
     }
 
     /// The artifact folder every task of the job shares.

@@ -40,13 +40,18 @@ public struct WebhookDispatcher: Sendable {
 
     private let store: any ExportTaskStore
     private let transport: any WebhookTransport
+    /// Signs the artifact links of the stored messages (``WebhookMessage``).
+    private let links: any ArtifactLinks
     private let clock: any WallClock
     private let settings: Settings
     private let logger: Logger
 
-    public init(store: any ExportTaskStore, transport: any WebhookTransport, clock: any WallClock, settings: Settings, logger: Logger) {
+    public init(
+        store: any ExportTaskStore, transport: any WebhookTransport, links: any ArtifactLinks, clock: any WallClock, settings: Settings, logger: Logger
+    ) {
         self.store = store
         self.transport = transport
+        self.links = links
         self.clock = clock
         self.settings = settings
         self.logger = logger
@@ -89,7 +94,7 @@ public struct WebhookDispatcher: Sendable {
     private func attempt(_ delivery: WebhookDelivery) async throws {
         var delivery = delivery
         let now = clock.now()
-        let body = Data(delivery.body.utf8)
+        let body = Data(try WebhookMessage.wire(stored: delivery.body, links: links).utf8)
         var headers = [
             ("Content-Type", "application/json"), ("X-MapDepot-Delivery", delivery.id.uuidString.lowercased()),
             ("X-MapDepot-Event", delivery.event.rawValue), ("User-Agent", "MapDepot-Webhooks"),
