@@ -16,10 +16,13 @@ import ServiceLifecycle
 /// exits 0 (issue #9: it exited 1 with `Error: CancellationError()`).
 struct LoopService: Service {
     var grace: Duration?
+    /// Times the grace period.
+    var clock: any WallClock = SystemClock()
     let body: @Sendable () async throws -> Void
 
-    init(grace: Duration? = nil, body: @escaping @Sendable () async throws -> Void) {
+    init(grace: Duration? = nil, clock: any WallClock = SystemClock(), body: @escaping @Sendable () async throws -> Void) {
         self.grace = grace
+        self.clock = clock
         self.body = body
     }
 
@@ -33,7 +36,7 @@ struct LoopService: Service {
                 group.addTask { try await body() }
                 group.addTask {
                     try await gracefulShutdown()
-                    try await Task.sleep(for: grace)
+                    try await clock.sleep(for: grace)
                 }
                 try await group.next()
                 group.cancelAll()
@@ -75,7 +78,7 @@ public func backgroundServices(_ components: MapDepotComponents) -> [any Service
     let config = components.config
     var services: [any Service] = []
     if config.runWorker {
-        services.append(LoopService(grace: .seconds(config.shutdownGraceSeconds)) { try await components.worker.run() })
+        services.append(LoopService(grace: .seconds(config.shutdownGraceSeconds), clock: components.clock) { try await components.worker.run() })
     }
     if config.runDispatcher {
         services.append(LoopService { try await components.dispatcher.run() })

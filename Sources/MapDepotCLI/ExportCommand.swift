@@ -58,9 +58,9 @@ struct ExportCommand: AsyncParsableCommand {
             settings: .init(readConcurrency: config.readConcurrency)
         )
         let bar = ProgressBar()
-        let started = Date()
+        let started = ContinuousClock.now
         let result = try await runner.run(
-            record: catalogRecord, roi: features, folder: "", createdAt: Date(), logger: logger
+            record: catalogRecord, roi: features, folder: "", createdAt: SystemClock().now(), logger: logger
         ) { point in
             bar.show(point.progress)
             return .proceed
@@ -69,7 +69,7 @@ struct ExportCommand: AsyncParsableCommand {
         bar.finish()
         guard case .completed(let outcome) = result else { throw ValidationError("the export stopped before it finished") }
         try? FileManager.default.removeItem(atPath: out + "/.staging")
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = (ContinuousClock.now - started).seconds
         for artifact in outcome.artifacts {
             print("\(out)/\(artifact.name)  \(artifact.size) bytes  sha256 \(artifact.sha256)")
         }

@@ -184,7 +184,7 @@ public struct PostgresReplicationStore: ReplicationStore {
               from_change_sequence, is_hidden, files, created_at)
             VALUES (\(replica.replicaId.uuidString.lowercased()), \(replica.layerId), \(replica.geometryType.rawValue), \(replica.replicaType.rawValue),
               \(replica.sequenceNumber), \(Timestamp.string(replica.timestamp)), \(replica.fromTimestamp.map(Timestamp.string)), \(replica.changeSequence),
-              \(replica.fromChangeSequence), true, '[]', \(Timestamp.string(Date())))
+              \(replica.fromChangeSequence), true, '[]', \(Timestamp.string(replica.timestamp)))
             """, logger: logger
         )
     }

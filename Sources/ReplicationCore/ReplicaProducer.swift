@@ -71,7 +71,7 @@ public struct ReplicaProducer: Sendable {
                     layerId: layerId, type: type, owner: node, until: now.addingTimeInterval(chainLease), now: exclusive ? .distantFuture : now
                 )
                 if acquired { break }
-                try await Task.sleep(for: .milliseconds(100))
+                try await clock.sleep(for: .milliseconds(100))
             }
             guard acquired else {
                 if waitForChain { throw ServiceError(.conflict, "another node is producing a replica of layer \(layerId) \(type.rawValue); try again") }
@@ -105,7 +105,7 @@ public struct ReplicaProducer: Sendable {
     /// Extends the chain lease until cancelled; throws when another producer holds it.
     private func renewChain(layerId: Int, type: GeometryType) async throws {
         while true {
-            try await Task.sleep(for: .milliseconds(Int64(chainLease * 1000 / 3)))
+            try await clock.sleep(for: .milliseconds(Int64(chainLease * 1000 / 3)))
             let now = clock.now()
             let renewed = try? await store.acquireChain(
                 layerId: layerId, type: type, owner: node, until: now.addingTimeInterval(chainLease), now: exclusive ? .distantFuture : now

@@ -38,12 +38,12 @@ public struct ReplicationScheduler: Sendable {
             } catch {
                 try Task.checkCancellation()
                 logger.warning("could not clean up after a stopped producer; trying again", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: checkInterval)
+                try await clock.sleep(for: checkInterval)
             }
         }
         while !Task.isCancelled {
             await tick()
-            try await Task.sleep(for: checkInterval)
+            try await clock.sleep(for: checkInterval)
         }
     }
 

@@ -21,9 +21,12 @@ struct ChainLeaseTests {
         let base: any ReplicaPackaging
         let delay: Duration
         let phase: Phase
+        let clock: TestClock
 
         func makeWriter(keyPrefix: String, alwaysWriteFeatureFile: Bool) throws -> any ReplicaWriter {
-            SlowWriter(base: try base.makeWriter(keyPrefix: keyPrefix, alwaysWriteFeatureFile: alwaysWriteFeatureFile), delay: delay, phase: phase)
+            SlowWriter(
+                base: try base.makeWriter(keyPrefix: keyPrefix, alwaysWriteFeatureFile: alwaysWriteFeatureFile), delay: delay, phase: phase, clock: clock
+            )
         }
     }
 
@@ -31,10 +34,12 @@ struct ChainLeaseTests {
         let base: any ReplicaWriter
         let delay: Duration
         let phase: Phase
-        init(base: any ReplicaWriter, delay: Duration, phase: Phase) {
+        let clock: TestClock
+        init(base: any ReplicaWriter, delay: Duration, phase: Phase, clock: TestClock) {
             self.base = base
             self.delay = delay
             self.phase = phase
+            self.clock = clock
         }
         func add(feature: String) throws { try base.add(feature: feature) }
         func add(deletedId: String) throws { try base.add(deletedId: deletedId) }
@@ -43,7 +48,7 @@ struct ChainLeaseTests {
             // Also when the sleep is cancelled (the producer drops a production whose lease was taken): the test
             // waits for this phase to end.
             defer { phase.set(false) }
-            try await Task.sleep(for: delay)
+            try await clock.sleep(for: delay)
             return try await base.finish()
         }
     }
@@ -54,42 +59,45 @@ struct ChainLeaseTests {
         let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
         _ = try await service.applyChanges(changes(upserts: (0..<5).map { point("{\($0)}", Double($0), 0) }), layerId: 1)
         let phase = Phase()
-        // A 30 s lease renewed every 10 s; the writer takes 40 s, so an unrenewed lease would run out before it ends.
-        // The margin is wide on purpose: while the rest of the suite computes on the 2 cooperative threads of a 2-core
-        // machine, a renewal's timer fires up to 2.7 s late (measured under a CPU hog), and shorter leases (4 s
-        // renewed every 1.3 s, 6/2 s, 10/3.3 s) were each taken over at least once in such runs.
+        // A 30 s lease renewed every 10 s; the writer takes 40 s, so an unrenewed lease would run out before it ends. The
+        // test moves the producer's clock itself, one second at a time, and probes after each step once the renewal
+        // woken by it has gone back to sleep: the scenario takes milliseconds, and a loaded machine cannot make a
+        // renewal late (with real time it needed leases of 30 s and a 40 s test; issue #10).
+        let clock = TestClock(harness.clock.now(), sleeping: .manual)
         let producer = ReplicaProducer(
             store: harness.store,
-            packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(40), phase: phase),
-            artifacts: harness.artifacts, clock: SystemClock(), chainLease: 30, exclusive: false
+            packaging: SlowPackaging(base: ZipReplicaPackaging(artifacts: harness.artifacts), delay: .seconds(40), phase: phase, clock: clock),
+            artifacts: harness.artifacts, clock: clock, chainLease: 30, exclusive: false
         )
         let production = Task { try await producer.produce(layerId: 1, type: .point, replicaType: .snapshot) }
-        // Another node tries to take the chain every 100 ms while the production is in its slow phase (it holds the
-        // lease from before that phase began). Only tries made wholly inside the phase count.
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(120)
-        while !phase.isSlow, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        let started = clock.now
-        var probing = Duration.zero
+        // The slow phase has begun when both the writer and the renewal sleep.
+        try await clock.waitForSleepers(2)
+        #expect(phase.isSlow)
+        let started = clock.now()
         var intrusions = 0
-        while phase.isSlow, clock.now < deadline {
-            let now = Date()
+        var probes = 0
+        while phase.isSlow, clock.now().timeIntervalSince(started) < 120 {
+            clock.advance(1)
+            // Until the renewal is asleep again (2 sleepers), or the writer finished and the production ends.
+            let real = ContinuousClock()
+            let deadline = real.now + .seconds(30)
+            while phase.isSlow, clock.sleepers < 2, real.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            guard phase.isSlow else { break }
+            let now = clock.now()
             let taken = try await harness.store.acquireChain(layerId: 1, type: .point, owner: "intruder", until: now.addingTimeInterval(30), now: now)
+            probes += 1
             if taken {
+                intrusions += 1
                 try await harness.store.releaseChain(layerId: 1, type: .point, owner: "intruder")
-                if phase.isSlow { intrusions += 1 }
             }
-            if phase.isSlow { probing = clock.now - started }
-            try await Task.sleep(for: .milliseconds(100))
         }
-        if phase.isSlow { production.cancel() }  // past the deadline: end the test rather than wait forever
         #expect(intrusions == 0, "another node took the chain \(intrusions) times during the production")
         let snapshot = try #require(try await production.value)
-        #expect(probing > .seconds(32), "the tries must outlast the lease to mean anything (they lasted \(probing))")
+        #expect(probes >= 35, "the tries must outlast the lease to mean anything (\(probes) one second apart)")
         #expect(snapshot.sequenceNumber == 1)
         #expect(try harness.contents(snapshot).features.count == 5)
         // Released at the end: the chain is free again.
-        let now = Date()
+        let now = clock.now()
         #expect(try await harness.store.acquireChain(layerId: 1, type: .point, owner: "next", until: now.addingTimeInterval(1), now: now))
     }
 }

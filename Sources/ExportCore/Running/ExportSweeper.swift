@@ -31,7 +31,7 @@ public struct ExportSweeper: Sendable {
             } catch {
                 logger.error("sweep failed", metadata: ["error": "\(error)"])
             }
-            try await Task.sleep(for: interval)
+            try await clock.sleep(for: interval)
         }
     }
 

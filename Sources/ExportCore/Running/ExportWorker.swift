@@ -77,7 +77,7 @@ public struct ExportWorker: Sendable {
                 } catch {
                     try Task.checkCancellation()
                     logger.warning("could not requeue exports left in progress; trying again", metadata: ["error": "\(error)"])
-                    try await Task.sleep(for: pollInterval)
+                    try await clock.sleep(for: pollInterval)
                 }
             }
         }
@@ -99,7 +99,7 @@ public struct ExportWorker: Sendable {
             if let requeued = try? await tasks.requeueExpiredLeases(now: clock.now()), !requeued.isEmpty {
                 logger.warning("exports whose node stopped are queued again", metadata: ["export.jobs": "\(requeued)"])
             }
-            try await Task.sleep(for: .milliseconds(Int64(leaseDuration * 1000 / 3)))
+            try await clock.sleep(for: .milliseconds(Int64(leaseDuration * 1000 / 3)))
         }
     }
 
@@ -122,14 +122,14 @@ public struct ExportWorker: Sendable {
             } catch {
                 try Task.checkCancellation()
                 logger.warning("could not look for work; trying again", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: min(pollInterval, .milliseconds(250 << min(failures, 5)), .seconds(5)))
+                try await clock.sleep(for: min(pollInterval, .milliseconds(250 << min(failures, 5)), .seconds(5)))
                 failures += 1
                 continue
             }
             if let job {
                 await execute(job)
             } else {
-                await workSignal.wait(since: seen, timeout: pollInterval)
+                await workSignal.wait(since: seen, timeout: pollInterval, clock: clock)
                 try Task.checkCancellation()
             }
         }
@@ -149,7 +149,7 @@ public struct ExportWorker: Sendable {
         // The heartbeat keeps the lease while nothing else does (planning, publishing a large package).
         let heartbeat = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(Int64(duration * 1000 / 3)))
+                try? await clock.sleep(for: .milliseconds(Int64(duration * 1000 / 3)))
                 if Task.isCancelled { break }
                 _ = try? await store.renewLease(jobId: job.id, lease: lease())
             }

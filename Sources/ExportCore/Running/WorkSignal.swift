@@ -1,3 +1,4 @@
+import MapDepotCore
 import Synchronization
 
 /// Wakes idle export workers when there may be work (a job became PENDING), so that a new task starts at once
@@ -39,9 +40,9 @@ public final class WorkSignal: Sendable {
 
     /// Returns when there has been a notification since `generation`, after `timeout`, or when the calling task is
     /// cancelled, whichever is first.
-    public func wait(since generation: UInt64, timeout: Duration) async {
+    public func wait(since generation: UInt64, timeout: Duration, clock: any WallClock) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { try? await clock.sleep(for: timeout) }
             group.addTask { await self.waitForNotification(since: generation) }
             await group.next()
             group.cancelAll()

@@ -69,7 +69,7 @@ public struct WebhookDispatcher: Sendable {
                 logger.warning("webhook round failed; trying again", metadata: ["error": "\(error)"])
                 attempted = 0
             }
-            if attempted == 0 { try await Task.sleep(for: settings.pollInterval) }
+            if attempted == 0 { try await clock.sleep(for: settings.pollInterval) }
         }
     }
 
@@ -116,7 +116,7 @@ public struct WebhookDispatcher: Sendable {
             delivery.state = .delivered
             delivery.deliveredAt = now
         } else {
-            let next = now.addingTimeInterval(Self.backoff(attempt: delivery.attempts, first: settings.firstRetry, max: settings.maxRetry))
+            let next = now.addingTimeInterval(Self.backoff(attempt: delivery.attempts, first: settings.firstRetry, max: settings.maxRetry, jitter: clock.jitter(in: 0.5..<1)))
             if next > delivery.expiresAt {
                 delivery.state = .failed
                 logger.warning("webhook given up", metadata: ["webhook.delivery": "\(delivery.id)", "webhook.url": "\(delivery.url)"])
@@ -127,10 +127,10 @@ public struct WebhookDispatcher: Sendable {
         try await store.recordAttempt(delivery)
     }
 
-    /// first × 2^(attempt−1), at most `max`, times a jitter in [0.5, 1).
-    public static func backoff(attempt: Int, first: TimeInterval, max: TimeInterval) -> TimeInterval {
+    /// first × 2^(attempt−1), at most `max`, times `jitter` (the clock's, in [0.5, 1)).
+    public static func backoff(attempt: Int, first: TimeInterval, max: TimeInterval, jitter: Double) -> TimeInterval {
         let exponential = min(max, first * pow(2, Double(Swift.max(0, attempt - 1))))
-        return exponential * Double.random(in: 0.5..<1)
+        return exponential * jitter
     }
 
     /// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.

@@ -77,7 +77,7 @@ struct ExportRoutes: Sendable {
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
-                    try await Self.stream(first, exports: exports, customer: principal.subject, links: links, writer: &writer)
+                    try await Self.stream(first, exports: exports, customer: principal.subject, links: links, clock: api.components.clock, writer: &writer)
                 }
             )
         }
@@ -93,24 +93,24 @@ struct ExportRoutes: Sendable {
     /// CLOSE_WAIT), and proxies keep the stream open. The stream ends when the server shuts down gracefully;
     /// EventSource clients reconnect by themselves.
     static func stream(
-        _ first: ExportTask, exports: ExportService, customer: String, links: any ArtifactLinks, writer: inout any ResponseBodyWriter,
-        heartbeat: Duration = .seconds(15)
+        _ first: ExportTask, exports: ExportService, customer: String, links: any ArtifactLinks, clock: any WallClock,
+        writer: inout any ResponseBodyWriter, heartbeat: Duration = .seconds(15)
     ) async throws {
         var task = first
         var sent: (TaskStatus, Int)?
-        var lastWrite = ContinuousClock.now
+        var lastWrite = clock.now()
         while !Task.isShuttingDownGracefully {
             if sent == nil || sent! != (task.status, task.progress) {
                 let text = "event: task\nid: \(task.id)-\(task.status.rawValue)-\(task.progress)\ndata: \(CanonicalJSON.text(task.json(links: links)))\n\n"
                 try await writer.write(ByteBuffer(string: text))
                 sent = (task.status, task.progress)
-                lastWrite = .now
-            } else if ContinuousClock.now - lastWrite >= heartbeat {
+                lastWrite = clock.now()
+            } else if clock.now().timeIntervalSince(lastWrite) >= heartbeat.seconds {
                 try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                lastWrite = .now
+                lastWrite = clock.now()
             }
             if task.status.isFinished { break }
-            try await Task.sleep(for: .milliseconds(250))
+            try await clock.sleep(for: .milliseconds(250))
             task = try await exports.polledTask(id: task.id, customer: customer)
         }
         try await writer.finish(nil)

@@ -198,7 +198,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
                     replica.replicaId.uuidString.lowercased(), replica.layerId, replica.geometryType.rawValue,
                     replica.replicaType.rawValue, replica.sequenceNumber, Timestamp.string(replica.timestamp),
                     replica.fromTimestamp.map(Timestamp.string), replica.changeSequence, replica.fromChangeSequence,
-                    Timestamp.string(Date()),
+                    Timestamp.string(replica.timestamp),
                 ]
             )
         }
