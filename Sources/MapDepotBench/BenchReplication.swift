@@ -94,7 +94,7 @@ struct BenchReplication: AsyncParsableCommand {
             let body: JSONValue = .object([
                 "upserts": .object(["type": .string("FeatureCollection"), "features": .array(upserts)]), "deletes": .array(deletes),
             ])
-            _ = try await service.applyChanges(body, layerId: 1)
+            _ = try await service.applyChanges(try ChangeRequest(json: body), layerId: 1)
             ingested += upserts.count + deletes.count
         }
         let ingestSeconds = Date().timeIntervalSince(ingestStart)

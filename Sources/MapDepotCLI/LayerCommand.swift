@@ -22,11 +22,13 @@ struct LayerCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try await global.load()
             let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
-            var body: [String: JSONValue] = [
-                "layerName": .string(layerName), "geometryTypes": .array(geometryType.map(JSONValue.string)),
-            ]
-            if let layerId { body["layerId"] = .number(Double(layerId)) }
-            let layer = try await components.replication.createLayer(LayerDraft(json: .object(body)))
+            let types = try geometryType.map { name in
+                guard let type = GeometryType(rawValue: name.lowercased()) else {
+                    throw ValidationError("geometry type \"\(name)\" is not one of \(GeometryType.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return type
+            }
+            let layer = try await components.replication.createLayer(LayerDraft(layerId: layerId, layerName: layerName, geometryTypes: Array(Set(types)).sorted()))
             print(try CLIOutput.json(layer.json))
         }
     }
@@ -51,8 +53,7 @@ struct LayerCommand: AsyncParsableCommand {
             var start = 0
             while start < features.count {
                 let chunk = Array(features[start..<min(features.count, start + max(1, batch))])
-                let body: JSONValue = .object(["upserts": FeatureCollection(features: chunk).json])
-                last = try await components.replication.applyChanges(body, layerId: layerId)
+                last = try await components.replication.applyChanges(ChangeRequest(upserts: chunk), layerId: layerId)
                 start += chunk.count
             }
             print("\(features.count) features loaded into layer \(layerId)\(last.map { ", sequence \($0.sequenceNumber)" } ?? "")")
@@ -81,8 +82,10 @@ struct LayerCommand: AsyncParsableCommand {
             let config = try await global.load()
             let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
             try await components.replication.producer.recover()
-            let body: JSONValue = .object(["replicaType": .string(replicaType), "geometryType": .string(geometryType)])
-            let replica = try await components.replication.produce(body, layerId: layerId)
+            guard let type = GeometryType(rawValue: geometryType), let kind = ReplicaType(rawValue: replicaType) else {
+                throw ValidationError("geometry type \(geometryType) or replica type \(replicaType) is not known")
+            }
+            let replica = try await components.replication.produce(layerId: layerId, geometryType: type, replicaType: kind)
             print("\(replica.replicaType.rawValue) \(replica.replicaId.uuidString.lowercased()) #\(replica.sequenceNumber) change sequence \(replica.changeSequence)")
             for file in replica.files {
                 print("  \(file.key)  \(file.size) bytes  \(file.features) features  \(file.deletions) deletions  sha256 \(file.sha256)")

@@ -50,3 +50,9 @@ extension ArtifactStore {
         return path
     }
 }
+
+/// Turns artifact keys into the URLs clients download from (export artifacts, replica zips).
+public protocol ArtifactLinks: Sendable {
+    /// A URL for a published artifact; `expires` makes it a signed link that downloads without a token.
+    func url(for key: String, expires: Date?) -> String
+}

@@ -15,11 +15,15 @@ public struct ChangeSet: Sendable {
         self.changeId = changeId
     }
 
-    /// Parses and checks a body against the layer: ids are non-empty strings, each id at most once in
-    /// the request, geometries valid and of a type the layer holds.
+    /// Parses a body (``ChangeRequest/init(json:)``) and checks it against the layer.
     public init(json: JSONValue, layer: Layer) throws(ServiceError) {
-        let reader = try JSONObjectReader(json, path: "", allowed: ["upserts", "deletes", "changeId"])
-        changeId = try reader.string("changeId")
+        try self.init(try ChangeRequest(json: json), layer: layer)
+    }
+
+    /// Checks a request against the layer: ids are non-empty strings, each id at most once in the request,
+    /// geometries present and of a type the layer holds, something to do.
+    public init(_ request: ChangeRequest, layer: Layer) throws(ServiceError) {
+        changeId = request.changeId
         if let changeId, changeId.isEmpty || changeId.count > 200 {
             throw .invalid("changeId must be 1 to 200 characters")
         }
@@ -29,40 +33,63 @@ public struct ChangeSet: Sendable {
             seen[id] = path
         }
         var upserts: [FeatureState] = []
-        if let value = reader.object["upserts"], value != .null {
-            let collection: FeatureCollection
-            do {
-                collection = try FeatureCollection(json: value, path: "upserts")
-            } catch {
-                throw ServiceError(geoJSON: error)
+        for (index, feature) in request.upserts.enumerated() {
+            let path = "upserts.features[\(index)]"
+            guard case .string(let id)? = feature.id, !id.isEmpty else {
+                throw .invalid("\(path).id must be a non-empty string (braced UUIDs are the norm)")
             }
-            for (index, feature) in collection.features.enumerated() {
-                let path = "upserts.features[\(index)]"
-                guard case .string(let id)? = feature.id, !id.isEmpty else {
-                    throw .invalid("\(path).id must be a non-empty string (braced UUIDs are the norm)")
-                }
-                try claim(id, path)
-                guard let geometry = feature.geometry else { throw .invalid("\(path).geometry must not be null") }
-                let type = GeometryType(geometry)
-                guard layer.geometryTypes.contains(type) else {
-                    throw .invalid(
-                        "\(path).geometry is a \(geometry.typeName) (\(type.rawValue)), which layer \(layer.layerId) does not hold (it holds \(layer.geometryTypes.map(\.rawValue).joined(separator: ", ")))"
-                    )
-                }
-                upserts.append(FeatureState(id: id, geometry: geometry, properties: feature.properties ?? [:]))
+            try claim(id, path)
+            guard let geometry = feature.geometry else { throw .invalid("\(path).geometry must not be null") }
+            let type = GeometryType(geometry)
+            guard layer.geometryTypes.contains(type) else {
+                throw .invalid(
+                    "\(path).geometry is a \(geometry.typeName) (\(type.rawValue)), which layer \(layer.layerId) does not hold (it holds \(layer.geometryTypes.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
+            upserts.append(FeatureState(id: id, geometry: geometry, properties: feature.properties ?? [:]))
         }
-        var deletes: [String] = []
-        for (index, value) in (try reader.array("deletes") ?? []).enumerated() {
-            guard let id = value.stringValue, !id.isEmpty else { throw .invalid("deletes[\(index)] must be a non-empty string") }
+        for (index, id) in request.deletes.enumerated() {
+            guard !id.isEmpty else { throw .invalid("deletes[\(index)] must be a non-empty string") }
             try claim(id, "deletes[\(index)]")
-            deletes.append(id)
         }
-        guard !upserts.isEmpty || !deletes.isEmpty else {
+        guard !upserts.isEmpty || !request.deletes.isEmpty else {
             throw .invalid("a change needs at least one upsert or delete")
         }
         self.upserts = upserts
+        self.deletes = request.deletes
+    }
+}
+
+/// A `POST /layers/{layerId}/changes` body as sent: `{"upserts": FeatureCollection, "deletes": [ids], "changeId"?: string}`.
+/// ``ChangeSet/init(_:layer:)`` checks it against its layer.
+public struct ChangeRequest: Sendable {
+    public var upserts: [Feature]
+    public var deletes: [String]
+    public var changeId: String?
+
+    public init(upserts: [Feature] = [], deletes: [String] = [], changeId: String? = nil) {
+        self.upserts = upserts
         self.deletes = deletes
+        self.changeId = changeId
+    }
+
+    /// Parses the body's structure (an object of those members, a FeatureCollection, an array of strings).
+    public init(json: JSONValue) throws(ServiceError) {
+        let reader = try JSONObjectReader(json, path: "", allowed: ["upserts", "deletes", "changeId"])
+        changeId = try reader.string("changeId")
+        upserts = []
+        if let value = reader.object["upserts"], value != .null {
+            do {
+                upserts = try FeatureCollection(json: value, path: "upserts").features
+            } catch {
+                throw ServiceError(geoJSON: error)
+            }
+        }
+        deletes = []
+        for (index, value) in (try reader.array("deletes") ?? []).enumerated() {
+            guard let id = value.stringValue else { throw .invalid("deletes[\(index)] must be a non-empty string") }
+            deletes.append(id)
+        }
     }
 }
 

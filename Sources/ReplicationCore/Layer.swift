@@ -50,7 +50,6 @@ public struct LayerDraft: Sendable {
             layerId = Int(number)
         }
         let name = try reader.requiredString("layerName")
-        guard !name.isEmpty, name.count <= 255 else { throw .invalid("layerName must be 1 to 255 characters") }
         guard let types = try reader.array("geometryTypes"), !types.isEmpty else {
             throw .invalid("geometryTypes needs at least one of point, linestring, polygon")
         }
@@ -63,5 +62,14 @@ public struct LayerDraft: Sendable {
             parsed.append(type)
         }
         self.init(layerId: layerId, layerName: name, geometryTypes: parsed.sorted())
+        try check()
+    }
+
+    /// The rules of a layer, however the draft was made (API body, CLI options): a name of 1 to 255 characters, at
+    /// least one geometry type, an id that fits the contract's integer.
+    public func check() throws(ServiceError) {
+        guard !layerName.isEmpty, layerName.count <= 255 else { throw .invalid("layerName must be 1 to 255 characters") }
+        guard !geometryTypes.isEmpty else { throw .invalid("geometryTypes needs at least one of point, linestring, polygon") }
+        if let layerId, layerId < 1 || layerId > Int(Int32.max) { throw .invalid("layerId must be a positive integer, found \(layerId)") }
     }
 }

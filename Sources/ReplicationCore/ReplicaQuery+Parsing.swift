@@ -1,4 +1,5 @@
 import Foundation
+import GeoJSON
 import MapDepotCore
 
 extension ReplicaQuery {
@@ -54,5 +55,19 @@ extension ReplicaQuery {
             if let date = try? style.parse(normalized) { return date }
         }
         return nil
+    }
+}
+
+/// A `POST /layers/{layerId}/replicas` body: `{replicaType, geometryType}`.
+public struct ReplicaOrder: Sendable, Hashable {
+    public var replicaType: ReplicaType
+    public var geometryType: GeometryType
+
+    public init(json: JSONValue) throws(ServiceError) {
+        let reader = try JSONObjectReader(json, path: "", allowed: ["replicaType", "geometryType"])
+        guard let replicaType = try reader.oneOf("replicaType", ReplicaType.self) else { throw .invalid("replicaType is required") }
+        guard let geometryType = try reader.oneOf("geometryType", GeometryType.self) else { throw .invalid("geometryType is required") }
+        self.replicaType = replicaType
+        self.geometryType = geometryType
     }
 }

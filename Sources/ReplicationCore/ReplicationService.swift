@@ -15,7 +15,8 @@ public struct ReplicationService: Sendable {
     }
 
     public func createLayer(_ draft: LayerDraft) async throws -> Layer {
-        try await store.createLayer(draft, now: clock.now())
+        try draft.check()
+        return try await store.createLayer(draft, now: clock.now())
     }
 
     /// Ordered by `layerId`.
@@ -28,19 +29,14 @@ public struct ReplicationService: Sendable {
         return layer
     }
 
-    /// Checks and applies a change set atomically.
-    public func applyChanges(_ body: JSONValue, layerId: Int) async throws -> ChangeResult {
-        let layer = try await layer(id: layerId)
-        let changes = try ChangeSet(json: body, layer: layer)
+    /// Checks a change request against its layer and applies it atomically.
+    public func applyChanges(_ request: ChangeRequest, layerId: Int) async throws -> ChangeResult {
+        let changes = try ChangeSet(request, layer: try await layer(id: layerId))
         return try await store.apply(changes, layerId: layerId, now: clock.now())
     }
 
-    /// `POST /layers/{layerId}/replicas` `{replicaType, geometryType}`: a snapshot as of now, or the delta
-    /// from the chain's previous replica to now (published even when empty).
-    public func produce(_ body: JSONValue, layerId: Int) async throws -> Replica {
-        let reader = try JSONObjectReader(body, path: "", allowed: ["replicaType", "geometryType"])
-        guard let replicaType = try reader.oneOf("replicaType", ReplicaType.self) else { throw ServiceError.invalid("replicaType is required") }
-        guard let geometryType = try reader.oneOf("geometryType", GeometryType.self) else { throw ServiceError.invalid("geometryType is required") }
+    /// A snapshot as of now, or the delta from the chain's previous replica to now (published even when empty).
+    public func produce(layerId: Int, geometryType: GeometryType, replicaType: ReplicaType) async throws -> Replica {
         guard let replica = try await producer.produce(layerId: layerId, type: geometryType, replicaType: replicaType) else {
             throw ServiceError.invalid("nothing was produced")
         }
@@ -49,6 +45,14 @@ public struct ReplicationService: Sendable {
 
     public func replicas(_ query: ReplicaQuery) async throws -> [Replica] {
         try await store.replicas(query)
+    }
+
+    /// A published replica's file, for download: hidden replicas (being produced) and unknown keys are not found.
+    public func publishedFile(replicaId: UUID, key: String) async throws -> ReplicaFile {
+        guard let replica = try await store.replica(id: replicaId), let file = replica.files.first(where: { $0.key == key }) else {
+            throw ServiceError.notFound("no replica file at \(key)")
+        }
+        return file
     }
 
     /// The newest visible replica, or the contract's 404 text.

@@ -15,7 +15,7 @@ import TestSupport
 
     /// One random change set over a pool of ids: creates, modifies (sometimes back to an earlier state),
     /// deletes, and geometry type switches.
-    static func randomChanges(_ model: inout Model, using generator: inout SeededGenerator) -> JSONValue {
+    static func randomChanges(_ model: inout Model, using generator: inout SeededGenerator) -> ChangeRequest {
         var upserts: [Feature] = []
         var deletes: [String] = []
         var used = Set<String>()

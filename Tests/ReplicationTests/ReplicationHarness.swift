@@ -103,10 +103,6 @@ func square(_ id: String, _ x: Double, _ size: Double, _ properties: [String: JS
     return Feature(id: .string(id), geometry: .polygon(PolygonCoordinates(rings: [ring])), properties: properties)
 }
 
-func changes(upserts: [Feature] = [], deletes: [String] = [], changeId: String? = nil) -> JSONValue {
-    var body: [String: JSONValue] = [
-        "upserts": FeatureCollection(features: upserts).json, "deletes": .array(deletes.map { .string($0) }),
-    ]
-    if let changeId { body["changeId"] = .string(changeId) }
-    return .object(body)
+func changes(upserts: [Feature] = [], deletes: [String] = [], changeId: String? = nil) -> ChangeRequest {
+    ChangeRequest(upserts: upserts, deletes: deletes, changeId: changeId)
 }

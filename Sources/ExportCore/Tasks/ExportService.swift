@@ -138,10 +138,24 @@ public struct ExportService: Sendable {
         return try await tasks.deliveries(taskId: id)
     }
 
-    /// Whether the customer may download the job's artifacts: it has a task on the job that it did not abort or
-    /// leave (issue #9: a customer that aborted its share of a joint export could still download it).
-    public func mayDownload(jobId: Int, customer: String) async throws -> Bool {
-        try await tasks.customerHasTask(customer: customer, jobId: jobId)
+    /// Who asks for an export's artifact.
+    public enum DownloadAccess: Sendable, Hashable {
+        /// A signed link the HTTP layer verified: the link is the right, whoever holds it.
+        case signedLink
+        /// A token's subject: it must have a task on the job that it did not abort or leave (issue #9: a customer that
+        /// aborted its share of a joint export could still download it).
+        case customer(String)
+    }
+
+    /// The job's artifact named `name`, if `access` may have it; everyone else is told it is not found.
+    public func artifact(jobId: Int, name: String, access: DownloadAccess) async throws -> Artifact {
+        if case .customer(let customer) = access, try await !tasks.customerHasTask(customer: customer, jobId: jobId) {
+            throw ServiceError.notFound("task id: \(jobId) is not found")
+        }
+        guard let job = try await tasks.job(id: jobId), let artifact = job.artifacts.first(where: { $0.name == name }) else {
+            throw ServiceError.notFound("no artifact named \(name)")
+        }
+        return artifact
     }
 }
 

@@ -2,12 +2,6 @@ import Foundation
 import GeoJSON
 import MapDepotCore
 
-/// Turns artifact keys into the URLs clients download from.
-public protocol ArtifactLinks: Sendable {
-    /// A URL for a published artifact; `expires` makes it a signed link that downloads without a token.
-    func url(for key: String, expires: Date?) -> String
-}
-
 extension ExportTask {
     /// The task as the contract's TaskResponse (export-anchors §1.1): what `GET /export-tasks/{id}` answers
     /// and what webhooks carry as `data`. Artifact URLs are signed links valid until `expiredAt`; the v1.5

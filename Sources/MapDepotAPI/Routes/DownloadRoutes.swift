@@ -49,22 +49,17 @@ struct DownloadRoutes: Sendable {
     /// `exports/{job}/{name}`: with a valid signed link anyone; else the owner of a task on the job.
     private func exportArtifact(_ parts: [String], request: Request) async throws -> Download {
         let query = request.uri.queryParameters
-        let signed = query.get("signature") != nil
-        var customer: String?
-        if signed {
+        let access: ExportService.DownloadAccess
+        if query.get("signature") != nil {
             guard api.components.links.verify(path: request.uri.path, expires: query.get("expires"), signature: query.get("signature"), now: api.components.clock.now()) else {
                 throw ServiceError(.forbidden, "the download link is invalid or has expired")
             }
+            access = .signedLink
         } else {
-            customer = try await api.principal(request, requiring: .export).subject
+            access = .customer(try await api.principal(request, requiring: .export).subject)
         }
         guard parts.count == 3, let jobId = Int(parts[1]) else { throw ServiceError.notFound("no artifact at \(parts.joined(separator: "/"))") }
-        if let customer, try await !api.components.exports.mayDownload(jobId: jobId, customer: customer) {
-            throw ServiceError.notFound("task id: \(jobId) is not found")
-        }
-        guard let job = try await api.components.taskStore.job(id: jobId), let artifact = job.artifacts.first(where: { $0.name == parts[2] }) else {
-            throw ServiceError.notFound("no artifact named \(parts[2])")
-        }
+        let artifact = try await api.components.exports.artifact(jobId: jobId, name: parts[2], access: access)
         return Download(
             key: artifact.key, size: Int(artifact.size), sha256: artifact.sha256,
             contentType: artifact.type == .gpkg ? "application/geopackage+sqlite3" : "application/json", name: artifact.name
@@ -74,10 +69,8 @@ struct DownloadRoutes: Sendable {
     /// `replicas/{layer}/{geometry type}/{replica}/{file}.zip`: any `replication:read` token, published replicas only.
     private func replicaFile(_ parts: [String], key: String, request: Request) async throws -> Download {
         _ = try await api.principal(request, requiring: .replicationRead)
-        guard parts.count == 5, let id = UUID(uuidString: parts[3]),
-            let replica = try await api.components.replication.store.replica(id: id),
-            let file = replica.files.first(where: { $0.key == key })
-        else { throw ServiceError.notFound("no replica file at \(key)") }
+        guard parts.count == 5, let id = UUID(uuidString: parts[3]) else { throw ServiceError.notFound("no replica file at \(key)") }
+        let file = try await api.components.replication.publishedFile(replicaId: id, key: key)
         return Download(key: key, size: Int(file.size), sha256: file.sha256, contentType: "application/zip", name: parts[4])
     }
 

@@ -23,24 +23,25 @@ struct ReplicationRoutes: Sendable {
         router.post("layers/:layerId/changes") { request, context in
             _ = try await api.principal(request, requiring: .replicationWrite)
             let layerId = try context.parameters.integer("layerId")
-            let result = try await replication.applyChanges(try await api.json(request), layerId: layerId)
+            let result = try await replication.applyChanges(try ChangeRequest(json: try await api.json(request)), layerId: layerId)
             return JSONResponse.make(result.json, status: .ok)
         }
         router.post("layers/:layerId/replicas") { request, context in
             _ = try await api.principal(request, requiring: .replicationWrite)
             let layerId = try context.parameters.integer("layerId")
-            let replica = try await replication.produce(try await api.json(request), layerId: layerId)
-            return JSONResponse.make(replica.json(api: api), status: .created)
+            let order = try ReplicaOrder(json: try await api.json(request))
+            let replica = try await replication.produce(layerId: layerId, geometryType: order.geometryType, replicaType: order.replicaType)
+            return JSONResponse.make(replica.json(links: api.components.links), status: .created)
         }
         router.get("replica") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request))
-            return JSONResponse.make(.array(try await replication.replicas(query).map { $0.json(api: api) }))
+            return JSONResponse.make(.array(try await replication.replicas(query).map { $0.json(links: api.components.links) }))
         }
         router.get("replica/latest") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request), latest: true)
-            return JSONResponse.make(try await replication.latest(query).json(api: api))
+            return JSONResponse.make(try await replication.latest(query).json(links: api.components.links))
         }
     }
 
@@ -51,32 +52,5 @@ struct ReplicationRoutes: Sendable {
             result[String(key)] = String(value)
         }
         return result
-    }
-}
-
-extension Replica {
-    /// The contract's replica `{timestamp, layerId, geometryType, replicaType, urls}` plus the additive
-    /// `replicaId`, `sequenceNumber`, `fromTimestamp`, `changeSequence`, `fromChangeSequence` and `files`.
-    func json(api: APIContext) -> JSONValue {
-        .object([
-            "timestamp": .string(Timestamp.string(timestamp)),
-            "layerId": .number(Double(layerId)),
-            "geometryType": .string(geometryType.rawValue),
-            "replicaType": .string(replicaType.rawValue),
-            "urls": .array(files.map { .string(api.url(for: $0.key)) }),
-            "replicaId": .string(replicaId.uuidString.lowercased()),
-            "sequenceNumber": .number(Double(sequenceNumber)),
-            "fromTimestamp": fromTimestamp.map { .string(Timestamp.string($0)) } ?? .null,
-            "changeSequence": .number(Double(changeSequence)),
-            "fromChangeSequence": fromChangeSequence.map { .number(Double($0)) } ?? .null,
-            "files": .array(
-                files.map {
-                    .object([
-                        "url": .string(api.url(for: $0.key)), "size": .number(Double($0.size)), "sha256": .string($0.sha256),
-                        "features": .number(Double($0.features)), "deletions": .number(Double($0.deletions)),
-                    ])
-                }
-            ),
-        ])
     }
 }
