@@ -34,15 +34,16 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
-        // Pure value libraries: no dependencies.
-        .target(name: "GeoJSON", swiftSettings: swiftSettings),
+        // Pure value libraries: no dependencies. A JSON value and its parser, below GeoJSON (issue #10).
+        .target(name: "JSONValues", swiftSettings: swiftSettings),
+        .target(name: "GeoJSON", dependencies: ["JSONValues"], swiftSettings: swiftSettings),
         .target(name: "Geometry", dependencies: ["GeoJSON"], swiftSettings: swiftSettings),
         .target(name: "TileGrid", dependencies: ["Geometry"], swiftSettings: swiftSettings),
         // OGC GeoPackage tiles writer/reader.
         .target(
             name: "GeoPackage",
             dependencies: [
-                "TileGrid", .product(name: "GRDB", package: "GRDB.swift"),
+                "TileGrid", "Geometry", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -51,7 +52,7 @@ let package = Package(
         .target(
             name: "MapDepotCore",
             dependencies: [
-                "GeoJSON", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+                "JSONValues", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -59,7 +60,7 @@ let package = Package(
         .target(
             name: "ExportCore",
             dependencies: [
-                "MapDepotCore", "GeoJSON", "Geometry", "TileGrid", "GeoPackage",
+                "JSONValues", "MapDepotCore", "GeoJSON", "Geometry", "TileGrid", "GeoPackage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,34 +71,49 @@ let package = Package(
         .target(
             name: "ReplicationCore",
             dependencies: [
-                "MapDepotCore", "GeoJSON", "Geometry",
+                "JSONValues", "MapDepotCore", "GeoJSON", "Geometry",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        // Storage backends (SQLite) and tile sources / artifact stores on disk.
+        // The SQLite backend of every store: the embedded, single-process state.
         .target(
-            name: "Storage",
+            name: "SQLiteStorage",
             dependencies: [
-                "ExportCore", "ReplicationCore", "MapDepotCore", "GeoPackage", "TileGrid", "GeoJSON",
+                "ExportCore", "ReplicationCore", "MapDepotCore", "GeoJSON",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The artifact store on a local directory: staged writes published by rename.
+        .target(
+            name: "FileStorage",
+            dependencies: [
+                "MapDepotCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Tile sources an export reads: GeoPackages / MBTiles and directory pyramids.
+        .target(
+            name: "TileSources",
+            dependencies: ["ExportCore", "MapDepotCore", "GeoPackage", "TileGrid", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // Replica zips (GeoJSON features and deleted ids), written in parallel ranges.
+        .target(
+            name: "ZipPackaging",
+            dependencies: ["JSONValues", "ReplicationCore", "MapDepotCore", "GeoJSON", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         // The PostgreSQL backend of every store: several nodes on one database.
         .target(
             name: "PostgresStorage",
             dependencies: [
-                "ExportCore", "ReplicationCore", "MapDepotCore", "GeoJSON",
+                "ExportCore", "ReplicationCore", "MapDepotCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -118,11 +134,10 @@ let package = Package(
         .target(
             name: "MapDepotAPI",
             dependencies: [
-                "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "PostgresStorage", "S3Storage",
+                "JSONValues", "ExportCore", "ReplicationCore", "MapDepotCore", "SQLiteStorage", "FileStorage", "TileSources", "ZipPackaging", "PostgresStorage", "S3Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -138,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "MapDepotCLI",
             dependencies: [
-                "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "GeoJSON", "TileGrid",
+                "JSONValues", "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "FileStorage", "TileSources", "GeoJSON", "TileGrid",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -154,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "MapDepotBench",
             dependencies: [
-                "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "Storage", "S3Storage", "GeoJSON", "Geometry",
+                "JSONValues", "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "S3Storage", "GeoJSON", "Geometry",
                 "TileGrid", "GeoPackage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,17 +180,17 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["GeoJSON", "MapDepotCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["JSONValues", "GeoJSON", "MapDepotCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GeoJSONTests",
-            dependencies: ["GeoJSON", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["JSONValues", "GeoJSON", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TileGridTests", dependencies: ["TileGrid", "Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TileGridTests", dependencies: ["JSONValues", "TileGrid", "Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GeoPackageTests",
             dependencies: ["GeoPackage", "Geometry", "TileGrid", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
@@ -184,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "ExportCoreTests",
             dependencies: [
-                "ExportCore", "Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid", "GeoPackage", "MapDepotCore",
+                "JSONValues", "ExportCore", "FileStorage", "TileSources", "TestSupport", "GeoJSON", "Geometry", "TileGrid", "GeoPackage", "MapDepotCore",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -193,14 +208,14 @@ let package = Package(
         .testTarget(
             name: "MapDepotCoreTests",
             dependencies: [
-                "MapDepotCore", "Storage", "GeoJSON", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+                "JSONValues", "MapDepotCore", "SQLiteStorage", "GeoJSON", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "StorageTests",
             dependencies: [
-                "Storage", "PostgresStorage", "ExportCore", "GeoJSON", "TileGrid", "TestSupport",
+                "MapDepotCore", "JSONValues", "SQLiteStorage", "FileStorage", "TileSources", "PostgresStorage", "ExportCore", "GeoJSON", "TileGrid", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -208,7 +223,7 @@ let package = Package(
         .testTarget(
             name: "ReplicationTests",
             dependencies: [
-                "ReplicationCore", "Storage", "PostgresStorage", "MapDepotCore", "GeoJSON", "TestSupport",
+                "JSONValues", "ReplicationCore", "SQLiteStorage", "FileStorage", "ZipPackaging", "PostgresStorage", "MapDepotCore", "GeoJSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
@@ -228,7 +243,7 @@ let package = Package(
         .testTarget(
             name: "MapDepotAPITests",
             dependencies: [
-                "MapDepotAPI", "ExportCore", "Storage", "PostgresStorage", "S3Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
+                "ReplicationCore", "MapDepotCore", "JSONValues", "MapDepotAPI", "ExportCore", "PostgresStorage", "S3Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,3 +1,4 @@
+import JSONValues
 extension Feature {
     /// Decodes and validates a Feature object (RFC 7946 §3.2): `type` "Feature", a `geometry` (or null) and
     /// `properties` (an object or null).

@@ -1,3 +1,4 @@
+import JSONValues
 /// A GeoJSON Feature (RFC 7946 §3.2).
 public struct Feature: Sendable, Hashable {
     /// The `id` member: a string or a number, kept as JSON.

@@ -1,3 +1,4 @@
+import JSONValues
 extension Position {
     public var json: JSONValue { .array([.number(longitude), .number(latitude)]) }
 }

@@ -1,17 +1,5 @@
-/// A GeoJSON or JSON document that does not follow the rules, with the member that breaks them.
-///
-/// `path` uses the request's own member names (`ROI.features[0].geometry.coordinates[1][3]`) so that a
-/// client can find the fault without guessing.
-public struct GeoJSONError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
+import JSONValues
 
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    public var description: String {
-        path.isEmpty ? reason : "\(path): \(reason)"
-    }
-}
+/// A GeoJSON document that does not follow the rules: the same error as a JSON one (a member path and a reason), since
+/// a GeoJSON fault is found while reading the JSON value.
+public typealias GeoJSONError = JSONError

@@ -1,3 +1,4 @@
+import JSONValues
 extension GeoJSONGeometry {
     /// Decodes and validates a geometry object.
     ///

@@ -1,13 +1,16 @@
 import AsyncHTTPClient
 import Crypto
 import ExportCore
+import FileStorage
 import Foundation
 import Logging
 import MapDepotCore
 import PostgresStorage
 import ReplicationCore
 import S3Storage
-import Storage
+import SQLiteStorage
+import TileSources
+import ZipPackaging
 
 /// The wired object graph for one configuration: stores, services, worker, dispatcher, sweeper, scheduler.
 /// Built once by ``buildApplication(_:logger:metrics:clock:)`` for `serve`, and by the CLI commands that

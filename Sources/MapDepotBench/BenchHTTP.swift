@@ -2,6 +2,7 @@ import ArgumentParser
 import ExportCore
 import Foundation
 import GeoJSON
+import JSONValues
 import Logging
 import MapDepotAPI
 import MapDepotCore

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GeoJSON
+import JSONValues
 import Logging
 import MapDepotAPI
 import MapDepotCore

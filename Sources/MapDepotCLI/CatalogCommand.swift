@@ -1,9 +1,10 @@
 import ArgumentParser
 import ExportCore
-import MapDepotCore
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotAPI
+import MapDepotCore
 
 /// `mapdepot catalog add|list`: the same records `POST/GET /catalog/records` manage.
 struct CatalogCommand: AsyncParsableCommand {

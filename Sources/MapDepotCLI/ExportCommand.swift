@@ -1,12 +1,14 @@
 import ArgumentParser
 import ExportCore
-import MapDepotCore
+import FileStorage
 import Foundation
 import GeoJSON
+import JSONValues
 import Logging
 import MapDepotAPI
-import Storage
+import MapDepotCore
 import TileGrid
+import TileSources
 
 /// `mapdepot export`: the export without a server, with the same planner and writer, and a progress bar.
 struct ExportCommand: AsyncParsableCommand {

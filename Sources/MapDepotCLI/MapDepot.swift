@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
 
 /// `mapdepot`: the server and its tools in one binary.

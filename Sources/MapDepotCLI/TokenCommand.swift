@@ -1,9 +1,10 @@
 import ArgumentParser
 import ExportCore
-import MapDepotCore
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotAPI
+import MapDepotCore
 
 /// `mapdepot token create|list|revoke`: issues an API token and prints it alone on standard output; lists tokens
 /// (never the tokens themselves); revokes one by its id.

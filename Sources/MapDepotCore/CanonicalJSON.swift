@@ -1,5 +1,5 @@
 import Foundation
-import GeoJSON
+import JSONValues
 
 /// Sorted-key JSON text without escaped slashes: the one encoding MapDepot stores, compares and signs.
 ///

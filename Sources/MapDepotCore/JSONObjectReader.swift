@@ -1,4 +1,4 @@
-import GeoJSON
+import JSONValues
 
 /// Walks a JSON object member by member, refusing unknown members, so that every validation error names the
 /// member at fault. Used for request bodies whose contracts say `additionalProperties: false`.
@@ -82,7 +82,7 @@ public struct JSONObjectReader {
 }
 
 extension ServiceError {
-    /// A GeoJSON fault inside a request member (a ``GeoJSONError`` names the member).
+    /// A JSON or GeoJSON fault inside a request member (its error names the member).
     public init(geoJSON error: any Error) {
         self.init(.invalid, "\(error)")
     }

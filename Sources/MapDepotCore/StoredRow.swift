@@ -1,5 +1,5 @@
 import Foundation
-import GeoJSON
+import JSONValues
 
 /// A database row as the domains' row decoders read it, by column name, whatever the backend (issue #10: one decoder
 /// per row type, not one per store). Values are what our writers store: text (timestamps, UUIDs, JSON, enums), integers

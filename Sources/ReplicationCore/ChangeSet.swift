@@ -1,5 +1,6 @@
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
 
 /// A `POST /layers/{layerId}/changes` body, checked: `{"upserts": FeatureCollection, "deletes": [ids],

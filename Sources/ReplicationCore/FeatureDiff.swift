@@ -1,6 +1,7 @@
 import Foundation
-import MapDepotCore
 import GeoJSON
+import JSONValues
+import MapDepotCore
 
 /// The `diff` member of a delta feature (replication README): whether the geometry changed and which
 /// property keys were added, removed or changed value, against the feature's state at the delta's start.

@@ -1,6 +1,7 @@
 import Foundation
 import GeoJSON
 import Geometry
+import JSONValues
 import MapDepotCore
 
 /// One version of a feature as stored: canonical JSON texts, so that equality of text is equality of

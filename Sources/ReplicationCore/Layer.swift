@@ -1,5 +1,6 @@
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
 
 /// A vector layer: what `GET /layers` lists (replica-server `getLayers`).

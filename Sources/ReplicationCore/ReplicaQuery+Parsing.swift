@@ -1,5 +1,6 @@
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
 
 extension ReplicaQuery {

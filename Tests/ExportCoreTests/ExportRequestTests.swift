@@ -1,7 +1,8 @@
 import ExportCore
-import MapDepotCore
 import Foundation
 import GeoJSON
+import JSONValues
+import MapDepotCore
 import Testing
 import TestSupport
 

@@ -1,6 +1,7 @@
 import ExportCore
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
 import Testing
 

@@ -2,6 +2,7 @@ import ExportCore
 import Foundation
 import GeoJSON
 import Geometry
+import JSONValues
 import MapDepotCore
 import PropertyBased
 import Testing

@@ -1,16 +1,17 @@
 import ExportCore
+import FileStorage
 import Foundation
-import GRDB
 import GeoJSON
-import GeoPackage
 import Geometry
+import GeoPackage
+import GRDB
 import Logging
 import MapDepotCore
-import Storage
+import Synchronization
 import Testing
 import TestSupport
 import TileGrid
-import Synchronization
+import TileSources
 
 /// Exports from GeoPackage and MBTiles sources (the in-SQLite copy path), checked tile by tile, with a pause
 /// and a resume in the middle.

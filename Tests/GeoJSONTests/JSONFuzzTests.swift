@@ -1,5 +1,6 @@
 import Foundation
 import GeoJSON
+import JSONValues
 import PropertyBased
 import Testing
 import TestSupport

@@ -2,12 +2,13 @@ import AsyncHTTPClient
 import ExportCore
 import Foundation
 import GeoJSON
+import JSONValues
 import Logging
-import ReplicationCore
 import MapDepotAPI
 import MapDepotCore
 import NIOCore
 import NIOHTTP1
+import ReplicationCore
 import Testing
 import TestSupport
 

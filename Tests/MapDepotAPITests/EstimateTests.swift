@@ -3,6 +3,7 @@ import Foundation
 import GeoJSON
 import HTTPTypes
 import HummingbirdTesting
+import JSONValues
 import MapDepotAPI
 import Testing
 import TestSupport

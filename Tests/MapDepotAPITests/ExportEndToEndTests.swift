@@ -1,12 +1,13 @@
 import ExportCore
-import MapDepotCore
 import Foundation
 import GeoJSON
 import Geometry
 import HTTPTypes
 import HummingbirdTesting
+import JSONValues
 import Logging
 import MapDepotAPI
+import MapDepotCore
 import NIOCore
 import Testing
 import TestSupport

@@ -3,6 +3,7 @@ import Foundation
 import GeoJSON
 import HTTPTypes
 import HummingbirdTesting
+import JSONValues
 import Logging
 import MapDepotAPI
 import MapDepotCore

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotAPI
 import Synchronization
 import Testing

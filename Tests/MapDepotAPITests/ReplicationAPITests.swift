@@ -2,6 +2,7 @@ import Foundation
 import GeoJSON
 import HTTPTypes
 import HummingbirdTesting
+import JSONValues
 import MapDepotAPI
 import MapDepotCore
 import NIOCore

@@ -1,10 +1,11 @@
 import ExportCore
-import MapDepotCore
 import Foundation
 import GeoJSON
 import HTTPTypes
 import HummingbirdTesting
+import JSONValues
 import MapDepotAPI
+import MapDepotCore
 import NIOCore
 import Testing
 import TestSupport

@@ -1,13 +1,14 @@
 import AsyncHTTPClient
 import ExportCore
-import MapDepotCore
 import Foundation
 import GeoJSON
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import JSONValues
 import Logging
 import MapDepotAPI
+import MapDepotCore
 import NIOCore
 import NIOHTTP1
 import TestSupport

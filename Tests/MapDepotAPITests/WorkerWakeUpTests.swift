@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ExportCore
 import Foundation
 import GeoJSON
+import JSONValues
 import Logging
 import MapDepotAPI
 import MapDepotCore

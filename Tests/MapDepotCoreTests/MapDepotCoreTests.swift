@@ -1,7 +1,8 @@
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
-import Storage
+import SQLiteStorage
 import Testing
 import TestSupport
 

@@ -1,10 +1,10 @@
 import Foundation
 import MapDepotCore
 import ReplicationCore
-import Storage
 import Synchronization
 import Testing
 import TestSupport
+import ZipPackaging
 
 /// Issue #5: a replica production that takes longer than its chain lease keeps the chain (the lease is renewed while
 /// it runs), so no other node can start a second production of the same chain meanwhile.

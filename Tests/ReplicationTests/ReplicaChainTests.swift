@@ -1,10 +1,12 @@
+import FileStorage
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
 import ReplicationCore
-import Storage
 import Testing
 import TestSupport
+import ZipPackaging
 
 /// Random change sequences on a real store: snapshot(T1) + delta(T1, T2) must equal snapshot(T2), feature
 /// for feature, and the delta must hold exactly what differs, with the right diffs.

@@ -1,13 +1,16 @@
+import FileStorage
 import Foundation
 import GeoJSON
-import MapDepotCore
-import ReplicationCore
+import JSONValues
 import Logging
+import MapDepotCore
 import PostgresStorage
-import Storage
+import ReplicationCore
+import SQLiteStorage
 import Synchronization
 import TestSupport
 import ZIPFoundation
+import ZipPackaging
 
 /// A real SQLite store, a real artifact directory and a producer, with a clock the test sets.
 struct ReplicationHarness {

@@ -1,13 +1,16 @@
 import ExportCore
-import MapDepotCore
+import FileStorage
 import Foundation
 import GeoJSON
+import JSONValues
 import Logging
+import MapDepotCore
 import PostgresStorage
-import Storage
+import SQLiteStorage
 import Testing
 import TestSupport
 import TileGrid
+import TileSources
 
 /// The export task store contract (issue #10): one test body, run against SQLite and, when a PostgreSQL server is
 /// given (`MAPDEPOT_TEST_POSTGRES_SERVER`, or the PostgreSQL pass's `MAPDEPOT_TEST_POSTGRES_URL`), PostgreSQL, in one

@@ -1,5 +1,6 @@
 import Foundation
 import GeoJSON
+import JSONValues
 import Synchronization
 
 /// Paths to the real data in `../shared/data` and fixtures derived from it with GDAL.

@@ -1,6 +1,7 @@
 import Foundation
 import GeoJSON
 import Geometry
+import JSONValues
 import Testing
 import TestSupport
 import TileGrid

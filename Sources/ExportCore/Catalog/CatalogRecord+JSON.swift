@@ -1,6 +1,7 @@
 import Foundation
-import MapDepotCore
 import GeoJSON
+import JSONValues
+import MapDepotCore
 
 extension TileSourceDescriptor {
     public var json: JSONValue {

@@ -1,6 +1,7 @@
 import Foundation
-import MapDepotCore
 import GeoJSON
+import JSONValues
+import MapDepotCore
 import TileGrid
 
 /// What a client sends to add a record: every field of ``CatalogRecord`` except what MapDepot measures.

@@ -1,7 +1,8 @@
 import Foundation
-import MapDepotCore
 import GeoJSON
 import Geometry
+import JSONValues
+import MapDepotCore
 import TileGrid
 
 extension ExportRunner {

@@ -1,6 +1,7 @@
 import Foundation
-import MapDepotCore
 import GeoJSON
+import JSONValues
+import MapDepotCore
 
 /// Webhook events of the Export contract (export-management v1.7.0 `events` plus the lifecycle events the
 /// shared library defines, export-anchors §2.1).

@@ -1,6 +1,7 @@
 import Foundation
-import MapDepotCore
 import GeoJSON
+import JSONValues
+import MapDepotCore
 
 /// Task statuses of the Export contract (export-management v1.7.0 `status`).
 public enum TaskStatus: String, Sendable, Codable, CaseIterable {

@@ -1,5 +1,6 @@
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
 
 /// One webhook call in the outbox: written with the change it reports, sent until a 2xx or the retry

@@ -1,5 +1,6 @@
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
 
 /// A webhook body, `{event, timestamp, data: <task>}` (SPEC "Webhooks"), in two forms.

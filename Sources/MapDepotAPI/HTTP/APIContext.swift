@@ -1,9 +1,10 @@
 import ExportCore
-import MapDepotCore
 import Foundation
 import GeoJSON
 import HTTPTypes
 import Hummingbird
+import JSONValues
+import MapDepotCore
 import NIOCore
 
 /// What the route handlers share: the services, and the two things every handler does first (who is

@@ -1,8 +1,9 @@
 import Foundation
 import GeoJSON
 import HTTPTypes
-import MapDepotCore
 import Hummingbird
+import JSONValues
+import MapDepotCore
 import NIOCore
 
 /// JSON responses.

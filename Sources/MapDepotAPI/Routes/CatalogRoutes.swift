@@ -1,8 +1,9 @@
 import ExportCore
-import MapDepotCore
 import Foundation
 import GeoJSON
 import Hummingbird
+import JSONValues
+import MapDepotCore
 
 /// `/catalog/records`: admins add and remove records; any token reads them.
 struct CatalogRoutes: Sendable {

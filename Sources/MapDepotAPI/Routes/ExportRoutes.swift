@@ -3,6 +3,7 @@ import Foundation
 import GeoJSON
 import HTTPTypes
 import Hummingbird
+import JSONValues
 import MapDepotCore
 import NIOCore
 import ServiceLifecycle

@@ -1,10 +1,10 @@
 import ExportCore
-import MapDepotCore
 import GeoJSON
 import Hummingbird
+import JSONValues
+import MapDepotCore
 import NIOCore
 import Prometheus
-import MapDepotCore
 
 /// `/liveness`, `/readiness` and `/metrics`: open, no token (SPEC "Ops").
 struct HealthRoutes: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import GeoJSON
 import Hummingbird
+import JSONValues
 import MapDepotCore
 import ReplicationCore
 

@@ -2,6 +2,7 @@ import ExportCore
 import Foundation
 import GeoJSON
 import Hummingbird
+import JSONValues
 import MapDepotCore
 
 /// `/tokens` (admin): list, issue and revoke API tokens over HTTP, as `mapdepot token list|create|revoke` does

@@ -12,7 +12,7 @@ extension JSONValue {
     /// trailing comma, called `1e400` "not valid JSON" without saying why, kept the last of duplicate members, and
     /// decoded each value by trying every type in turn — a thrown error per coordinate, which made a large ROI
     /// cost more to read than to plan.
-    /// - Throws: ``GeoJSONError`` at path `""` saying what is wrong and where (line and column).
+    /// - Throws: ``JSONError`` at path `""` saying what is wrong and where (line and column).
     public static func parse(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { raw in
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
@@ -252,7 +252,7 @@ struct JSONParser {
     }
 
     /// The error, placed by line and column (both from 1) of `offset`, the current position by default.
-    private func failure(_ reason: String, at offset: Int? = nil) -> GeoJSONError {
+    private func failure(_ reason: String, at offset: Int? = nil) -> JSONError {
         let end = min(offset ?? index, bytes.count)
         var line = 1
         var column = 1
@@ -264,6 +264,6 @@ struct JSONParser {
                 column += 1
             }
         }
-        return GeoJSONError(path: "", reason: "not valid JSON: \(reason) (line \(line), column \(column))")
+        return JSONError(path: "", reason: "not valid JSON: \(reason) (line \(line), column \(column))")
     }
 }

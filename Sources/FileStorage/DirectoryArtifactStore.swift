@@ -1,5 +1,4 @@
 import Crypto
-import ExportCore
 import MapDepotCore
 import Foundation
 import NIOPosix
