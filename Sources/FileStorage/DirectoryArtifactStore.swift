@@ -18,7 +18,7 @@ public struct DirectoryArtifactStore: ArtifactStore {
     }
 
     public func stagingPath(for key: String) throws -> String {
-        guard ArtifactKey.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
+        guard ArtifactKey.isSafe(key) else { throw StorageFailure("artifact key \(key) is not a safe relative path") }
         let path = "\(root)/.staging/\(key)"
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true
@@ -27,7 +27,7 @@ public struct DirectoryArtifactStore: ArtifactStore {
     }
 
     public func publish(stagingPath: String, key: String) async throws -> (size: Int64, sha256: String) {
-        guard ArtifactKey.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
+        guard ArtifactKey.isSafe(key) else { throw StorageFailure("artifact key \(key) is not a safe relative path") }
         let destination = "\(root)/\(key)"
         return try await threadPool.runIfActive {
             let (size, digest) = try Self.syncAndHash(path: stagingPath)

@@ -51,13 +51,7 @@ public struct PostgresReplicationStore: ReplicationStore {
         try await database.query("SELECT * FROM layers WHERE layer_id = \(id)", logger: logger).all().first.map(Self.layer)
     }
 
-    static func layer(_ row: PostgresRandomAccessRow) throws -> Layer {
-        Layer(
-            layerId: try row.int("layer_id"), layerName: try row.string("layer_name"),
-            geometryTypes: try row.string("geometry_types").split(separator: ",").compactMap { GeometryType(rawValue: String($0)) },
-            createdAt: try row.date("created_at") ?? Date(timeIntervalSince1970: 0), lastSequence: try row.int("last_sequence")
-        )
-    }
+    static func layer(_ row: PostgresRandomAccessRow) throws -> Layer { try Layer(row: PostgresStoredRow(row: row, table: "layers")) }
 
     public func apply(_ changes: ChangeSet, layerId: Int, now: Date) async throws -> ChangeResult {
         let now = Timestamp.milliseconds(now)
@@ -257,14 +251,5 @@ public struct PostgresReplicationStore: ReplicationStore {
         ).all().first.map(Self.replica)
     }
 
-    static func replica(_ row: PostgresRandomAccessRow) throws -> Replica {
-        Replica(
-            replicaId: UUID(uuidString: try row.string("replica_id")) ?? UUID(), layerId: try row.int("layer_id"),
-            geometryType: GeometryType(rawValue: try row.string("geometry_type")) ?? .point,
-            replicaType: ReplicaType(rawValue: try row.string("replica_type")) ?? .snapshot, sequenceNumber: try row.int("sequence_number"),
-            timestamp: try row.date("timestamp") ?? Date(timeIntervalSince1970: 0), fromTimestamp: try row.date("from_timestamp"),
-            changeSequence: try row.int("change_sequence"), fromChangeSequence: try row.optionalInt("from_change_sequence"),
-            files: try ReplicaFile.list(stored: try row.string("files"))
-        )
-    }
+    static func replica(_ row: PostgresRandomAccessRow) throws -> Replica { try Replica(row: PostgresStoredRow(row: row, table: "replicas")) }
 }

@@ -43,12 +43,5 @@ public struct PostgresTokenStore: TokenStore {
         )
     }
 
-    private static func token(_ row: PostgresRandomAccessRow) throws -> StoredToken {
-        StoredToken(
-            hash: try row.string("hash"), subject: try row.string("subject"),
-            scopes: Set(try row.string("scopes").split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
-            createdAt: try row.date("created_at") ?? Date(timeIntervalSince1970: 0), expiresAt: try row.date("expires_at"),
-            lastUsedAt: try row.date("last_used_at")
-        )
-    }
+    private static func token(_ row: PostgresRandomAccessRow) throws -> StoredToken { try StoredToken(row: PostgresStoredRow(row: row, table: "tokens")) }
 }

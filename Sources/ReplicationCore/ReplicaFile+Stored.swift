@@ -16,15 +16,16 @@ extension ReplicaFile {
     }
 
     /// A stored list of files (see ``storedJSON``).
+    /// - Throws: ``CorruptRow`` for a list none of our writers produce.
     public static func list(stored text: String) throws -> [ReplicaFile] {
-        (try CanonicalJSON.parse(text).arrayValue ?? []).compactMap { value -> ReplicaFile? in
+        let corrupt = CorruptRow(table: "replicas", column: "files", value: text)
+        guard let values = try? CanonicalJSON.parse(text).arrayValue else { throw corrupt }
+        return try values.map { value in
             guard let object = value.objectValue, let key = object["key"]?.stringValue, let size = object["size"]?.numberValue,
-                let sha = object["sha256"]?.stringValue
-            else { return nil }
-            return ReplicaFile(
-                key: key, size: Int64(size), sha256: sha, features: Int(object["features"]?.numberValue ?? 0),
-                deletions: Int(object["deletions"]?.numberValue ?? 0)
-            )
+                let sha = object["sha256"]?.stringValue, let features = object["features"]?.numberValue,
+                let deletions = object["deletions"]?.numberValue
+            else { throw corrupt }
+            return ReplicaFile(key: key, size: Int64(size), sha256: sha, features: Int(features), deletions: Int(deletions))
         }
     }
 }

@@ -48,14 +48,14 @@ public struct S3ArtifactStore: ArtifactStore {
     }
 
     public func stagingPath(for key: String) throws -> String {
-        guard ArtifactKey.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
+        guard ArtifactKey.isSafe(key) else { throw StorageFailure("artifact key \(key) is not a safe relative path") }
         let path = "\(staging)/\(key)"
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         return path
     }
 
     public func publish(stagingPath: String, key: String) async throws -> (size: Int64, sha256: String) {
-        guard ArtifactKey.isSafe(key) else { throw ServiceError.invalid("artifact key \(key) is not a safe relative path") }
+        guard ArtifactKey.isSafe(key) else { throw StorageFailure("artifact key \(key) is not a safe relative path") }
         let attributes = try FileManager.default.attributesOfItem(atPath: stagingPath)
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         let objectKey = client.endpoint.objectKey(key)

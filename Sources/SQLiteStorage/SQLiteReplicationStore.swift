@@ -51,15 +51,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
-    static func layer(_ row: Row) -> Layer {
-        let types: String = row["geometry_types"]
-        return Layer(
-            layerId: row["layer_id"], layerName: row["layer_name"],
-            geometryTypes: types.split(separator: ",").compactMap { GeometryType(rawValue: String($0)) },
-            createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-            lastSequence: row["last_sequence"]
-        )
-    }
+    static func layer(_ row: Row) throws -> Layer { try Layer(row: SQLiteStoredRow(row, table: "layers")) }
 
     public func apply(_ changes: ChangeSet, layerId: Int, now: Date) async throws -> ChangeResult {
         let now = Timestamp.milliseconds(now)
@@ -297,21 +289,5 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
-    static func replica(_ row: Row) throws -> Replica {
-        let files = try ReplicaFile.list(stored: row["files"])
-        let id: String = row["replica_id"]
-        let from: String? = row["from_timestamp"]
-        return Replica(
-            replicaId: UUID(uuidString: id) ?? UUID(),
-            layerId: row["layer_id"],
-            geometryType: GeometryType(rawValue: row["geometry_type"]) ?? .point,
-            replicaType: ReplicaType(rawValue: row["replica_type"]) ?? .snapshot,
-            sequenceNumber: row["sequence_number"],
-            timestamp: Timestamp.parse(row["timestamp"]) ?? Date(timeIntervalSince1970: 0),
-            fromTimestamp: from.flatMap(Timestamp.parse),
-            changeSequence: row["change_sequence"],
-            fromChangeSequence: row["from_change_sequence"],
-            files: files
-        )
-    }
+    static func replica(_ row: Row) throws -> Replica { try Replica(row: SQLiteStoredRow(row, table: "replicas")) }
 }

@@ -53,17 +53,5 @@ public struct SQLiteTokenStore: TokenStore {
         }
     }
 
-    private static func token(_ row: Row) -> StoredToken {
-        let scopes: String = row["scopes"]
-        let expires: String? = row["expires_at"]
-        let used: String? = row["last_used_at"]
-        return StoredToken(
-            hash: row["hash"],
-            subject: row["subject"],
-            scopes: Set(scopes.split(separator: " ").compactMap { Scope(rawValue: String($0)) }),
-            createdAt: Timestamp.parse(row["created_at"]) ?? Date(timeIntervalSince1970: 0),
-            expiresAt: expires.flatMap(Timestamp.parse),
-            lastUsedAt: used.flatMap(Timestamp.parse)
-        )
-    }
+    private static func token(_ row: Row) throws -> StoredToken { try StoredToken(row: SQLiteStoredRow(row, table: "tokens")) }
 }

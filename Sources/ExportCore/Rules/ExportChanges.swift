@@ -24,6 +24,13 @@ public struct TaskEvent: Sendable, Hashable {
     public var at: Date
     /// Subscribed webhooks it goes to, each with the secret the task holds for its URL.
     public var targets: [Webhook]
+
+    public init(task: ExportTask, event: WebhookEvent, at: Date, targets: [Webhook]) {
+        self.task = task
+        self.event = event
+        self.at = at
+        self.targets = targets
+    }
 }
 
 /// What a rule decided: the rows a store writes, in one transaction with the read it was decided over (issue #10:
