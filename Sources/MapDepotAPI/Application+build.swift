@@ -62,11 +62,11 @@ public func buildApplication(
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [BodyLimitHandler(limit: config.maxBodyBytes)],
-                idleTimeout: .milliseconds(Int64(config.httpIdleTimeoutSeconds * 1000))
+                additionalChannelHandlers: [BodyLimitHandler(limit: config.http.maxBodyBytes)],
+                idleTimeout: .milliseconds(Int64(config.http.idleTimeoutSeconds * 1000))
             )
         ),
-        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "MapDepot"),
+        configuration: .init(address: .hostname(config.http.host, port: config.http.port), serverName: "MapDepot"),
         services: backgroundServices(components),
         logger: logger
     )
@@ -77,14 +77,14 @@ public func buildApplication(
 public func backgroundServices(_ components: MapDepotComponents) -> [any Service] {
     let config = components.config
     var services: [any Service] = []
-    if config.runWorker {
+    if config.worker.run {
         services.append(LoopService(grace: .seconds(config.shutdownGraceSeconds), clock: components.clock) { try await components.worker.run() })
     }
-    if config.runDispatcher {
+    if config.webhooks.runDispatcher {
         services.append(LoopService { try await components.dispatcher.run() })
         services.append(LoopService { try await components.sweeper.run() })
     }
-    if config.runReplicationScheduler {
+    if config.replication.runScheduler {
         services.append(LoopService { try await components.replicationScheduler.run() })
     }
     return services
@@ -100,7 +100,7 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     let api = APIContext(components: components)
     HealthRoutes(
         health: components.health, artifacts: components.artifacts, metrics: metrics,
-        minimumFreeBytes: max(components.config.storageReserveBytes, 16 << 20)
+        minimumFreeBytes: max(components.config.export.storageReserveBytes, 16 << 20)
     ).register(on: router)
     CatalogRoutes(api: api).register(on: router)
     ExportRoutes(api: api).register(on: router)

@@ -56,9 +56,9 @@ public struct MapDepotComponents: Sendable {
     ) async throws -> MapDepotComponents {
         let workSignal = WorkSignal()
         let stores: Stores
-        if let url = config.databaseURL {
+        if let url = config.database.url {
             let database = try PostgresDatabase(
-                url: url, operationTimeout: .milliseconds(Int64(config.databaseTimeoutSeconds * 1000)), logger: logger
+                url: url, operationTimeout: .milliseconds(Int64(config.database.timeoutSeconds * 1000)), logger: logger
             )
             let listener = PostgresWorkListener(database: database, signal: workSignal, logger: logger)
             let task = Task {
@@ -71,7 +71,7 @@ public struct MapDepotComponents: Sendable {
                 try await database.migrate()
                 stores = Stores(
                     health: database, tokens: PostgresTokenStore(database: database), catalog: PostgresCatalogStore(database: database),
-                    tasks: PostgresExportTaskStore(database: database, webhookRetryBudget: config.webhookRetryBudgetSeconds),
+                    tasks: PostgresExportTaskStore(database: database, webhookRetryBudget: config.webhooks.retryBudgetSeconds),
                     replication: PostgresReplicationStore(database: database), linkKey: try await database.secret(named: "artifact-link-key"),
                     postgresTask: task
                 )
@@ -83,7 +83,7 @@ public struct MapDepotComponents: Sendable {
             let database = try SQLiteDatabase(path: config.databasePath)
             stores = Stores(
                 health: database, tokens: SQLiteTokenStore(database: database), catalog: SQLiteCatalogStore(database: database),
-                tasks: SQLiteExportTaskStore(database: database, webhookRetryBudget: config.webhookRetryBudgetSeconds),
+                tasks: SQLiteExportTaskStore(database: database, webhookRetryBudget: config.webhooks.retryBudgetSeconds),
                 replication: SQLiteReplicationStore(database: database), linkKey: try await database.secret(named: "artifact-link-key"),
                 postgresTask: nil
             )
@@ -95,25 +95,25 @@ public struct MapDepotComponents: Sendable {
 
     /// The directory store, or the S3 store when `artifacts.location` is `s3://bucket/prefix`.
     static func artifactStore(_ config: AppConfig) throws -> any ArtifactStore {
-        guard config.artifacts.hasPrefix("s3://") else { return try DirectoryArtifactStore(root: config.artifacts) }
-        guard let downloads = S3ArtifactStore.DownloadMode(rawValue: config.s3Downloads) else {
-            throw ServiceError.invalid("artifacts.s3.downloads must be redirect or stream, not \(config.s3Downloads)")
+        guard config.artifactLocation.hasPrefix("s3://") else { return try DirectoryArtifactStore(root: config.artifactLocation) }
+        guard let downloads = S3ArtifactStore.DownloadMode(rawValue: config.artifacts.s3.downloads) else {
+            throw ServiceError.invalid("artifacts.s3.downloads must be redirect or stream, not \(config.artifacts.s3.downloads)")
         }
-        guard !config.s3AccessKey.isEmpty, !config.s3SecretKey.isEmpty else {
+        guard !config.artifacts.s3.accessKey.isEmpty, !config.artifacts.s3.secretKey.isEmpty else {
             throw ServiceError.invalid("an s3:// artifact location needs artifacts.s3.access.key and artifacts.s3.secret.key")
         }
         let endpoint = try S3Endpoint(
-            location: config.artifacts, endpoint: config.s3Endpoint, region: config.s3Region, pathStyle: config.s3PathStyle
+            location: config.artifactLocation, endpoint: config.artifacts.s3.endpoint, region: config.artifacts.s3.region, pathStyle: config.artifacts.s3.pathStyle
         )
         let client = S3Client(
-            endpoint: endpoint, signer: SigV4Signer(accessKey: config.s3AccessKey, secretKey: config.s3SecretKey, region: config.s3Region),
-            retry: S3Client.RetryPolicy(attempts: config.s3RetryAttempts, firstDelay: .milliseconds(config.s3RetryDelayMilliseconds))
+            endpoint: endpoint, signer: SigV4Signer(accessKey: config.artifacts.s3.accessKey, secretKey: config.artifacts.s3.secretKey, region: config.artifacts.s3.region),
+            retry: S3Client.RetryPolicy(attempts: config.artifacts.s3.retryAttempts, firstDelay: .milliseconds(config.artifacts.s3.retryDelayMilliseconds))
         )
         return try S3ArtifactStore(
             client: client, staging: config.stagingPath,
             settings: .init(
-                partBytes: config.s3PartBytes, uploadConcurrency: config.s3UploadConcurrency, downloads: downloads,
-                presignSeconds: config.s3PresignSeconds
+                partBytes: config.artifacts.s3.partBytes, uploadConcurrency: config.artifacts.s3.uploadConcurrency, downloads: downloads,
+                presignSeconds: config.artifacts.s3.presignSeconds
             )
         )
     }
@@ -135,57 +135,57 @@ public struct MapDepotComponents: Sendable {
         let crashPoints = CrashPoints(config.crashAt)
         let sources = LocalTileSourceOpener()
         tokens = TokenService(
-            store: stores.tokens, clock: clock, limiter: RateLimiter(rate: config.rateLimitPerSecond, burst: config.rateLimitBurst)
+            store: stores.tokens, clock: clock, limiter: RateLimiter(rate: config.http.rateLimitPerSecond, burst: config.http.rateLimitBurst)
         )
         catalog = CatalogService(store: stores.catalog, sources: sources, clock: clock)
         taskStore = stores.tasks
-        planner = ExportPlanner(maxTiles: config.maxTiles, tilesPerSecond: config.estimateTilesPerSecond)
+        planner = ExportPlanner(maxTiles: config.export.maxTiles, tilesPerSecond: config.export.estimateTilesPerSecond)
         exports = ExportService(
             catalog: catalog, tasks: taskStore, artifacts: artifacts, planner: planner, clock: clock,
             admission: .init(
-                expiryDays: config.expiryDays, maxActiveTasksPerCustomer: config.maxActiveTasksPerCustomer,
-                reserveBytes: config.storageReserveBytes, webhooks: WebhookPolicy(allowPrivateNetworks: config.webhooksAllowPrivateNetworks)
+                expiryDays: config.export.expiryDays, maxActiveTasksPerCustomer: config.export.maxActiveTasksPerCustomer,
+                reserveBytes: config.export.storageReserveBytes, webhooks: WebhookPolicy(allowPrivateNetworks: config.webhooks.allowPrivateNetworks)
             ),
-            maxListLimit: config.maxListLimit, workSignal: workSignal
+            maxListLimit: config.export.maxListLimit, workSignal: workSignal
         )
         runner = ExportRunner(
             sources: sources, artifacts: artifacts, planner: planner,
             settings: .init(
-                readConcurrency: config.readConcurrency, writeBatch: config.writeBatch, expiryDays: config.expiryDays, crashPoints: crashPoints
+                readConcurrency: config.export.readConcurrency, writeBatch: config.export.writeBatch, expiryDays: config.export.expiryDays, crashPoints: crashPoints
             )
         )
         worker = ExportWorker(
-            tasks: taskStore, catalog: catalog, runner: runner, artifacts: artifacts, clock: clock, expiryDays: config.expiryDays,
-            maxConcurrentTasks: config.workerConcurrency, progressEventInterval: config.progressEventSeconds,
-            pollInterval: .milliseconds(Int64(config.workerPollSeconds * 1000)), workSignal: workSignal, leaseDuration: config.leaseSeconds,
-            exclusive: config.databaseURL == nil, logger: logger
+            tasks: taskStore, catalog: catalog, runner: runner, artifacts: artifacts, clock: clock, expiryDays: config.export.expiryDays,
+            maxConcurrentTasks: config.worker.concurrency, progressEventInterval: config.webhooks.progressIntervalSeconds,
+            pollInterval: .milliseconds(Int64(config.worker.pollSeconds * 1000)), workSignal: workSignal, leaseDuration: config.worker.leaseSeconds,
+            exclusive: config.database.url == nil, logger: logger
         )
         dispatcher = WebhookDispatcher(
-            store: taskStore, transport: webhookTransport ?? HTTPClientWebhookTransport(allowPrivateNetworks: config.webhooksAllowPrivateNetworks),
+            store: taskStore, transport: webhookTransport ?? HTTPClientWebhookTransport(allowPrivateNetworks: config.webhooks.allowPrivateNetworks),
             links: links, clock: clock,
             settings: .init(
-                firstRetry: config.webhookFirstRetrySeconds, timeout: .seconds(max(1, config.webhookTimeoutSeconds)), crashPoints: crashPoints
+                firstRetry: config.webhooks.firstRetrySeconds, timeout: .seconds(max(1, config.webhooks.timeoutSeconds)), crashPoints: crashPoints
             ),
             logger: logger
         )
         sweeper = ExportSweeper(
-            store: taskStore, artifacts: artifacts, clock: clock, archiveAfterDays: config.archiveAfterDays,
-            interval: .milliseconds(Int64(config.sweepSeconds * 1000)), logger: logger
+            store: taskStore, artifacts: artifacts, clock: clock, archiveAfterDays: config.export.archiveAfterDays,
+            interval: .milliseconds(Int64(config.export.sweepSeconds * 1000)), logger: logger
         )
         let replicationStore = stores.replication
         let producer = ReplicaProducer(
             store: replicationStore,
             packaging: ZipReplicaPackaging(
-                artifacts: artifacts, featuresPerFile: config.replicaFeaturesPerFile, maxZipBytes: config.replicaMaxZipBytes,
+                artifacts: artifacts, featuresPerFile: config.replication.featuresPerFile, maxZipBytes: config.replication.maxZipBytes,
                 crashPoints: crashPoints
             ),
-            artifacts: artifacts, clock: clock, chainLease: config.chainLeaseSeconds, exclusive: config.databaseURL == nil
+            artifacts: artifacts, clock: clock, chainLease: config.replication.chainLeaseSeconds, exclusive: config.database.url == nil
         )
         replication = ReplicationService(store: replicationStore, producer: producer, clock: clock)
         replicationScheduler = ReplicationScheduler(
-            store: replicationStore, producer: producer, clock: clock, deltaInterval: config.deltaIntervalSeconds,
-            snapshotInterval: config.snapshotIntervalSeconds,
-            checkInterval: .milliseconds(Int64(config.schedulerCheckSeconds * 1000)), logger: logger
+            store: replicationStore, producer: producer, clock: clock, deltaInterval: config.replication.deltaIntervalSeconds,
+            snapshotInterval: config.replication.snapshotIntervalSeconds,
+            checkInterval: .milliseconds(Int64(config.replication.schedulerCheckSeconds * 1000)), logger: logger
         )
     }
 }

@@ -86,8 +86,8 @@ struct BenchCluster: AsyncParsableCommand {
     static func setUp(work: String, database: String?, tiles: String) async throws -> (AppConfig, MapDepotComponents) {
         var config = AppConfig()
         config.dataDir = work
-        config.databaseURL = database
-        config.maxActiveTasksPerCustomer = 100_000
+        config.database.url = database
+        config.export.maxActiveTasksPerCustomer = 100_000
         var logger = Logger(label: "bench")
         logger.logLevel = .error
         let components = try await MapDepotComponents.open(config: config, logger: logger)
@@ -103,7 +103,7 @@ struct BenchCluster: AsyncParsableCommand {
         process.executableURL = URL(fileURLWithPath: try MapDepotBinary.path)
         process.arguments = ["worker", "--data-dir", config.dataDir, "--log-level", "error"]
         var environment = ProcessInfo.processInfo.environment
-        environment["MAPDEPOT_DATABASE_URL"] = config.databaseURL
+        environment["MAPDEPOT_DATABASE_URL"] = config.database.url
         environment["MAPDEPOT_REPLICATION_SCHEDULER_CHECK_SECONDS"] = "60"
         process.environment = environment
         process.standardOutput = FileHandle.nullDevice

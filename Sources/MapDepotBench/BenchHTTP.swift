@@ -62,7 +62,7 @@ struct BenchHTTP: AsyncParsableCommand {
         server.executableURL = URL(fileURLWithPath: try MapDepotBinary.path)
         server.arguments = ["serve", "--data-dir", config.dataDir, "--port", "\(port)", "--no-worker", "--log-level", "error"]
         var environment = ProcessInfo.processInfo.environment
-        environment["MAPDEPOT_DATABASE_URL"] = config.databaseURL
+        environment["MAPDEPOT_DATABASE_URL"] = config.database.url
         environment["MAPDEPOT_PUBLIC_URL"] = base
         environment["MAPDEPOT_HTTP_RATE_LIMIT_PER_SECOND"] = "0"  // the server is measured, not one client's share
         environment["MAPDEPOT_REPLICATION_SCHEDULER_CHECK_SECONDS"] = "3600"

@@ -54,10 +54,10 @@ struct ExportCommand: AsyncParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let store = try DirectoryArtifactStore(root: out)
-        let planner = ExportPlanner(maxTiles: config.maxTiles, tilesPerSecond: config.estimateTilesPerSecond)
+        let planner = ExportPlanner(maxTiles: config.export.maxTiles, tilesPerSecond: config.export.estimateTilesPerSecond)
         let runner = ExportRunner(
             sources: LocalTileSourceOpener(), artifacts: store, planner: planner,
-            settings: .init(readConcurrency: config.readConcurrency)
+            settings: .init(readConcurrency: config.export.readConcurrency, writeBatch: config.export.writeBatch, expiryDays: config.export.expiryDays)
         )
         let bar = ProgressBar()
         let started = ContinuousClock.now

@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
         if let host { extra[AbsoluteConfigKey(["host"])] = ConfigValue(.string(host), isSecret: false) }
         if let port { extra[AbsoluteConfigKey(["port"])] = ConfigValue(.int(port), isSecret: false) }
         var config = try await global.load(extra: extra)
-        config.runWorker = !noWorker
+        config.worker.run = !noWorker
         let logger = global.logger(config)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

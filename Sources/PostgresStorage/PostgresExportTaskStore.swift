@@ -15,7 +15,7 @@ public struct PostgresExportTaskStore: ExportTaskStore {
     let database: PostgresDatabase
     private let retryBudget: TimeInterval
 
-    public init(database: PostgresDatabase, webhookRetryBudget: TimeInterval = 86_400) {
+    public init(database: PostgresDatabase, webhookRetryBudget: TimeInterval) {
         self.database = database
         self.retryBudget = webhookRetryBudget
     }

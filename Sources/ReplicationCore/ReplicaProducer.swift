@@ -33,7 +33,7 @@ public struct ReplicaProducer: Sendable {
     public init(
         store: any ReplicationStore, packaging: any ReplicaPackaging, artifacts: any ArtifactStore,
         clock: any WallClock, pageSize: Int = 5_000, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
-        chainLease: TimeInterval = 600, exclusive: Bool = true
+        chainLease: TimeInterval, exclusive: Bool = true
     ) {
         self.chainLease = chainLease
         self.exclusive = exclusive

@@ -15,7 +15,7 @@ public struct ReplicationScheduler: Sendable {
     private let logger: Logger
 
     public init(
-        store: any ReplicationStore, producer: ReplicaProducer, clock: any WallClock, deltaInterval: TimeInterval = 60,
+        store: any ReplicationStore, producer: ReplicaProducer, clock: any WallClock, deltaInterval: TimeInterval,
         snapshotInterval: TimeInterval = 86_400, checkInterval: Duration = .seconds(5), logger: Logger
     ) {
         self.store = store

@@ -15,7 +15,7 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
     /// Task reads by id, batched while others are in flight: status polling is the hottest route.
     private let taskReads: ReadCoalescer<Int, ExportTask>
 
-    public init(database: SQLiteDatabase, webhookRetryBudget: TimeInterval = 86_400) {
+    public init(database: SQLiteDatabase, webhookRetryBudget: TimeInterval) {
         self.database = database
         self.retryBudget = webhookRetryBudget
         self.taskReads = ReadCoalescer { ids in

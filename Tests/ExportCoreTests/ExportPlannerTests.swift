@@ -29,7 +29,7 @@ import TileGrid
     @Test func planIsTheUnionOfFeatureCoverageClippedToTheFootprint() throws {
         let france = try Fixtures.country("France").geometry!.polygons
         let spain = try Fixtures.country("Spain").geometry!.polygons
-        let planner = ExportPlanner()
+        let planner = ExportPlanner(maxTiles: 10_000_000, tilesPerSecond: 5_000)
         let plan = try planner.plan(record: record, roi: [feature(france), feature(spain, max: WorldCRS84Quad.resolution(5))])
         #expect(plan.maxZoom == 6)
         #expect(plan.zooms.count == 7)
@@ -58,10 +58,10 @@ import TileGrid
     ])
     func refusesResolutions(max: Double, min: Double?, message: String) {
         #expect(throws: ServiceError.self) {
-            _ = try ExportPlanner().plan(record: record, roi: [feature([box(0, 40, 5, 45)], max: max, min: min)])
+            _ = try ExportPlanner(maxTiles: 10_000_000, tilesPerSecond: 5_000).plan(record: record, roi: [feature([box(0, 40, 5, 45)], max: max, min: min)])
         }
         do {
-            _ = try ExportPlanner().plan(record: record, roi: [feature([box(0, 40, 5, 45)], max: max, min: min)])
+            _ = try ExportPlanner(maxTiles: 10_000_000, tilesPerSecond: 5_000).plan(record: record, roi: [feature([box(0, 40, 5, 45)], max: max, min: min)])
         } catch {
             #expect(error.message.contains(message), "\(error.message)")
         }
@@ -69,7 +69,7 @@ import TileGrid
 
     @Test func refusesAnROIOutsideTheFootprint() {
         do {
-            _ = try ExportPlanner().estimate(record: record, roi: [feature([box(0, 40, 5, 45)]), feature([box(100, 0, 110, 10)])])
+            _ = try ExportPlanner(maxTiles: 10_000_000, tilesPerSecond: 5_000).estimate(record: record, roi: [feature([box(0, 40, 5, 45)]), feature([box(100, 0, 110, 10)])])
             Issue.record("accepted")
         } catch {
             #expect(error.message == "ROI.features[1] has no intersection with the product's footprint")
@@ -78,7 +78,7 @@ import TileGrid
 
     @Test func refusesTooManyTilesWithTheCount() {
         do {
-            _ = try ExportPlanner(maxTiles: 100).estimate(record: record, roi: [feature([box(-10, 35, 30, 60)])])
+            _ = try ExportPlanner(maxTiles: 100, tilesPerSecond: 5_000).estimate(record: record, roi: [feature([box(-10, 35, 30, 60)])])
             Issue.record("accepted")
         } catch {
             #expect(error.kind == .tooManyTiles)

@@ -25,7 +25,7 @@ import TileGrid
     )
 
     @Test func mutatedRequestsAreRefusedOrPlannedNeverCrash() async {
-        let planner = ExportPlanner(maxTiles: 200_000)
+        let planner = ExportPlanner(maxTiles: 200_000, tilesPerSecond: 5_000)
         await propertyCheck(count: Self.count, input: Gen.int(in: 0...1_000_000).array(of: 3...30)) { edits in
             let bytes = Mutation.apply(edits, to: Self.seed)
             guard let json = try? JSONValue.parse(Data(bytes)) else { return }
@@ -49,7 +49,7 @@ import TileGrid
             do {
                 let request = try ExportRequest(json: try JSONValue.parse(Data(body.utf8)))
                 _ = request.dedupKey(recordMaxResolutionDeg: Self.record.maxResolutionDeg)
-                _ = try ExportPlanner().estimate(record: Self.record, roi: request.roi)
+                _ = try ExportPlanner(maxTiles: 10_000_000, tilesPerSecond: 5_000).estimate(record: Self.record, roi: request.roi)
             } catch let error as ServiceError {
                 #expect(error.kind == .invalid, "\(key) \(text): \(error)")
             }

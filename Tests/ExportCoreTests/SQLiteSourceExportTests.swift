@@ -61,7 +61,7 @@ import TileSources
             #expect(record.maxResolutionDeg == WorldCRS84Quad.resolution(3))
             let artifacts = try DirectoryArtifactStore(root: directory + "/out\(index)")
             let runner = ExportRunner(
-                sources: LocalTileSourceOpener(), artifacts: artifacts, planner: ExportPlanner(), settings: .init(writeBatch: 5)
+                sources: LocalTileSourceOpener(), artifacts: artifacts, planner: ExportPlanner(maxTiles: 10_000_000, tilesPerSecond: 5_000), settings: .init(readConcurrency: 8, writeBatch: 5, expiryDays: 30)
             )
             let roi = [ROIFeature(polygons: france)]
             // First run: pause at the second checkpoint.

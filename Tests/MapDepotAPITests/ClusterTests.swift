@@ -52,7 +52,7 @@ import TestSupport
             nodes += 1
             let dataDir = artifacts == .s3 ? "\(directory)/node-\(nodes)" : directory
             let settings: [String: String?] = [
-                "MAPDEPOT_DATABASE_URL": config.databaseURL,
+                "MAPDEPOT_DATABASE_URL": config.database.url,
                 "MAPDEPOT_EXPORT_LEASE_SECONDS": "2",
                 "MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true",
                 "MAPDEPOT_WEBHOOKS_TIMEOUT_SECONDS": "1",

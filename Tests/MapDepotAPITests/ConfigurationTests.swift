@@ -17,21 +17,21 @@ import TestSupport
             file: file
         )
         #expect(config.dataDir == "/from/flag")
-        #expect(config.port == 9100)
-        #expect(config.host == "0.0.0.0")
-        #expect(config.workerConcurrency == 3)
-        #expect(config.maxTiles == 42)
-        #expect(config.webhooksAllowPrivateNetworks)
-        #expect(config.expiryDays == 30)
+        #expect(config.http.port == 9100)
+        #expect(config.http.host == "0.0.0.0")
+        #expect(config.worker.concurrency == 3)
+        #expect(config.export.maxTiles == 42)
+        #expect(config.webhooks.allowPrivateNetworks)
+        #expect(config.export.expiryDays == 30)
         #expect(config.baseURL == "http://127.0.0.1:9100")
         #expect(config.databasePath == "/from/flag/mapdepot.sqlite")
     }
 
     @Test func defaultsWithoutAnything() async throws {
         let config = try await AppConfig.load(environment: [:])
-        #expect(config.host == "127.0.0.1" && config.port == 8080 && config.dataDir == "./data")
-        #expect(config.maxTiles == 10_000_000 && config.maxBodyBytes == 5 * 1024 * 1024)
-        #expect(config.replicaMaxZipBytes == 500_000_000)
+        #expect(config.http.host == "127.0.0.1" && config.http.port == 8080 && config.dataDir == "./data")
+        #expect(config.export.maxTiles == 10_000_000 && config.http.maxBodyBytes == 5 * 1024 * 1024)
+        #expect(config.replication.maxZipBytes == 500_000_000)
     }
 
     @Test func aMissingConfigFileIsAnError() async {

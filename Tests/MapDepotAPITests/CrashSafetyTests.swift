@@ -59,7 +59,7 @@ import TestSupport
         defer { components.close() }
 
         let port = try Self.freePort()
-        var server = try Self.start(directory: directory, database: config.databaseURL, port: port, crashAt: crashAt)
+        var server = try Self.start(directory: directory, database: config.database.url, port: port, crashAt: crashAt)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         defer { _ = client.shutdown() }
         let base = "http://127.0.0.1:\(port)"
@@ -72,7 +72,7 @@ import TestSupport
         let status = try await Self.waitForExit(server, timeout: 60)
         #expect(status == SIGKILL, "\(crashAt): exit \(status)")
 
-        server = try Self.start(directory: directory, database: config.databaseURL, port: port, crashAt: nil)
+        server = try Self.start(directory: directory, database: config.database.url, port: port, crashAt: nil)
         defer { server.terminate() }
         try await Self.waitUntilLive(client, base)
         var task: [String: JSONValue] = [:]
@@ -117,7 +117,7 @@ import TestSupport
                 ["serve", "--port", "\(port)"], dataDir: directory, logLevel: "info",
                 settings: [
                     "MAPDEPOT_EXPORT_WRITE_BATCH": "1", "MAPDEPOT_SHUTDOWN_GRACE_SECONDS": "20",
-                    "MAPDEPOT_PUBLIC_URL": base, "MAPDEPOT_DATABASE_URL": config.databaseURL,
+                    "MAPDEPOT_PUBLIC_URL": base, "MAPDEPOT_DATABASE_URL": config.database.url,
                 ]
             )
             _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -258,7 +258,7 @@ import TestSupport
         #expect(killed.1 && killed.0 == SIGKILL, "\(crashAt): \(killed)")
         var config = AppConfig()
         config.dataDir = directory
-        config.databaseURL = databaseURL
+        config.database.url = databaseURL
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         defer { components.close() }
         let query = try ReplicaQuery(parameters: ["layer_id": "1", "geometry_type": "point", "replica_type": "snapshot"])

@@ -117,7 +117,7 @@ import TileGrid
         var server = try await TestServer.make()
         let body = try exportBody(countries: [("Iceland", 4)])
         // First life: accept the task, claim it as a worker would, then "die" (no worker ran it).
-        server.config.runWorker = false
+        server.config.worker.run = false
         let first = server
         try await first.run { client in
             try await client.addRecord(first)
@@ -132,7 +132,7 @@ import TileGrid
         _ = FileManager.default.createFile(atPath: staging, contents: Data("half".utf8))
 
         // Second life: the worker finds it, runs it again, completes it.
-        server.config.runWorker = true
+        server.config.worker.run = true
         let second = server
         try await second.run { client in
             let task = try await client.waitForTask(1, token: second.alice)

@@ -39,8 +39,8 @@ import TestSupport
 
     @Test func equivalentRequestsShareOneExportEvenWhenTheyArriveTogether() async throws {
         var server = try await TestServer.make {
-            $0.runWorker = false
-            $0.webhooksAllowPrivateNetworks = true
+            $0.worker.run = false
+            $0.webhooks.allowPrivateNetworks = true
         }
         let components = try await MapDepotComponents.open(config: server.config, logger: Logger(label: "test"))
         let first = server
@@ -74,7 +74,7 @@ import TestSupport
             #expect(jobs.count == 1)
         }
         // The worker runs the one job; every customer's task completes with the same artifacts.
-        server.config.runWorker = true
+        server.config.worker.run = true
         let second = server
         try await second.run { client in
             let alice = try await client.waitForTask(1, token: second.alice)
@@ -100,8 +100,8 @@ import TestSupport
         let receiver = try await WebhookReceiver.start(secret: secret, failFirst: 2)
         defer { Task { await receiver.stop() } }
         let server = try await TestServer.make {
-            $0.webhooksAllowPrivateNetworks = true
-            $0.webhookFirstRetrySeconds = 0.05
+            $0.webhooks.allowPrivateNetworks = true
+            $0.webhooks.firstRetrySeconds = 0.05
         }
         let hooks = #"[{"url":"\#(receiver.url)","events":["TASK_STARTED","TASK_COMPLETED"],"secret":"\#(secret)"}]"#
         try await server.run { client in
@@ -136,8 +136,8 @@ import TestSupport
         let receiver = try await WebhookReceiver.start(failFirst: 1_000)
         defer { Task { await receiver.stop() } }
         var config = try await TestServer.make().config
-        config.webhooksAllowPrivateNetworks = true
-        config.webhookRetryBudgetSeconds = 30
+        config.webhooks.allowPrivateNetworks = true
+        config.webhooks.retryBudgetSeconds = 30
         let clock = TestClock()
         let components = try await MapDepotComponents.open(config: config, clock: clock, logger: Logger(label: "test"))
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try await TestServer.recordBody().utf8))))
@@ -165,7 +165,7 @@ import TestSupport
     }
 
     @Test func controlEndpointsFollowTheStateMachine() async throws {
-        let server = try await TestServer.make { $0.runWorker = false }
+        let server = try await TestServer.make { $0.worker.run = false }
         try await server.run { client in
             try await client.addRecord(server)
             let id = Int(try await client.call(.post, "/export-tasks", token: server.alice, body: Self.body()).json.objectValue?["id"]?.numberValue ?? 0)
@@ -195,8 +195,8 @@ import TestSupport
 
     @Test func pauseKeepsThePartialPackageAndResumeContinuesFromTheCheckpoint() async throws {
         var config = try await TestServer.make().config
-        config.writeBatch = 40
-        config.readConcurrency = 2
+        config.export.writeBatch = 40
+        config.export.readConcurrency = 2
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try await TestServer.recordBody().utf8))))
         let world = #"{"catalogRecordID":"\#(TestServer.recordID)","domain":"RASTER","artifactCRS":"4326","webhooks":[],"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[-180,-90],[180,-90],[180,90],[-180,90],[-180,-90]]]}}]}}"#
@@ -241,7 +241,7 @@ import TestSupport
         let receiver = try await WebhookReceiver.start()
         defer { Task { await receiver.stop() } }
         var config = try await TestServer.make().config
-        config.webhooksAllowPrivateNetworks = true
+        config.webhooks.allowPrivateNetworks = true
         let clock = TestClock()
         let components = try await MapDepotComponents.open(config: config, clock: clock, logger: Logger(label: "test"))
         _ = try await components.catalog.add(CatalogRecordDraft(json: try JSONValue.parse(Data(try await TestServer.recordBody().utf8))))
@@ -275,7 +275,7 @@ import TestSupport
     }
 
     @Test func liveProgressStreamsUntilTheTaskEnds() async throws {
-        let server = try await TestServer.make { $0.writeBatch = 40 }
+        let server = try await TestServer.make { $0.export.writeBatch = 40 }
         try await server.run { client in
             try await client.addRecord(server)
             let created = try await client.call(.post, "/export-tasks", token: server.alice, body: Self.body())
@@ -293,8 +293,8 @@ import TestSupport
 
     @Test func admissionRefusesWhatCannotFitOrWouldExceedTheCustomersShare() async throws {
         let server = try await TestServer.make {
-            $0.runWorker = false
-            $0.maxActiveTasksPerCustomer = 1
+            $0.worker.run = false
+            $0.export.maxActiveTasksPerCustomer = 1
         }
         try await server.run { client in
             try await client.addRecord(server)
@@ -306,8 +306,8 @@ import TestSupport
             #expect(other.message.contains("the limit is 1"))
         }
         let full = try await TestServer.make {
-            $0.runWorker = false
-            $0.storageReserveBytes = 1 << 62
+            $0.worker.run = false
+            $0.export.storageReserveBytes = 1 << 62
         }
         try await full.run { client in
             try await client.addRecord(full)
@@ -321,7 +321,7 @@ import TestSupport
     }
 
     @Test func version15ClientsWorkUnchanged() async throws {
-        let server = try await TestServer.make { $0.webhooksAllowPrivateNetworks = true }
+        let server = try await TestServer.make { $0.webhooks.allowPrivateNetworks = true }
         try await server.run { client in
             try await client.addRecord(server)
             let hook = #"[{"url":"http://127.0.0.1:9/h","events":["TASK_COMPLETED"]}]"#

@@ -26,8 +26,8 @@ import TestSupport
         try await Shell.run("mount", ["-t", "tmpfs", "-o", "size=24m", "tmpfs", mountPoint])
         defer { umount2(mountPoint, Int32(MNT_DETACH)) }
         var server = try await TestServer.make {
-            $0.runWorker = false
-            $0.artifactsLocation = mountPoint + "/artifacts"
+            $0.worker.run = false
+            $0.artifacts.location = mountPoint + "/artifacts"
         }
         // The western hemisphere to zoom 4: more than the disk will have room for once it is filled.
         let hemisphere = LoadTests.body(roi: LoadTests.roi(-180, -90, size: 180, zoom: 4))
@@ -40,7 +40,7 @@ import TestSupport
             #expect(created.status == .created, "\(created.message)")
         }
         try Data(count: 22 << 20).write(to: URL(fileURLWithPath: filler))
-        server.config.runWorker = true
+        server.config.worker.run = true
         let running = server
         try await running.run { client in
             let task = try await client.waitForTask(1, token: running.alice)
@@ -68,9 +68,9 @@ import TestSupport
         let receiver = try await WebhookReceiver.start()
         defer { Task { await receiver.stop() } }
         let server = try await TestServer.make {
-            $0.webhooksAllowPrivateNetworks = true
-            $0.webhookTimeoutSeconds = 1
-            $0.webhookFirstRetrySeconds = 0.2
+            $0.webhooks.allowPrivateNetworks = true
+            $0.webhooks.timeoutSeconds = 1
+            $0.webhooks.firstRetrySeconds = 0.2
         }
         let hang = "http://127.0.0.1:\(receiver.port)/hang"
         let hooks = #"[{"url":"\#(hang)","events":["TASK_COMPLETED"]},{"url":"\#(receiver.url)","events":["TASK_COMPLETED"]}]"#
@@ -100,7 +100,7 @@ import TestSupport
     /// included) is still there afterwards. It used to exit.
     @Test(.enabled(if: TestBackend.postgresURL == nil, "SQLite's own lock"))
     func aLockedStateDatabaseMakesWritesWaitOrAnswer503() async throws {
-        let server = try await TestServer.make { $0.webhooksAllowPrivateNetworks = true }
+        let server = try await TestServer.make { $0.webhooks.allowPrivateNetworks = true }
         try await server.run { client in
             try await client.addRecord(server)
             #expect(try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":1,"layerName":"points","geometryTypes":["point"]}"#).status == .created)
@@ -173,10 +173,10 @@ struct PostgresRestartTests {
 
     @Test func nodesReconnectAndWorkContinuesAfterARestart() async throws {
         let server = try await TestServer.make {
-            $0.workerPollSeconds = 3_600
-            $0.databaseTimeoutSeconds = 5
+            $0.worker.pollSeconds = 3_600
+            $0.database.timeoutSeconds = 5
         }
-        let database = try #require(server.config.databaseURL.flatMap { URLComponents(string: $0)?.path.dropFirst() }.map(String.init))
+        let database = try #require(server.config.database.url.flatMap { URLComponents(string: $0)?.path.dropFirst() }.map(String.init))
         try await server.run { client in
             try await client.addRecord(server)
             let first = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("Brazil", 4)]))
@@ -213,9 +213,9 @@ struct PostgresRestartTests {
     @Test func aLongOutageAnswers503WithinTheTimeoutAndThenRecovers() async throws {
         // Set up with the default timeout (a loaded machine), served with a short one.
         var configured = try await TestServer.make()
-        configured.config.databaseTimeoutSeconds = 3
+        configured.config.database.timeoutSeconds = 3
         let server = configured
-        let database = try #require(server.config.databaseURL.flatMap { URLComponents(string: $0)?.path.dropFirst() }.map(String.init))
+        let database = try #require(server.config.database.url.flatMap { URLComponents(string: $0)?.path.dropFirst() }.map(String.init))
         try await server.run { client in
             try await client.addRecord(server)
             #expect(try await client.call(.get, "/export-tasks", token: server.alice).status == .ok)

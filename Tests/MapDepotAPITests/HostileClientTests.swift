@@ -57,7 +57,7 @@ import TestSupport
         """
 
     @Test func slowLorisAndHugeBodiesDoNotHoldTheServer() async throws {
-        let server = try await TestServer.make { $0.httpIdleTimeoutSeconds = 2 }
+        let server = try await TestServer.make { $0.http.idleTimeoutSeconds = 2 }
         try await server.run { client in
             let port = try #require(client.port)
             let output = try await Shell.run(GDAL.python, ["-c", Self.script, "\(port)", server.writer])

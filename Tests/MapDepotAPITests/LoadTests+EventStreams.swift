@@ -57,7 +57,7 @@ extension LoadTests {
         let base = "http://127.0.0.1:\(port)"
         let server = CrashSafetyTests.mapdepot(
             ["serve", "--port", "\(port)", "--no-worker"], dataDir: fixture.directory,
-            settings: ["MAPDEPOT_PUBLIC_URL": base, "MAPDEPOT_DATABASE_URL": fixture.config.databaseURL, "MAPDEPOT_HTTP_RATE_LIMIT_PER_SECOND": "0"]
+            settings: ["MAPDEPOT_PUBLIC_URL": base, "MAPDEPOT_DATABASE_URL": fixture.config.database.url, "MAPDEPOT_HTTP_RATE_LIMIT_PER_SECOND": "0"]
         )
         try server.run()
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }

@@ -85,7 +85,7 @@ import TestSupport
             let process = CrashSafetyTests.mapdepot(
                 ["serve", "--port", "\(port)"] + extra, dataDir: directory, logLevel: "warning",
                 settings: [
-                    "MAPDEPOT_DATABASE_URL": config.databaseURL, "MAPDEPOT_PUBLIC_URL": base,
+                    "MAPDEPOT_DATABASE_URL": config.database.url, "MAPDEPOT_PUBLIC_URL": base,
                     "MAPDEPOT_EXPORT_MAX_ACTIVE_TASKS_PER_CUSTOMER": "\(Self.limit)", "MAPDEPOT_REPLICATION_SCHEDULER_CHECK_SECONDS": "1",
                 ]
             )

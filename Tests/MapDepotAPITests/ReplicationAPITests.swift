@@ -165,9 +165,9 @@ import TestSupport
 
     @Test func theSchedulerProducesSnapshotsThenDeltasWhenTheLayerChanges() async throws {
         let server = try await TestServer.make {
-            $0.runReplicationScheduler = true
-            $0.deltaIntervalSeconds = 0
-            $0.schedulerCheckSeconds = 0.1
+            $0.replication.runScheduler = true
+            $0.replication.deltaIntervalSeconds = 0
+            $0.replication.schedulerCheckSeconds = 0.1
         }
         try await server.run { client in
             _ = try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":1,"layerName":"l","geometryTypes":["point"]}"#)

@@ -34,10 +34,10 @@ struct S3ArtifactsTests {
 
     /// Points `config`'s artifacts at `bucket/prefix` on the test server.
     static func use(bucket: String, prefix: String, in config: inout AppConfig) {
-        config.artifactsLocation = "s3://\(bucket)/\(prefix)"
-        config.s3Endpoint = TestS3.endpoint
-        config.s3AccessKey = "test"
-        config.s3SecretKey = "test"
+        config.artifacts.location = "s3://\(bucket)/\(prefix)"
+        config.artifacts.s3.endpoint = TestS3.endpoint
+        config.artifacts.s3.accessKey = "test"
+        config.artifacts.s3.secretKey = "test"
     }
 
     /// A server whose artifacts go to a new bucket.
@@ -46,7 +46,7 @@ struct S3ArtifactsTests {
         let bucket = try await freshBucket(endpoint: endpoint)
         let server = try await TestServer.make { config in
             use(bucket: bucket, prefix: "mapdepot", in: &config)
-            config.s3Downloads = downloads
+            config.artifacts.s3.downloads = downloads
         }
         return (server, try client(bucket: bucket, prefix: "mapdepot", endpoint: endpoint))
     }
@@ -155,9 +155,9 @@ struct S3OutageTests {
         let (proxy, proxyURL) = try await FaultyS3Proxy.start(target: endpoint, failures: failures)
         let server = try await TestServer.make { config in
             S3ArtifactsTests.use(bucket: bucket, prefix: "mapdepot", in: &config)
-            config.s3Endpoint = proxyURL
-            config.s3RetryAttempts = attempts
-            config.s3RetryDelayMilliseconds = 20  // pauses of 20, 40, 80 … ms: the back-off, not its length, is tested
+            config.artifacts.s3.endpoint = proxyURL
+            config.artifacts.s3.retryAttempts = attempts
+            config.artifacts.s3.retryDelayMilliseconds = 20  // pauses of 20, 40, 80 … ms: the back-off, not its length, is tested
         }
         let s3 = try S3ArtifactsTests.client(bucket: bucket, prefix: "mapdepot", endpoint: endpoint)
         do {

@@ -72,8 +72,8 @@ import TestSupport
     @Test func aTokenThatSendsTooFastIsSlowedWithRetryAfter() async throws {
         let server = try await TestServer.make {
             // One request per 1,000 s after a burst of 5: no refill during the test, however slow the machine.
-            $0.rateLimitPerSecond = 0.001
-            $0.rateLimitBurst = 5
+            $0.http.rateLimitPerSecond = 0.001
+            $0.http.rateLimitBurst = 5
         }
         try await server.run { client in
             for _ in 0..<5 { #expect(try await client.call(.get, "/export-tasks", token: server.alice).status == .ok) }
@@ -88,7 +88,7 @@ import TestSupport
     /// Every route that takes an id, called with another customer's token and the owner's ids, answers 404; a signed
     /// link works for its own path only; a customer that aborted its share of a joint export cannot download it.
     @Test func anotherCustomersIdsAreNotFound() async throws {
-        var server = try await TestServer.make { $0.runWorker = false }
+        var server = try await TestServer.make { $0.worker.run = false }
         let queued = server
         try await queued.run { client in
             try await client.addRecord(queued)
@@ -99,7 +99,7 @@ import TestSupport
             let aborted = try await client.call(.post, "/export-tasks/\(bobsTask)/abort", token: queued.bob)
             #expect(aborted.status == .ok, "\(aborted.message)")
         }
-        server.config.runWorker = true
+        server.config.worker.run = true
         let running = server
         try await running.run { client in
             let server = running
@@ -140,8 +140,8 @@ import TestSupport
     /// A signed link stops working after the task's `expiredAt` (here the moment it completed: `export.expiry.days` 0).
     @Test func aSignedLinkDoesNotOutliveItsExpiry() async throws {
         let server = try await TestServer.make {
-            $0.expiryDays = 0
-            $0.sweepSeconds = 3_600
+            $0.export.expiryDays = 0
+            $0.export.sweepSeconds = 3_600
         }
         try await server.run { client in
             try await client.addRecord(server)
@@ -164,7 +164,7 @@ import TestSupport
         defer { fixture.components.close() }
         let port = try CrashSafetyTests.freePort()
         let server = CrashSafetyTests.mapdepot(
-            ["serve", "--port", "\(port)"], dataDir: fixture.directory, settings: ["MAPDEPOT_DATABASE_URL": fixture.config.databaseURL]
+            ["serve", "--port", "\(port)"], dataDir: fixture.directory, settings: ["MAPDEPOT_DATABASE_URL": fixture.config.database.url]
         )
         try server.run()
         defer { kill(server.processIdentifier, SIGKILL) }

@@ -108,7 +108,7 @@ import TestSupport
     ]
 
     @Test func everyBadInputIsAClear4xxAndWritesNothing() async throws {
-        let server = try await TestServer.make { $0.maxTiles = 500 }
+        let server = try await TestServer.make { $0.export.maxTiles = 500 }
         try await server.run { client in
             try await client.addRecord(server)
             for item in Self.cases {

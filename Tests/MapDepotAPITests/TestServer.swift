@@ -28,10 +28,10 @@ struct TestServer {
     static func make(_ configure: (inout AppConfig) -> Void = { _ in }) async throws -> TestServer {
         var config = AppConfig()
         config.dataDir = try Fixtures.temporaryDirectory("api")
-        config.port = 0
-        config.publicURL = "http://mapdepot.test"
-        config.runReplicationScheduler = false
-        config.databaseURL = try await TestBackend.freshDatabaseURL()
+        config.http.port = 0
+        config.http.publicURL = "http://mapdepot.test"
+        config.replication.runScheduler = false
+        config.database.url = try await TestBackend.freshDatabaseURL()
         configure(&config)
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         // Closed, so that its connection pool does not outlive the setup (the PostgreSQL pass ran out of connections).
@@ -147,7 +147,7 @@ struct BinaryFixture {
         let directory = try Fixtures.temporaryDirectory(label)
         var config = AppConfig()
         config.dataDir = directory
-        config.databaseURL = try await TestBackend.freshDatabaseURL()
+        config.database.url = try await TestBackend.freshDatabaseURL()
         configure(&config)
         let components = try await MapDepotComponents.open(config: config, logger: Logger(label: "test"))
         let token = try await components.tokens.create(subject: subject, scopes: scopes, lifetime: nil)

@@ -27,13 +27,13 @@ import TestSupport
 
         func node(_ arguments: [String]) throws -> Process {
             let process = CrashSafetyTests.mapdepot(
-                arguments, dataDir: directory, settings: ["MAPDEPOT_WORKER_POLL_SECONDS": "60", "MAPDEPOT_DATABASE_URL": config.databaseURL]
+                arguments, dataDir: directory, settings: ["MAPDEPOT_WORKER_POLL_SECONDS": "60", "MAPDEPOT_DATABASE_URL": config.database.url]
             )
             try process.run()
             return process
         }
         let port = try CrashSafetyTests.freePort()
-        let processes = config.databaseURL == nil
+        let processes = config.database.url == nil
             ? [try node(["serve", "--port", "\(port)"])]
             : [try node(["serve", "--port", "\(port)", "--no-worker"]), try node(["worker"])]
         defer { for process in processes where process.isRunning { process.terminate() } }

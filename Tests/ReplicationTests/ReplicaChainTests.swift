@@ -200,7 +200,7 @@ import ZipPackaging
         _ = FileManager.default.createFile(atPath: staged, contents: Data("PK".utf8))
         let restarted = ReplicaProducer(
             store: dying.store, packaging: ZipReplicaPackaging(artifacts: dying.artifacts, featuresPerFile: 2), artifacts: dying.artifacts,
-            clock: dying.clock
+            clock: dying.clock, chainLease: 600
         )
         #expect(try await restarted.recover() == 1)
         #expect(!FileManager.default.fileExists(atPath: staged))

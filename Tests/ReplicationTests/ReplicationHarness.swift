@@ -29,7 +29,7 @@ struct ReplicationHarness {
         artifacts = try DirectoryArtifactStore(root: directory + "/artifacts")
         clock = TestClock()
         let packager = packaging?(artifacts) ?? ZipReplicaPackaging(artifacts: artifacts, featuresPerFile: featuresPerFile, maxZipBytes: maxZipBytes)
-        producer = ReplicaProducer(store: store, packaging: packager, artifacts: artifacts, clock: clock, pageSize: 7, parallelism: parallelism)
+        producer = ReplicaProducer(store: store, packaging: packager, artifacts: artifacts, clock: clock, pageSize: 7, parallelism: parallelism, chainLease: 600)
     }
 
     /// The store of the backend under test (see ``TestBackend``).

@@ -25,19 +25,19 @@ import TileSources
 
     func store(_ backend: String) async throws -> any ExportTaskStore {
         guard backend == "PostgreSQL" else {
-            return SQLiteExportTaskStore(database: try SQLiteDatabase(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"))
+            return SQLiteExportTaskStore(database: try SQLiteDatabase(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"), webhookRetryBudget: 86_400)
         }
         let database = try PostgresDatabase(url: try await TestBackend.freshPostgresDatabase(), logger: Logger(label: "test"))
         Task { await database.run() }
         try await database.migrate()
-        return PostgresExportTaskStore(database: database)
+        return PostgresExportTaskStore(database: database, webhookRetryBudget: 86_400)
     }
 
     func admit(_ tasks: any ExportTaskStore, customer: String, key: String = "k", limit: Int = .max) async throws -> (ExportTask, AdmissionOutcome) {
         let estimate = ExportEstimate(tiles: 10, bytes: 1000, seconds: 1, tilesPerZoom: [0: 10])
         return try await tasks.admit(
             NewExportTask(
-                customer: customer, request: try request(), estimate: estimate, createdAt: Date(timeIntervalSince1970: 1000), dedupKey: key,
+                customer: customer, request: try request(), estimate: estimate, createdAt: Date(timeIntervalSince1970: 1000), dedupKey: key, expiryDays: 30,
                 maxActiveTasks: limit
             )
         )

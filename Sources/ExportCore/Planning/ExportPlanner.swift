@@ -21,7 +21,7 @@ public struct ExportPlanner: Sendable {
     /// The rate `estimatedTime` assumes.
     public var tilesPerSecond: Double
 
-    public init(maxTiles: Int = 10_000_000, defaultTileBytes: Int = 12_500, tilesPerSecond: Double = 5_000) {
+    public init(maxTiles: Int, defaultTileBytes: Int = 12_500, tilesPerSecond: Double) {
         self.maxTiles = maxTiles
         self.defaultTileBytes = defaultTileBytes
         self.tilesPerSecond = tilesPerSecond

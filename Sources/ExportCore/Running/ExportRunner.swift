@@ -27,7 +27,7 @@ public struct ExportRunner: Sendable {
         /// Failpoints for crash tests.
         public var crashPoints: CrashPoints = .none
 
-        public init(readConcurrency: Int = 8, writeBatch: Int = 2_000, expiryDays: Int = 30, crashPoints: CrashPoints = .none) {
+        public init(readConcurrency: Int, writeBatch: Int, expiryDays: Int, crashPoints: CrashPoints = .none) {
             self.readConcurrency = readConcurrency
             self.writeBatch = writeBatch
             self.expiryDays = expiryDays

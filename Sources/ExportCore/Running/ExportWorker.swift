@@ -34,8 +34,8 @@ public struct ExportWorker: Sendable {
 
     public init(
         tasks: any ExportTaskStore, catalog: CatalogService, runner: ExportRunner, artifacts: any ArtifactStore, clock: any WallClock,
-        expiryDays: Int, maxConcurrentTasks: Int, progressEventInterval: TimeInterval = 10,
-        pollInterval: Duration = .seconds(1), workSignal: WorkSignal = WorkSignal(), leaseDuration: TimeInterval = 30, exclusive: Bool = true,
+        expiryDays: Int, maxConcurrentTasks: Int, progressEventInterval: TimeInterval,
+        pollInterval: Duration, workSignal: WorkSignal = WorkSignal(), leaseDuration: TimeInterval, exclusive: Bool = true,
         logger: Logger
     ) {
         self.workSignal = workSignal

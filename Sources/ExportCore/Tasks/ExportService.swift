@@ -13,7 +13,7 @@ public struct ExportService: Sendable {
         public var reserveBytes: Int64
         public var webhooks: WebhookPolicy
 
-        public init(expiryDays: Int = 30, maxActiveTasksPerCustomer: Int = 20, reserveBytes: Int64 = 0, webhooks: WebhookPolicy = .init(allowPrivateNetworks: false)) {
+        public init(expiryDays: Int, maxActiveTasksPerCustomer: Int, reserveBytes: Int64, webhooks: WebhookPolicy) {
             self.expiryDays = expiryDays
             self.maxActiveTasksPerCustomer = maxActiveTasksPerCustomer
             self.reserveBytes = reserveBytes
@@ -36,7 +36,7 @@ public struct ExportService: Sendable {
 
     public init(
         catalog: CatalogService, tasks: any ExportTaskStore, artifacts: any ArtifactStore, planner: ExportPlanner, clock: any WallClock,
-        admission: Admission, maxListLimit: Int = 100, workSignal: WorkSignal? = nil
+        admission: Admission, maxListLimit: Int, workSignal: WorkSignal? = nil
     ) {
         self.workSignal = workSignal
         self.catalog = catalog

@@ -130,7 +130,7 @@ public struct NewExportTask: Sendable {
     public var maxActiveTasks: Int
 
     public init(
-        customer: String, request: ExportRequest, estimate: ExportEstimate, createdAt: Date, dedupKey: String, expiryDays: Int = 30,
+        customer: String, request: ExportRequest, estimate: ExportEstimate, createdAt: Date, dedupKey: String, expiryDays: Int,
         maxActiveTasks: Int = .max
     ) {
         self.customer = customer

@@ -26,7 +26,7 @@ public struct WebhookDispatcher: Sendable {
         public var crashPoints: CrashPoints
 
         public init(
-            firstRetry: TimeInterval = 2, maxRetry: TimeInterval = 3_600, timeout: Duration = .seconds(10), batch: Int = 16,
+            firstRetry: TimeInterval, maxRetry: TimeInterval = 3_600, timeout: Duration, batch: Int = 16,
             pollInterval: Duration = .milliseconds(250), crashPoints: CrashPoints = .none
         ) {
             self.firstRetry = firstRetry

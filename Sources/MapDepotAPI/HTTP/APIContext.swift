@@ -23,7 +23,7 @@ struct APIContext: Sendable {
     /// The body as JSON, refusing bodies above the configured size (413) and non-JSON (400).
     func json(_ request: Request) async throws -> JSONValue {
         var request = request
-        let buffer = try await request.collectBody(upTo: components.config.maxBodyBytes)
+        let buffer = try await request.collectBody(upTo: components.config.http.maxBodyBytes)
         guard buffer.readableBytes > 0 else { throw ServiceError.invalid("the request body is empty; a JSON object is expected") }
         do {
             return try JSONValue.parse(Data(buffer.readableBytesView))
