@@ -201,6 +201,16 @@ import Testing
         #expect(detached.changes.jobs.isEmpty && detached.changes.tasks.map(\.status) == [.aborted] && detached.changes.tasks[0].isDetached)
     }
 
+    // MARK: Back-off
+
+    @Test func backOffDoublesUpToItsCapTimesTheJitter() {
+        let delays = (1...14).map { WebhookDispatcher.backoff(attempt: $0, first: 2, max: 3_600, jitter: 1) }
+        #expect(Array(delays.prefix(5)) == [2, 4, 8, 16, 32])
+        #expect(delays.last == 3_600 && delays.allSatisfy { $0 <= 3_600 })
+        #expect(WebhookDispatcher.backoff(attempt: 3, first: 2, max: 3_600, jitter: 0.5) == 4)
+        #expect(WebhookDispatcher.backoff(attempt: 0, first: 2, max: 3_600, jitter: 1) == 2, "attempt 0 is the first delay")
+    }
+
     // MARK: Outbox message
 
     struct Links: ArtifactLinks {

@@ -144,6 +144,8 @@ import TileSources
         await #expect(throws: ServiceError.self) {
             try await tasks.transitionJob(jobId: job.id, to: .pending, reason: nil, artifacts: nil, expiresAt: nil, now: Date())
         }
+        #expect(try await tasks.finishedTasks(before: Date()).map(\.id) == [alice.id, bob.id], "what the sweeper archives: finished before the cutoff")
+        #expect(try await tasks.finishedTasks(before: Date(timeIntervalSince1970: 0)).isEmpty)
         try await tasks.transitionTask(id: alice.id, to: .archived, reason: "old", now: Date())
         #expect(try await tasks.transitions(id: alice.id).map(\.to) == [.pending, .paused, .pending, .inProgress, .pending, .inProgress, .pending, .inProgress, .completed, .expired, .archived])
         #expect(try await tasks.tasks(customer: "alice", limit: 10, status: nil).isEmpty)
