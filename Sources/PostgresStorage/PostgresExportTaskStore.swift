@@ -116,44 +116,25 @@ public struct PostgresExportTaskStore: ExportTaskStore {
 
     // MARK: Changes
 
-    public func claimNextJob(now: Date, lease: JobLease) async throws -> ExportJob? {
-        try await change(where: "status = 'PENDING' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", []) { state in
-            try ExportRules.claim(state, lease: lease, now: now)
-        }.first?.job
-    }
-
-    public func renewLease(jobId: Int, lease: JobLease) async throws -> Bool {
-        !(try await change(jobId: jobId) { state in ExportRules.renew(state.job, lease: lease) }.isEmpty)
-    }
-
-    public func finishJob(
-        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date
-    ) async throws -> Bool {
-        !(try await change(jobId: jobId) { state in
-            try ExportRules.finish(state, lease: lease, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now)
-        }.isEmpty)
-    }
-
-    public func recordProgress(jobId: Int, lease: JobLease, checkpoint: ExportRules.Checkpoint, event: WebhookEvent?, now: Date) async throws -> ExportJob? {
-        try await change(jobId: jobId) { state in ExportRules.progress(state, lease: lease, checkpoint: checkpoint, event: event, now: now) }.first?.job
-    }
-
-    public func requeueExpiredLeases(now: Date) async throws -> [Int] {
-        try await change(
-            where: "status = 'IN_PROGRESS' AND (lease_expires_at IS NULL OR lease_expires_at < $1) ORDER BY id FOR UPDATE SKIP LOCKED", [.date(now)]
-        ) { state in try ExportRules.requeue(state, now: now) }.compactMap(\.job?.id)
-    }
-
-    /// Every IN_PROGRESS job back to PENDING. Only for a single process (the worker does not call it when the
-    /// state is shared: there, ``requeueExpiredLeases(now:)`` takes over the jobs of nodes that stopped).
-    public func requeueInProgress(now: Date) async throws -> [Int] {
-        try await change(where: "status = 'IN_PROGRESS' ORDER BY id FOR UPDATE", []) { state in try ExportRules.requeue(state, now: now) }
-            .compactMap(\.job?.id)
-    }
-
-    public func transitionJob(jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date) async throws {
-        _ = try await change(jobId: jobId) { state in
-            try ExportRules.move(state, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now)
+    public func change(_ change: JobChange, of selection: JobSelection) async throws -> [ExportChanges] {
+        let (condition, binds): (String, [StoredValue]) =
+            switch selection {
+            case .id(let id): ("id = $1 FOR UPDATE", [.integer(id)])
+            case .oldestPending: ("status = 'PENDING' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED", [])
+            case .inProgress(let before?):
+                ("status = 'IN_PROGRESS' AND (lease_expires_at IS NULL OR lease_expires_at < $1) ORDER BY id FOR UPDATE SKIP LOCKED", [.date(before)])
+            // Only for a single process (the worker does not ask for it when the state is shared).
+            case .inProgress(nil): ("status = 'IN_PROGRESS' ORDER BY id FOR UPDATE", [])
+            }
+        return try await transaction { connection in
+            var written: [ExportChanges] = []
+            for job in try await jobs(connection, condition, binds) {
+                let state = JobState(job: job, tasks: try await attached(connection, jobId: job.id))
+                guard let changes = try ExportRules.decide(change, over: state), !changes.isEmpty else { continue }
+                try await write(connection, changes)
+                written.append(changes)
+            }
+            return written
         }
     }
 
@@ -181,25 +162,6 @@ public struct PostgresExportTaskStore: ExportTaskStore {
             let task = try await tasks(connection, "id = $1", [.integer(id)]).first, customer == nil || task.customer == customer
         else { throw missing }
         return (task, job)
-    }
-
-    /// For each job matching `condition` (which locks it): its state, the rule's answer, written; in one transaction.
-    private func change(
-        where condition: String, _ binds: [StoredValue], _ rule: @escaping @Sendable (JobState) throws -> ExportChanges?
-    ) async throws -> [ExportChanges] {
-        try await transaction { connection in
-            var written: [ExportChanges] = []
-            for job in try await jobs(connection, condition, binds) {
-                guard let changes = try rule(JobState(job: job, tasks: try await attached(connection, jobId: job.id))), !changes.isEmpty else { continue }
-                try await write(connection, changes)
-                written.append(changes)
-            }
-            return written
-        }
-    }
-
-    private func change(jobId: Int, _ rule: @escaping @Sendable (JobState) throws -> ExportChanges?) async throws -> [ExportChanges] {
-        try await change(where: "id = $1 FOR UPDATE", [.integer(jobId)], rule)
     }
 
     // MARK: Outbox

@@ -110,39 +110,21 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
 
     // MARK: Changes
 
-    public func claimNextJob(now: Date, lease: JobLease) async throws -> ExportJob? {
-        try await change(where: "status = 'PENDING' ORDER BY id LIMIT 1", []) { state in try ExportRules.claim(state, lease: lease, now: now) }.first?.job
-    }
-
-    public func renewLease(jobId: Int, lease: JobLease) async throws -> Bool {
-        !(try await change(jobId: jobId) { state in ExportRules.renew(state.job, lease: lease) }.isEmpty)
-    }
-
-    public func finishJob(
-        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date
-    ) async throws -> Bool {
-        !(try await change(jobId: jobId) { state in
-            try ExportRules.finish(state, lease: lease, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now)
-        }.isEmpty)
-    }
-
-    public func recordProgress(jobId: Int, lease: JobLease, checkpoint: ExportRules.Checkpoint, event: WebhookEvent?, now: Date) async throws -> ExportJob? {
-        try await change(jobId: jobId) { state in ExportRules.progress(state, lease: lease, checkpoint: checkpoint, event: event, now: now) }.first?.job
-    }
-
-    public func requeueExpiredLeases(now: Date) async throws -> [Int] {
-        try await change(where: "status = 'IN_PROGRESS' AND (lease_expires_at IS NULL OR lease_expires_at < ?) ORDER BY id", [Timestamp.string(now)]) {
-            state in try ExportRules.requeue(state, now: now)
-        }.compactMap(\.job?.id)
-    }
-
-    public func requeueInProgress(now: Date) async throws -> [Int] {
-        try await change(where: "status = 'IN_PROGRESS' ORDER BY id", []) { state in try ExportRules.requeue(state, now: now) }.compactMap(\.job?.id)
-    }
-
-    public func transitionJob(jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date) async throws {
-        _ = try await change(jobId: jobId) { state in
-            try ExportRules.move(state, to: status, reason: reason, artifacts: artifacts, expiresAt: expiresAt, now: now)
+    public func change(_ change: JobChange, of selection: JobSelection) async throws -> [ExportChanges] {
+        let (condition, arguments): (String, StatementArguments) =
+            switch selection {
+            case .id(let id): ("id = ?", [id])
+            case .oldestPending: ("status = 'PENDING' ORDER BY id LIMIT 1", [])
+            case .inProgress(let before?): ("status = 'IN_PROGRESS' AND (lease_expires_at IS NULL OR lease_expires_at < ?) ORDER BY id", [Timestamp.string(before)])
+            case .inProgress(nil): ("status = 'IN_PROGRESS' ORDER BY id", [])
+            }
+        return try await write { db in
+            try Self.job(db, condition, arguments).compactMap { job in
+                guard let changes = try ExportRules.decide(change, over: JobState(job: job, tasks: try Self.attached(db, jobId: job.id))), !changes.isEmpty
+                else { return nil }
+                try Self.write(db, changes, budget: retryBudget)
+                return changes
+            }
         }
     }
 
@@ -161,23 +143,6 @@ public struct SQLiteExportTaskStore: ExportTaskStore {
             try Self.write(db, plan.changes, budget: retryBudget)
             return plan
         }
-    }
-
-    /// For each job matching `condition`: its state, the rule's answer, written; in one transaction. Returns what was written.
-    private func change(
-        where condition: String, _ arguments: StatementArguments, _ rule: @escaping @Sendable (JobState) throws -> ExportChanges?
-    ) async throws -> [ExportChanges] {
-        try await write { db in
-            try Self.job(db, condition, arguments).compactMap { job in
-                guard let changes = try rule(JobState(job: job, tasks: try Self.attached(db, jobId: job.id))), !changes.isEmpty else { return nil }
-                try Self.write(db, changes, budget: retryBudget)
-                return changes
-            }
-        }
-    }
-
-    private func change(jobId: Int, _ rule: @escaping @Sendable (JobState) throws -> ExportChanges?) async throws -> [ExportChanges] {
-        try await change(where: "id = ?", [jobId], rule)
     }
 
     // MARK: Outbox

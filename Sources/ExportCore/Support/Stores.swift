@@ -37,31 +37,17 @@ public protocol ExportTaskStore: Sendable {
     func customerHasTask(customer: String, jobId: Int) async throws -> Bool
     func transitions(id: Int) async throws -> [TaskTransition]
 
-    /// Claims the oldest PENDING job under `lease` (``ExportRules/claim(_:lease:now:)``) and returns it.
-    func claimNextJob(now: Date, lease: JobLease) async throws -> ExportJob?
-    /// Extends a running job's lease; false when the caller no longer holds it.
-    func renewLease(jobId: Int, lease: JobLease) async throws -> Bool
-    /// Ends a run (COMPLETED, PAUSED, ABORTED, FAILED) only if the caller still holds its lease.
-    func finishJob(
-        jobId: Int, lease: JobLease, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date
-    ) async throws -> Bool
-    /// Records a checkpoint of a running job and extends its lease; `event` (TASK_IN_PROGRESS) is sent when given.
-    /// Returns the job, whose pause and abort requests the runner honours at this safe point, or nil when the
-    /// caller no longer holds the lease (another node took the job over).
-    func recordProgress(jobId: Int, lease: JobLease, checkpoint: ExportRules.Checkpoint, event: WebhookEvent?, now: Date) async throws -> ExportJob?
-    /// Puts IN_PROGRESS jobs whose lease has expired back to PENDING (their node died): another worker resumes them.
-    func requeueExpiredLeases(now: Date) async throws -> [Int]
-    /// Puts every IN_PROGRESS job back to PENDING: start-up of the only process using the state (the embedded
-    /// SQLite backend), after a crash. They resume from their checkpoint.
-    func requeueInProgress(now: Date) async throws -> [Int]
+    /// Applies `change` to each job of `selection`, as ``ExportRules/decide(_:over:)`` says, each in one transaction with
+    /// the read of its state under its lock; returns what was written (nothing for a job the change does not apply to).
+    /// The worker's and sweeper's operations (claim, renew, finish, progress, requeue, move) are written on it once, in
+    /// ``ExportTaskStore`` extensions.
+    func change(_ change: JobChange, of selection: JobSelection) async throws -> [ExportChanges]
     func job(id: Int) async throws -> ExportJob?
 
     /// Applies an owner's control to the customer's task (``ExportRules/control(_:task:state:now:)``) and says what
     /// else it asks for; the updated task is read back by the caller.
     /// - Throws: ``ServiceError`` `.notFound` for a task that is not the customer's, `.conflict` for a control its state refuses.
     func control(_ action: ExportControl, taskId: Int, customer: String, now: Date) async throws -> ExportRules.ControlPlan
-    /// Moves a job (and its attached tasks) to `status` (``ExportRules/move(_:to:reason:artifacts:expiresAt:now:)``).
-    func transitionJob(jobId: Int, to status: TaskStatus, reason: String?, artifacts: [Artifact]?, expiresAt: Date?, now: Date) async throws
     /// Moves one task out of its job to ABORTED or ARCHIVED (``ExportRules/detach(_:to:reason:now:)``).
     func transitionTask(id: Int, to status: TaskStatus, reason: String?, now: Date) async throws
     /// The tasks still attached to a job (not detached), oldest first.
