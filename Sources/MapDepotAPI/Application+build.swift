@@ -107,5 +107,6 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     ReplicationRoutes(api: api).register(on: router)
     DownloadRoutes(api: api).register(on: router)
     TokenRoutes(api: api).register(on: router)
+    UIRoutes(files: StaticFiles(pages: components.config.ui.dir, leaflet: components.config.ui.leafletDir)).register(on: router)
     return router
 }

@@ -7,8 +7,9 @@ import TileGrid
 /// Adds, lists and removes catalog records. Used by the HTTP API and the CLI alike.
 public struct CatalogService: Sendable {
     private let store: any CatalogStore
-    private let sources: any TileSourceOpener
+    let sources: any TileSourceOpener
     private let clock: any WallClock
+    let openSources = OpenSources()
 
     public init(store: any CatalogStore, sources: any TileSourceOpener, clock: any WallClock) {
         self.store = store
@@ -89,6 +90,7 @@ public struct CatalogService: Sendable {
         guard try await store.delete(id: id) else {
             throw ServiceError.notFound("catalog record \(id.uuidString.lowercased()) is not found")
         }
+        openSources.forget(id)
     }
 
     /// Meters per pixel at the equator for a WorldCRS84Quad zoom (the portal's table, export-anchors §4.1).

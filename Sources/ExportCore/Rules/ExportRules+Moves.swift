@@ -29,7 +29,7 @@ public enum ExportRules {
     public static func taskMayMove(from: TaskStatus, to: TaskStatus) -> Bool { taskMoves[from, default: []].contains(to) }
 
     /// Moves a job and its attached tasks to `status`: each task mirrors the job's status, progress, artifacts, reason
-    /// and expiry, records its transition and gets the status's event.
+    /// and expiry, records its transition (with `reason`) and gets the status's event.
     public static func move(
         _ state: JobState, to status: TaskStatus, reason: String?, artifacts: [Artifact]? = nil, expiresAt: Date? = nil, now: Date
     ) throws -> ExportChanges {
@@ -46,7 +46,8 @@ public enum ExportRules {
         if status != .inProgress { job.lease = nil }
         if status != .inProgress && status != .pending { job.abortRequested = false }
         if status.isFinished { job.finishedAt = job.finishedAt ?? now }
-        if let reason { job.errorReason = reason }
+        // The contract's `errorReason` says why a task failed or was aborted; other moves' reasons are in the transitions.
+        if let reason, status == .failed || status == .aborted { job.errorReason = reason }
         if let artifacts { job.artifacts = artifacts }
         if let expiresAt { job.expiredAt = Timestamp.milliseconds(expiresAt) }
         if status == .completed { job.progress = 100 }

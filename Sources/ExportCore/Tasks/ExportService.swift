@@ -87,21 +87,26 @@ public struct ExportService: Sendable {
         if try await tasks.liveJob(dedupKey: key) == nil {
             // A quick answer for the common case; the store checks again inside the admission transaction.
             if let refusal = new.limitRefusal(active: try await tasks.activeTaskCount(customer: customer)) { throw refusal }
-            // MapColonies' rule (export-anchors §3.3): free space minus what running work still needs
-            // (estimate × remaining share × 1.25) must hold the estimate.
-            let free = try artifacts.freeBytes()
-            let committed = Int64(Double(try await tasks.committedBytes()) * 1.25)
-            let available = free - committed - admission.reserveBytes
-            guard available >= estimate.bytes else {
+            let storage = try await storage()
+            guard storage.available >= estimate.bytes else {
                 throw ServiceError(
                     .insufficientStorage,
-                    "not enough storage: the export needs about \(estimate.bytes) bytes; \(free) are free, \(committed) are committed to queued and running exports and \(admission.reserveBytes) are reserved, leaving \(max(0, available))"
+                    "not enough storage: the export needs about \(estimate.bytes) bytes; \(storage.free) are free, \(storage.committed) are committed to queued and running exports and \(admission.reserveBytes) are reserved, leaving \(storage.available)"
                 )
             }
         }
         let admitted = try await tasks.admit(new)
         if admitted.1 == .queued { workSignal?.notify() }
         return admitted
+    }
+
+    /// What the artifact store can still take (MapColonies' rule, export-anchors §3.3): free space minus what queued
+    /// and running work still needs (estimate × remaining share × 1.25) and the reserve. A new export must fit in
+    /// `available`; the estimate shows it to the web tool.
+    public func storage() async throws -> (free: Int64, committed: Int64, available: Int64) {
+        let free = try artifacts.freeBytes()
+        let committed = Int64(Double(try await tasks.committedBytes()) * 1.25)
+        return (free, committed, max(0, free - committed - admission.reserveBytes))
     }
 
     /// The customer's task; another customer's task is "not found" (never "forbidden": ids are not secrets

@@ -131,6 +131,14 @@ public struct AppConfig: Sendable {
         public var retryDelayMilliseconds = 200
     }
 
+    /// The web tool's files (issue #11).
+    public struct UI: Sendable {
+        /// Our pages, scripts and styles (the repository's `Web/`).
+        public var dir = "Web"
+        /// Leaflet, as Debian's `libjs-leaflet` installs it.
+        public var leafletDir = "/usr/share/javascript/leaflet"
+    }
+
     /// State database (SQLite) and artifacts live here.
     public var dataDir = "./data"
     public var logLevel = "info"
@@ -145,6 +153,7 @@ public struct AppConfig: Sendable {
     public var webhooks = Webhooks()
     public var replication = Replication()
     public var artifacts = Artifacts()
+    public var ui = UI()
 
     public init() {}
 
@@ -169,7 +178,7 @@ extension AppConfig {
     /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
     /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `artifacts.s3.retry.attempts`,
     /// `artifacts.s3.retry.delay.ms`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`,
-    /// `http.rate.limit.per.second`, `http.rate.limit.burst`, `database.timeout.seconds`.
+    /// `http.rate.limit.per.second`, `http.rate.limit.burst`, `database.timeout.seconds`, `ui.dir`, `ui.leaflet.dir`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.http.host = reader.string(forKey: "host", default: config.http.host)
@@ -213,6 +222,8 @@ extension AppConfig {
         config.replication.snapshotIntervalSeconds = reader.double(
             forKey: "replication.snapshot.interval.seconds", default: config.replication.snapshotIntervalSeconds
         )
+        config.ui.dir = reader.string(forKey: "ui.dir", default: config.ui.dir)
+        config.ui.leafletDir = reader.string(forKey: "ui.leaflet.dir", default: config.ui.leafletDir)
         config.artifacts.location = reader.string(forKey: "artifacts.location")
         config.artifacts.stagingDir = reader.string(forKey: "artifacts.staging")
         config.artifacts.s3.endpoint = reader.string(forKey: "artifacts.s3.endpoint")

@@ -25,8 +25,11 @@ struct ExportRoutes: Sendable {
         router.post("export-tasks/estimate") { request, _ in
             _ = try await api.principal(request, requiring: .export)
             let estimate = try await exports.estimate(ExportRequest(json: try await api.json(request)))
+            let storage = try await exports.storage()
             return JSONResponse.make(
                 .object([
+                    // MapDepot's extension: what the artifact store can still take, as admission counts it.
+                    "freeStorage": .number(Double(storage.available)),
                     "tiles": .number(Double(estimate.tiles)),
                     "estimatedSize": .number(Double(estimate.bytes)),
                     "estimatedTime": .number(Double(estimate.seconds)),
