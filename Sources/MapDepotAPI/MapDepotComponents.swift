@@ -157,6 +157,7 @@ public struct MapDepotComponents: Sendable {
         worker = ExportWorker(
             tasks: taskStore, catalog: catalog, runner: runner, artifacts: artifacts, clock: clock, expiryDays: config.export.expiryDays,
             maxConcurrentTasks: config.worker.concurrency, progressEventInterval: config.webhooks.progressIntervalSeconds,
+            maxTilesPerSecond: config.export.maxTilesPerSecond,
             pollInterval: .milliseconds(Int64(config.worker.pollSeconds * 1000)), workSignal: workSignal, leaseDuration: config.worker.leaseSeconds,
             exclusive: config.database.url == nil, logger: logger
         )

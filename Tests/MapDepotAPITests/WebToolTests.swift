@@ -12,8 +12,9 @@ import TestSupport
 /// Issue #11: the web tool in a real browser — Debian's headless Chromium driven by Selenium (`Tests/Web/browser_test.py`)
 /// against the real `mapdepot serve`. First without a worker, so tasks wait in the queue: sign in (a wrong token
 /// refused plainly), draw a polygon by clicking on the map, compare the page's estimate with the API's, export, pause
-/// and resume from the page, upload a MultiPolygon ROI and export it. Then with the worker: both tasks reach 100 %
-/// through Server-Sent Events, the page's download link gives a GeoPackage GDAL validates, and the replication page
+/// and resume from the page, upload a MultiPolygon ROI and export it. Then with the worker (paced to 100 tiles a
+/// second): both tasks reach 100 % through Server-Sent Events, the page's download link gives a GeoPackage GDAL
+/// validates, a running export of the whole footprint is paused and resumed from the page, and the replication page
 /// opens a delta with its created, modified and deleted features and a `diff` popup. No page logs a console error;
 /// screenshots of each page land in `.build/screenshots/`.
 @Suite(.serialized) struct WebToolTests {
@@ -47,6 +48,8 @@ import TestSupport
         #expect(try await GDAL.validate(download) == "")
         #expect(finished["delta"]?.stringValue?.contains("1 created, 1 modified, 1 deleted") == true, "\(finished)")
         #expect(finished["popup"]?.stringValue?.contains("\"changedTags\":[\"name\"]") == true, "\(finished)")
+        #expect((finished["pausedAt"]?.numberValue ?? 0) > 0, "\(finished)")
+        #expect(["Export France", "Export Italy"].contains(finished["country"]?.stringValue ?? ""), "\(finished)")
     }
 
     /// Layer 1 with three places, a snapshot, then one created, one renamed and one deleted, and the delta of that.
@@ -59,6 +62,15 @@ import TestSupport
         _ = try await replication.produce(layerId: 1, geometryType: .point, replicaType: .snapshot)
         _ = try await replication.applyChanges(ChangeRequest(upserts: [place("{d}", 30, "D"), place("{a}", 0, "A2")], deletes: ["{b}"]), layerId: 1)
         _ = try await replication.produce(layerId: 1, geometryType: .point, replicaType: .delta)
+        // Country outlines the export page offers as selections.
+        _ = try await replication.createLayer(LayerDraft(layerId: 2, layerName: "countries", geometryTypes: [.polygon]))
+        let countries = try ["France", "Italy"].map { name in
+            var country = try Fixtures.country(name)
+            country.id = .string("{\(name)}")
+            return country
+        }
+        _ = try await replication.applyChanges(ChangeRequest(upserts: countries), layerId: 2)
+        _ = try await replication.produce(layerId: 2, geometryType: .polygon, replicaType: .snapshot)
     }
 
     /// Runs `body` against the real binary on the fixture's state, then stops it with SIGTERM (it must exit 0).
@@ -72,6 +84,8 @@ import TestSupport
             settings: [
                 "MAPDEPOT_PUBLIC_URL": base, "MAPDEPOT_DATABASE_URL": fixture.config.database.url, "MAPDEPOT_UI_DIR": pages,
                 "MAPDEPOT_HTTP_RATE_LIMIT_PER_SECOND": "0",
+                // Paced, so that an export runs long enough to be paused from the page.
+                "MAPDEPOT_EXPORT_MAX_TILES_PER_SECOND": "100", "MAPDEPOT_EXPORT_WRITE_BATCH": "20",
             ]
         )
         try server.run()

@@ -86,6 +86,15 @@ def click_map(driver, lat, lng):
     ActionChains(driver).move_to_element_with_offset(element, point[0] - size["width"] / 2, point[1] - size["height"] / 2).click().perform()
 
 
+def click_feature(driver, element):
+    """A click on a feature drawn on the map, dispatched on its SVG path at the middle of its box: Leaflet hears it
+    through the map, as a user's click, and opens the popup there."""
+    driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window,"
+        " clientX: r.x + r.width / 2, clientY: r.y + r.height / 2}));", element)
+
+
 def task_status(driver, task_id):
     return driver.find_element(By.CSS_SELECTOR, f"#task-{task_id} td.status").text.split("\n")[0]
 
@@ -186,6 +195,37 @@ def finish():
         with urllib.request.urlopen(link.get_attribute("href"), timeout=60) as response, open(path, "wb") as file:
             file.write(response.read())
         report["download"] = path
+
+        # A country from the outlines layer, by a click on its outline: it becomes a selection.
+        outline = wait("a country outline", lambda: driver.find_element(By.CSS_SELECTOR, "path.country"))
+        click_feature(driver, outline)
+        use = wait("the country's button", lambda: driver.find_element(By.CSS_SELECTOR, ".leaflet-popup-content button.use-country"))
+        report["country"] = use.get_attribute("textContent")
+        use.click()
+        wait("the country's selection", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#selections li")) == 1)
+        wait("the country's estimate", lambda: driver.find_element(By.ID, "estimate-result").get_attribute("data-tiles"))
+        for button in driver.find_elements(By.CSS_SELECTOR, "#selections li button"):
+            button.click()
+
+        # Pause and resume a running export: the whole footprint, paced by the server to 100 tiles a second.
+        driver.find_element(By.ID, "use-footprint").click()
+        wait("the footprint's estimate", lambda: driver.find_element(By.ID, "estimate-result").get_attribute("data-tiles"))
+        wait("the export button", lambda: driver.find_element(By.ID, "export").is_enabled())
+        driver.find_element(By.ID, "export").click()
+        running = wait("the new task", lambda: int(driver.find_element(By.CSS_SELECTOR, "#tasks tbody tr").get_attribute("id").split("-")[1]) not in tasks
+                       and int(driver.find_element(By.CSS_SELECTOR, "#tasks tbody tr").get_attribute("id").split("-")[1]))
+        wait("it to run", lambda: task_status(driver, running) == "IN_PROGRESS"
+             and int(driver.find_element(By.ID, f"progress-{running}").get_attribute("value")) > 0)
+        click_action(driver, running, "pause")
+        wait("PAUSED at a checkpoint", lambda: task_status(driver, running) == "PAUSED", timeout=30)
+        paused = api("GET", f"/export-tasks/{running}")
+        if paused["status"] != "PAUSED" or not 0 < paused["progress"] < 100:
+            fail(f"the paused export is {paused['status']} at {paused['progress']} %")
+        report["pausedAt"] = paused["progress"]
+        click_action(driver, running, "resume")
+        wait("the resumed export to complete", lambda: task_status(driver, running) == "COMPLETED", timeout=120)
+        if driver.find_element(By.ID, f"progress-{running}").get_attribute("value") != "100":
+            fail("the resumed export's progress bar did not reach 100")
         driver.find_elements(By.XPATH, f"//tr[@id='task-{tasks[0]}']//button[text()='Show on map']")[0].click()
         driver.save_screenshot(os.path.join(OUT, "export-done.png"))
         check_console(driver, "the export page")
@@ -204,8 +244,7 @@ def finish():
         colour = modified[0].get_attribute("stroke")
         if colour.lower() != "#b9770e":
             fail(f"a modified feature is drawn in {colour}")
-        # A click on the feature (dispatched on its SVG path, which Leaflet hears through the map, as a user's click).
-        driver.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}));", modified[0])
+        click_feature(driver, modified[0])
         popup = wait("the diff popup", lambda: driver.find_element(By.CSS_SELECTOR, ".leaflet-popup-content .diff").text)
         if "changedTags" not in popup:
             fail(f"the popup shows {popup!r}")

@@ -4,7 +4,10 @@
 const MapDepot = {
   token() { return sessionStorage.getItem("mapdepot.token") || ""; },
   setToken(token) { sessionStorage.setItem("mapdepot.token", token); },
-  signOut() { sessionStorage.removeItem("mapdepot.token"); },
+  signOut() { sessionStorage.removeItem("mapdepot.token"); sessionStorage.removeItem("mapdepot.scopes"); },
+  setScopes(scopes) { sessionStorage.setItem("mapdepot.scopes", JSON.stringify(scopes)); },
+  /// What the signed-in token may do (`GET /tokens/self` at sign-in).
+  may(scope) { return JSON.parse(sessionStorage.getItem("mapdepot.scopes") || "[]").includes(scope); },
 
   /// A URL with the token as query parameter: for what the browser fetches by itself (tiles, EventSource, links).
   withToken(path) { return path + (path.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(this.token()); },

@@ -284,4 +284,35 @@ function showTask(task) {
   if (roi.length) map.fitBounds(state.taskLayer.getBounds());
 }
 
-loadRecords().then(loadTasks);
+// MARK: Country outlines
+
+/// The polygons of the newest snapshot of the first layer that has them (the demo's Natural Earth countries), as thin
+/// outlines: a click offers the country as a selection. Only for tokens that may read replicas.
+async function loadOutlines() {
+  if (!MapDepot.may("replication:read")) return;
+  try {
+    const layer = (await MapDepot.call("GET", "/layers")).find((l) => l.geometryTypes.includes("polygon"));
+    if (!layer) return;
+    const snapshots = await MapDepot.call("GET", `/replica?layer_id=${layer.layerId}&geometry_type=polygon&replica_type=snapshot`);
+    const latest = snapshots[snapshots.length - 1];
+    if (!latest) return;
+    const outlines = L.featureGroup();
+    for (const file of latest.files) {
+      for (const entry of await Zip.entries(await MapDepot.bytes(file.url))) {
+        if (entry.name.startsWith("deleted_")) continue;
+        for (const feature of JSON.parse(await Zip.text(entry)).features || []) {
+          const name = (feature.properties && (feature.properties.name || feature.properties.NAME)) || feature.id;
+          const outline = L.geoJSON(feature, { style: { color: "#f4f6f7", weight: 1, opacity: 0.7, fillOpacity: 0, className: "country" } });
+          outline.bindPopup(() => MapDepot.element("div", {}, MapDepot.element("strong", {}, name), " ",
+            MapDepot.element("button", { type: "button", class: "use-country", onclick: () => { addSelection(feature.geometry); map.closePopup(); } }, `Export ${name}`)));
+          outlines.addLayer(outline);
+        }
+      }
+    }
+    outlines.addTo(map);
+  } catch (error) {
+    status("Country outlines could not be loaded: " + error.message);
+  }
+}
+
+loadRecords().then(loadTasks).then(loadOutlines);

@@ -20,6 +20,9 @@ public struct ExportWorker: Sendable {
     private let clock: any WallClock
     private let expiryDays: Int
     private let progressEventInterval: TimeInterval
+    /// Tiles a second one export may write at most (nil: as fast as it goes), so that exports do not starve other users
+    /// of shared storage; the demo uses it to show every stage of a task.
+    private let maxTilesPerSecond: Double?
     private let logger: Logger
     public let maxConcurrentTasks: Int
     /// How long an idle slot waits for a signal before it looks for work anyway.
@@ -34,7 +37,7 @@ public struct ExportWorker: Sendable {
 
     public init(
         tasks: any ExportTaskStore, catalog: CatalogService, runner: ExportRunner, artifacts: any ArtifactStore, clock: any WallClock,
-        expiryDays: Int, maxConcurrentTasks: Int, progressEventInterval: TimeInterval,
+        expiryDays: Int, maxConcurrentTasks: Int, progressEventInterval: TimeInterval, maxTilesPerSecond: Double? = nil,
         pollInterval: Duration, workSignal: WorkSignal = WorkSignal(), leaseDuration: TimeInterval, exclusive: Bool = true,
         logger: Logger
     ) {
@@ -48,6 +51,7 @@ public struct ExportWorker: Sendable {
         self.clock = clock
         self.expiryDays = expiryDays
         self.progressEventInterval = progressEventInterval
+        self.maxTilesPerSecond = maxTilesPerSecond.flatMap { $0 > 0 ? $0 : nil }
         self.maxConcurrentTasks = max(1, maxConcurrentTasks)
         self.pollInterval = pollInterval
         self.logger = logger
@@ -143,6 +147,7 @@ public struct ExportWorker: Sendable {
         let clock = self.clock
         let interval = progressEventInterval
         let lastEvent = LastEvent(clock.now())
+        let pace = maxTilesPerSecond.map { Pace(rate: $0, start: clock.now(), tilesBefore: job.tilesDone) }
         let lease = self.lease
         let duration = leaseDuration
         let stopping = self.stopping
@@ -161,6 +166,7 @@ public struct ExportWorker: Sendable {
             let result = try await runner.run(
                 record: record, roi: roi, folder: job.folder, createdAt: job.createdAt, resumeFrom: job.batchesDone, logger: logger
             ) { point in
+                if let wait = pace?.wait(tilesDone: point.tilesDone, now: clock.now()) { try? await clock.sleep(for: wait) }
                 let now = clock.now()
                 let event: WebhookEvent? = lastEvent.due(now, every: interval) ? .taskInProgress : nil
                 let current: ExportJob?
@@ -249,6 +255,19 @@ final class StopFlag: Sendable {
     var isSet: Bool { value.withLock { $0 } }
 
     func set() { value.withLock { $0 = true } }
+}
+
+/// How long a run must wait at a checkpoint to stay under its tiles-per-second limit.
+struct Pace: Sendable {
+    var rate: Double
+    var start: Date
+    var tilesBefore: Int
+
+    /// Nil when the run is not ahead of its pace.
+    func wait(tilesDone: Int, now: Date) -> Duration? {
+        let ahead = Double(tilesDone - tilesBefore) / rate - now.timeIntervalSince(start)
+        return ahead > 0.001 ? .milliseconds(Int64(ahead * 1000)) : nil
+    }
 }
 
 /// When TASK_IN_PROGRESS was last sent: at most one every N seconds.

@@ -54,6 +54,8 @@ public struct AppConfig: Sendable {
         public var archiveAfterDays = 90
         /// How often expiry and archive run.
         public var sweepSeconds: Double = 60
+        /// Tiles a second one export may write at most; 0: no limit (shared storage other users need; the demo).
+        public var maxTilesPerSecond: Double = 0
     }
 
     /// The export worker of this process.
@@ -178,7 +180,7 @@ extension AppConfig {
     /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
     /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `artifacts.s3.retry.attempts`,
     /// `artifacts.s3.retry.delay.ms`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`,
-    /// `http.rate.limit.per.second`, `http.rate.limit.burst`, `database.timeout.seconds`, `ui.dir`, `ui.leaflet.dir`.
+    /// `http.rate.limit.per.second`, `http.rate.limit.burst`, `database.timeout.seconds`, `ui.dir`, `ui.leaflet.dir`, `export.max.tiles.per.second`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.http.host = reader.string(forKey: "host", default: config.http.host)
@@ -212,6 +214,7 @@ extension AppConfig {
         config.export.storageReserveBytes = Int64(reader.int(forKey: "export.storage.reserve.bytes", default: Int(config.export.storageReserveBytes)))
         config.export.archiveAfterDays = reader.int(forKey: "export.archive.after.days", default: config.export.archiveAfterDays)
         config.export.sweepSeconds = reader.double(forKey: "export.sweep.interval.seconds", default: config.export.sweepSeconds)
+        config.export.maxTilesPerSecond = reader.double(forKey: "export.max.tiles.per.second", default: config.export.maxTilesPerSecond)
         config.crashAt = reader.string(forKey: "debug.crash.at")
         config.http.rateLimitPerSecond = reader.double(forKey: "http.rate.limit.per.second", default: config.http.rateLimitPerSecond)
         config.http.rateLimitBurst = reader.double(forKey: "http.rate.limit.burst", default: config.http.rateLimitBurst)

@@ -14,10 +14,15 @@ struct APIContext: Sendable {
 
     /// The caller, from header `x-api-key` or query `token` (the MapColonies convention, export-anchors §6).
     func principal(_ request: Request, requiring scope: Scope) async throws -> Principal {
-        let token = request.headers[HTTPField.Name("x-api-key")!] ?? request.uri.queryParameters.get("token")
-        let principal = try await components.tokens.authenticate(token)
+        let principal = try await principal(request)
         try principal.require(scope)
         return principal
+    }
+
+    /// The caller, whatever it may do.
+    func principal(_ request: Request) async throws -> Principal {
+        let token = request.headers[HTTPField.Name("x-api-key")!] ?? request.uri.queryParameters.get("token")
+        return try await components.tokens.authenticate(token)
     }
 
     /// The body as JSON, refusing bodies above the configured size (413) and non-JSON (400).

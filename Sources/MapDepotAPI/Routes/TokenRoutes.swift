@@ -13,6 +13,11 @@ struct TokenRoutes: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         let tokens = api.components.tokens
+        // MapDepot's extension: who the caller is and what it may do (the web tool shows what the token allows).
+        router.get("tokens/self") { request, _ in
+            let principal = try await api.principal(request)
+            return JSONResponse.make(.object(["subject": .string(principal.subject), "scopes": .array(principal.scopes.map(\.rawValue).sorted().map(JSONValue.string))]))
+        }
         router.get("tokens") { request, _ in
             _ = try await api.principal(request, requiring: .admin)
             return JSONResponse.make(.array(try await tokens.list().map(\.json)))
