@@ -96,7 +96,8 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     // Metrics outside errors: it records the status ErrorMiddleware answered with. The other way round it saw
     // every ServiceError thrown past it and labelled each 4xx as 500 (issue #9).
     router.add(middleware: MetricsMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    let routes = RouteTable()
+    router.add(middleware: ErrorMiddleware(routes: routes))
     let api = APIContext(components: components)
     HealthRoutes(
         health: components.health, artifacts: components.artifacts, metrics: metrics,
@@ -107,6 +108,8 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     ReplicationRoutes(api: api).register(on: router)
     DownloadRoutes(api: api).register(on: router)
     TokenRoutes(api: api).register(on: router)
-    UIRoutes(files: StaticFiles(pages: components.config.ui.dir, leaflet: components.config.ui.leafletDir)).register(on: router)
+    let ui = components.config.ui
+    UIRoutes(files: StaticFiles(pages: ui.dir, leaflet: ui.leafletDir, document: ui.openAPIDocument)).register(on: router)
+    routes.set(router.routes.map { (path: $0.path.description, method: $0.method) })
     return router
 }

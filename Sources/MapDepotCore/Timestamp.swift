@@ -8,8 +8,9 @@ import Foundation
 public enum Timestamp {
     /// Written by hand from the civil calendar (days ↔ year/month/day, Hinnant's algorithm): Foundation's
     /// `ISO8601FormatStyle` was 4 % of a task read's CPU under load (issue #9, `bench http`).
+    /// Dates outside years 1–9999 are written as the nearest of those (ISO 8601's four-digit years), never a trap.
     public static func string(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let milliseconds = Int64(min(max((date.timeIntervalSince1970 * 1000).rounded(), -62_135_596_800_000), 253_402_300_799_999))
         let (days, msOfDay) = floorDivision(milliseconds, 86_400_000)
         let (year, month, day) = civil(days: days)
         var bytes = [UInt8](repeating: 0, count: 24)

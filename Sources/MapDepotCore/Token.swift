@@ -85,6 +85,9 @@ public struct TokenService: Sendable {
         self.limiter = limiter
     }
 
+    /// The longest lifetime a token may have: 100 years.
+    public static let maxLifetime: TimeInterval = 100 * 365.25 * 86_400
+
     /// Creates a token and returns it; only its hash is kept.
     public func create(subject: String, scopes: Set<Scope>, lifetime: TimeInterval?) async throws -> String {
         try await issue(subject: subject, scopes: scopes, lifetime: lifetime).token
@@ -94,6 +97,10 @@ public struct TokenService: Sendable {
     public func issue(subject: String, scopes: Set<Scope>, lifetime: TimeInterval?) async throws -> (token: String, stored: StoredToken) {
         guard !subject.isEmpty else { throw ServiceError.invalid("the subject must not be empty") }
         guard !scopes.isEmpty else { throw ServiceError.invalid("a token needs at least one scope") }
+        if let lifetime, !(lifetime > 0 && lifetime <= Self.maxLifetime) {
+            // Found by Schemathesis (issue #12): 5.8e16 s overflowed the timestamp and stopped the server.
+            throw ServiceError.invalid("a token's lifetime must be more than 0 and at most \(Int(Self.maxLifetime)) seconds (100 years), found \(lifetime)")
+        }
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }

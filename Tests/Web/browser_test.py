@@ -100,7 +100,12 @@ def task_status(driver, task_id):
 
 
 def click_action(driver, task_id, action):
-    driver.find_element(By.CSS_SELECTOR, f"#task-{task_id} button[data-action='{action}']").click()
+    """Clicks a task's button; the row is redrawn whenever the task changes (its event stream), so a button found a
+    moment before may be gone: find it again until the click lands."""
+    def attempt():
+        driver.find_element(By.CSS_SELECTOR, f"#task-{task_id} button[data-action='{action}']").click()
+        return True
+    wait(f"the {action} button of task {task_id}", attempt, timeout=30)
 
 
 def queue():
@@ -227,6 +232,7 @@ def finish():
         if driver.find_element(By.ID, f"progress-{running}").get_attribute("value") != "100":
             fail("the resumed export's progress bar did not reach 100")
         driver.find_elements(By.XPATH, f"//tr[@id='task-{tasks[0]}']//button[text()='Show on map']")[0].click()
+        wait("the exported footprint", lambda: driver.find_element(By.CSS_SELECTOR, "path.exported-footprint"))
         driver.save_screenshot(os.path.join(OUT, "export-done.png"))
         check_console(driver, "the export page")
 

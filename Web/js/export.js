@@ -277,11 +277,25 @@ async function control(id, action) {
   } catch (error) { status(error.message); }
 }
 
-function showTask(task) {
+/// A task's ROI (dashed) and, once it completed, the footprint it exported (ROI ∩ product, from its metadata file).
+async function showTask(task) {
   if (state.taskLayer) state.taskLayer.remove();
   const roi = polygonsOf(task.ROI);
-  state.taskLayer = L.featureGroup(roi.map((g) => L.polygon(MapView.latLngs(g), { color: "#1e8449", weight: 2, fillOpacity: 0.1 }))).addTo(map);
+  state.taskLayer = L.featureGroup(roi.map((g) => L.polygon(MapView.latLngs(g), { color: "#1e8449", weight: 2, dashArray: "6 4", fillOpacity: 0.05 }))).addTo(map);
   if (roi.length) map.fitBounds(state.taskLayer.getBounds());
+  const metadata = (task.artifacts || []).find((a) => a.type === "METADATA");
+  if (!metadata) return;
+  try {
+    // The same link on this page's origin (the public URL may name the host differently, and the policy allows
+    // calls to this origin only).
+    const link = new URL(metadata.url);
+    const response = await fetch(link.pathname + link.search);
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    const footprint = (await response.json()).footprint;
+    for (const geometry of polygonsOf(footprint)) {
+      state.taskLayer.addLayer(L.polygon(MapView.latLngs(geometry), { color: "#1e8449", weight: 3, fillOpacity: 0.25, className: "exported-footprint" }));
+    }
+  } catch (error) { status(`The exported footprint of task ${task.id} could not be read: ${error.message}`); }
 }
 
 // MARK: Country outlines

@@ -139,6 +139,8 @@ public struct AppConfig: Sendable {
         public var dir = "Web"
         /// Leaflet, as Debian's `libjs-leaflet` installs it.
         public var leafletDir = "/usr/share/javascript/leaflet"
+        /// The API document served at `/docs/openapi.{json,yaml}` (the repository's `Docs/openapi.yaml`).
+        public var openAPIDocument = "Docs/openapi.yaml"
     }
 
     /// State database (SQLite) and artifacts live here.
@@ -180,7 +182,7 @@ extension AppConfig {
     /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
     /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `artifacts.s3.retry.attempts`,
     /// `artifacts.s3.retry.delay.ms`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`,
-    /// `http.rate.limit.per.second`, `http.rate.limit.burst`, `database.timeout.seconds`, `ui.dir`, `ui.leaflet.dir`, `export.max.tiles.per.second`.
+    /// `http.rate.limit.per.second`, `http.rate.limit.burst`, `database.timeout.seconds`, `ui.dir`, `ui.leaflet.dir`, `docs.openapi`, `export.max.tiles.per.second`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.http.host = reader.string(forKey: "host", default: config.http.host)
@@ -227,6 +229,7 @@ extension AppConfig {
         )
         config.ui.dir = reader.string(forKey: "ui.dir", default: config.ui.dir)
         config.ui.leafletDir = reader.string(forKey: "ui.leaflet.dir", default: config.ui.leafletDir)
+        config.ui.openAPIDocument = reader.string(forKey: "docs.openapi", default: config.ui.openAPIDocument)
         config.artifacts.location = reader.string(forKey: "artifacts.location")
         config.artifacts.stagingDir = reader.string(forKey: "artifacts.staging")
         config.artifacts.s3.endpoint = reader.string(forKey: "artifacts.s3.endpoint")

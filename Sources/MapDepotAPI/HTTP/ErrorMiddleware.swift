@@ -9,6 +9,9 @@ import NIOCore
 /// The one place errors become HTTP: every failure answers `{ "message": … }` with the status its kind
 /// calls for. Unknown errors are logged and answered 500 without internals.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Which methods each path is served with: a path asked with another method answers 405 with `Allow`.
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -20,6 +23,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             _ = error
             return JSONResponse.message("the request body is larger than the limit", status: .contentTooLarge)
         } catch let error as HTTPError {
+            // The router found no route: a path served with other methods is a 405 (issue #12: TRACE was a 404).
+            if error.status == .notFound, error.body == nil, case let allowed = routes.methods(at: request.uri.path), !allowed.isEmpty {
+                var response = JSONResponse.message(
+                    "method \(request.method) is not allowed on \(request.uri.path); it answers \(allowed.map(\.rawValue).joined(separator: ", "))",
+                    status: .methodNotAllowed
+                )
+                response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+                return response
+            }
             let message = error.body ?? Self.defaultMessage(error.status, request: request)
             return JSONResponse.message(message, status: error.status)
         } catch let error as any HTTPResponseError {

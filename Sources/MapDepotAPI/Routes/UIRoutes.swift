@@ -24,12 +24,27 @@ struct UIRoutes: Sendable {
         }
         router.get("ui/**") { request, _ in try serve(request) }
         router.head("ui/**") { request, _ in try serve(request, body: false) }
+        // The API document (issue #12) and a page that reads it.
+        router.get("docs") { request, _ in
+            guard let page = files.file(at: "docs.html") else { throw ServiceError.notFound(files.problem ?? "the documentation page is not installed") }
+            return respond(page, request: request)
+        }
+        for (name, type) in [("openapi.json", "application/json"), ("openapi.yaml", "application/yaml")] {
+            router.get("docs/\(name)") { request, _ in
+                guard let document = files.document else { throw ServiceError.notFound("the API document is not installed here") }
+                return respond(StaticFiles.File(bytes: document, contentType: type, etag: StaticFiles.etag(document)), request: request)
+            }
+        }
     }
 
     func serve(_ request: Request, body: Bool = true) throws -> Response {
         if let problem = files.problem, files.files.isEmpty { throw ServiceError.notFound(problem) }
         let path = String(request.uri.path.dropFirst("/ui/".count))
         guard let file = files.file(at: path) else { throw ServiceError.notFound("no page or file at /ui/\(path)") }
+        return respond(file, request: request, body: body)
+    }
+
+    func respond(_ file: StaticFiles.File, request: Request, body: Bool = true) -> Response {
         var headers = Self.securityHeaders
         headers[.eTag] = file.etag
         headers[.cacheControl] = "no-cache"
