@@ -5,7 +5,8 @@ import MapDepotCore
 
 extension Replica {
     /// The contract's replica `{timestamp, layerId, geometryType, replicaType, urls}` plus the additive
-    /// `replicaId`, `sequenceNumber`, `fromTimestamp`, `changeSequence`, `fromChangeSequence` and `files`.
+    /// `sequenceNumber`, `fromTimestamp`, `changeSequence`, `fromChangeSequence` and `files`. Not `replicaId`: replica-server's
+    /// document marks it write-only (issue #12); a file's URL carries it.
     public func json(links: any ArtifactLinks) -> JSONValue {
         .object([
             "timestamp": .string(Timestamp.string(timestamp)),
@@ -13,7 +14,6 @@ extension Replica {
             "geometryType": .string(geometryType.rawValue),
             "replicaType": .string(replicaType.rawValue),
             "urls": .array(files.map { .string(links.url(for: $0.key, expires: nil)) }),
-            "replicaId": .string(replicaId.uuidString.lowercased()),
             "sequenceNumber": .number(Double(sequenceNumber)),
             "fromTimestamp": fromTimestamp.map { .string(Timestamp.string($0)) } ?? .null,
             "changeSequence": .number(Double(changeSequence)),

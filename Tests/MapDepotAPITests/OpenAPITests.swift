@@ -61,6 +61,21 @@ import TestSupport
         static let all = ["pause", "resume", "abort", "archive"]
     }
 
+    /// What MapColonies' documents may still find, and why; anything else fails. Their own list of MapDepot's
+    /// deviations (`../shared/reference/contracts/README.md`: 507 for 509, 413/422 over the tile limit, auth in the
+    /// service) is what `ignored_auth` and these entries leave room for. Not run: exporter-trigger v3.2.1 (not built yet).
+    static let knownDeviations: [String: Set<String>] = [
+        "export-management-v1.7.0": [],
+        "replica-server-v2.0.0": [
+            // The replica registry (POST/PATCH/DELETE /replica) is not built yet (issue #12 item 3): 404/405 there, and
+            // `Allow` on /replica lists GET only.
+            "POST /replica ST103", "PATCH /replica ST103", "DELETE /replica ST103", "DELETE /replica ST205",
+            "GET /replica ST205", "POST /replica ST205", "PATCH /replica ST205",
+            // POST /layers is MapDepot's extension (creating layers): not a 405.
+            "GET /layers ST204",
+        ],
+    ]
+
     @Test func everyRouteHasADocumentEntry() throws {
         let documented = try Self.documentedRoutes()
         let registered = try Self.registeredRoutes()
@@ -83,12 +98,61 @@ import TestSupport
         }
     }
 
+    /// MapColonies' own documents against the same server: only the deviations above.
+    @Test func mapColoniesDocumentsFindOnlyTheKnownDeviations() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
+        let fixture = try await BinaryFixture.make("contracts", scopes: [.export, .admin, .replicationRead, .replicationWrite])
+        defer { fixture.components.close() }
+        try await WebToolTests.makeDelta(fixture.components.replication)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = client.shutdown() }
+        let contracts = Fixtures.sharedData.deletingLastPathComponent().appendingPathComponent("reference/contracts").path
+        try await WebToolTests.withServer(fixture, client: client, worker: true) { base in
+            for (name, allowed) in Self.knownDeviations {
+                let report = try Fixtures.temporaryDirectory("contract-report")
+                let result = try await Shell.execute(Self.schemathesis, Self.arguments(document: contracts + "/\(name).yaml", base: base, token: fixture.token, report: report) + [
+                    "--exclude-checks", "positive_data_acceptance,ignored_auth",
+                ])
+                let found = try Self.failures(inReportsAt: report)
+                #expect(found.subtracting(allowed).isEmpty, "\(name): \(found.subtracting(allowed).sorted())\n\(result.output.suffix(4_000))")
+                #expect(result.status == 0 || !found.isEmpty, "\(name) did not run: \(result.output.suffix(2_000)) \(result.error.suffix(2_000))")
+            }
+        }
+    }
+
+    static var schemathesis: String {
+        let tools = ProcessInfo.processInfo.environment["MAPDEPOT_TEST_PYTHON"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+        return (tools ?? Fixtures.packageRoot.appendingPathComponent(".venv/bin").path) + "/schemathesis"
+    }
+
+    /// One Schemathesis run: seed 1, 12 examples per operation, no stateful phase (it would revoke the run's own token
+    /// through DELETE /tokens/{id}), a JUnit report in `report`.
+    static func arguments(document: String, base: String, token: String, report: String) -> [String] {
+        [
+            "run", document, "--url", base, "--header", "x-api-key: \(token)", "--seed", "1", "--max-examples", "12", "--checks", "all",
+            "--phases", "examples,coverage,fuzzing", "--exclude-path-regex", "^/export-tasks/\\{id\\}/events$", "--request-timeout", "20",
+            "--workers", "1", "--report", "junit", "--report-dir", report, "--no-color",
+        ]
+    }
+
+    /// `"<METHOD> <path> <code>"` for every failure in the JUnit reports of a directory.
+    static func failures(inReportsAt directory: String) throws -> Set<String> {
+        var found = Set<String>()
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasSuffix(".xml") {
+            let xml = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+            for block in xml.components(separatedBy: "<testcase ").dropFirst() {
+                guard let operation = block.firstMatch(of: /name="([^"]+)"/)?.1 else { continue }
+                for match in block.matches(of: /<failure type="failure" message="(ST\d+)"/) { found.insert("\(operation) \(match.1)") }
+            }
+        }
+        return found
+    }
+
     /// Schemathesis against the real binary, from our document: every operation, positive and negative cases, seed 1,
     /// a bounded number of examples per operation.
     @Test func theLiveServerKeepsItsDocument() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
-        let tools = ProcessInfo.processInfo.environment["MAPDEPOT_TEST_PYTHON"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
-        let schemathesis = (tools ?? Fixtures.packageRoot.appendingPathComponent(".venv/bin").path) + "/schemathesis"
+        let schemathesis = Self.schemathesis
         try #require(FileManager.default.isExecutableFile(atPath: schemathesis), "\(schemathesis) is missing: scripts/install-deps installs it")
         let fixture = try await BinaryFixture.make("openapi", scopes: [.export, .admin, .replicationRead, .replicationWrite])
         defer { fixture.components.close() }
@@ -99,14 +163,11 @@ import TestSupport
         let result = try await WebToolTests.withServer(fixture, client: client, worker: true) { base in
             let created = try await CrashSafetyTests.request(client, "POST", base + "/export-tasks", token: fixture.token, body: SecurityTests.smallExport)
             #expect(created.0 == 201)
-            return try await Shell.execute(schemathesis, [
-                "run", Self.document, "--url", base, "--header", "x-api-key: \(fixture.token)", "--seed", "1", "--max-examples", "12",
-                // Every check but positive_data_acceptance: some valid-looking requests are refused for what a schema
-                // cannot say (a layer's geometry types, an ROI outside the product, RASTER only for now), with a 400.
-                "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-                "--exclude-path-regex", "^/export-tasks/\\{id\\}/events$", "--request-timeout", "20", "--workers", "1",
-                "--report", "junit", "--report-dir", report, "--no-color",
-            ])
+            // Every check but positive_data_acceptance: some valid-looking requests are refused for what a schema cannot
+            // say (a layer's geometry types, an ROI outside the product, RASTER only for now), with a 400.
+            return try await Shell.execute(
+                schemathesis, Self.arguments(document: Self.document, base: base, token: fixture.token, report: report) + ["--exclude-checks", "positive_data_acceptance"]
+            )
         }
         #expect(result.status == 0, "\(result.output.suffix(6_000))")
     }

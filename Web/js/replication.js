@@ -42,7 +42,7 @@ async function loadChain() {
       const features = replica.files.reduce((n, f) => n + f.features, 0);
       const deletions = replica.files.reduce((n, f) => n + f.deletions, 0);
       return MapDepot.element("li", {},
-        MapDepot.element("button", { type: "button", "data-replica": replica.replicaId, onclick: () => open(replica) }, `Open ${replica.replicaType} ${replica.sequenceNumber}`),
+        MapDepot.element("button", { type: "button", "data-sequence": replica.sequenceNumber, onclick: () => open(replica) }, `Open ${replica.replicaType} ${replica.sequenceNumber}`),
         ` ${new Date(replica.timestamp).toLocaleString()} · ${features} features${replica.replicaType === "delta" ? `, ${deletions} deleted` : ""} · `
           + `${replica.files.length} file(s), ${MapDepot.formatBytes(size)} `,
         ...replica.files.map((f) => MapDepot.element("code", { title: f.url }, `sha256 ${f.sha256.slice(0, 12)}… `)));

@@ -18,7 +18,8 @@ extension ExportTask {
             "artifactCRS": .string(artifactCRS),
             "description": description.map(JSONValue.string) ?? .null,
             "keywords": keywords ?? .null,
-            "parameters": parameters ?? .null,
+            // The contract types `parameters` as an object (not nullable): `{}` when none were sent (issue #12).
+            "parameters": parameters ?? .object([:]),
             usesSingularWebhook ? "webhook" : "webhooks": .array(webhooks.map(\.json)),
             "estimatedSize": .number(Double(estimatedSize)),
             "estimatedTime": .number(Double(estimatedTime)),
