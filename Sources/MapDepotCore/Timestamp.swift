@@ -71,6 +71,56 @@ public enum Timestamp {
         }
     }
 
+    /// RFC 3339 `date-time`, read by hand (issue #12): any fraction, cut to the millisecond (never rounded up: a
+    /// client's `exclusive_from=…45.4655Z` must not skip a replica stamped `.466Z`), `Z` or any offset RFC 3339
+    /// allows (`-21:20` included; Foundation refused beyond ±18:00). Nil for anything else.
+    public static func rfc3339(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        func number(_ at: Int, _ width: Int) -> Int64? {
+            guard at + width <= bytes.count else { return nil }
+            var value: Int64 = 0
+            for index in at..<(at + width) {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int64(digit)
+            }
+            return value
+        }
+        guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), [UInt8(ascii: "T"), UInt8(ascii: "t")].contains(bytes[10]),
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2), let minute = number(14, 2),
+            let second = number(17, 2), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60,
+            second < 61
+        else { return nil }
+        var index = 19
+        var millisecond: Int64 = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            let start = index
+            while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 {
+                if index - start < 3 { millisecond = millisecond * 10 + Int64(bytes[index] - UInt8(ascii: "0")) }
+                index += 1
+            }
+            guard index > start else { return nil }
+            for _ in min(3, index - start)..<3 { millisecond *= 10 }
+        }
+        guard index < bytes.count else { return nil }
+        var offset: Int64 = 0
+        switch bytes[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            guard index + 1 == bytes.count else { return nil }
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard index + 6 == bytes.count, bytes[index + 3] == UInt8(ascii: ":"), let hours = number(index + 1, 2), let minutes = number(index + 4, 2),
+                hours < 24, minutes < 60
+            else { return nil }
+            offset = (hours * 60 + minutes) * 60 * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
+        default:
+            return nil
+        }
+        let total = ((days(year: year, month: month, day: day) * 24 + hour) * 60 + minute) * 60 + min(second, 59) - offset
+        return Date(timeIntervalSince1970: Double(total * 1000 + millisecond) / 1000)
+    }
+
     private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
         let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
         return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)

@@ -62,8 +62,14 @@ public struct ReplicaQuery: Sendable, Hashable {
     public var exclusiveFrom: Date?
     public var to: Date?
     public var ascending: Bool
+    /// The layer as the client wrote it, for messages (`1.5` is no layer's id: "layer 1.5 …", not "layer -1").
+    public var layerText: String
 
-    public init(layerId: Int, geometryType: GeometryType, replicaType: ReplicaType, exclusiveFrom: Date? = nil, to: Date? = nil, ascending: Bool = false) {
+    public init(
+        layerId: Int, geometryType: GeometryType, replicaType: ReplicaType, exclusiveFrom: Date? = nil, to: Date? = nil, ascending: Bool = false,
+        layerText: String? = nil
+    ) {
+        self.layerText = layerText ?? "\(layerId)"
         self.layerId = layerId
         self.geometryType = geometryType
         self.replicaType = replicaType

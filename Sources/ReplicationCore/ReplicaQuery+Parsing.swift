@@ -41,22 +41,14 @@ extension ReplicaQuery {
         }
         // A fractional or out-of-range layer id matches no layer (the contract's type is `number`).
         let layerId = layer.rounded() == layer && abs(layer) < 1e15 ? Int(layer) : -1
-        self.init(layerId: layerId, geometryType: geometryType, replicaType: replicaType, exclusiveFrom: exclusiveFrom, to: to, ascending: ascending)
+        self.init(
+            layerId: layerId, geometryType: geometryType, replicaType: replicaType, exclusiveFrom: exclusiveFrom, to: to, ascending: ascending,
+            layerText: parameters["layer_id"]
+        )
     }
 
-    /// RFC 3339 date-time: a date, `T`, a time with optional fraction, and `Z` or an offset.
-    static func dateTime(_ text: String) -> Date? {
-        guard text.count >= 20, text.contains("T") || text.contains("t") else { return nil }
-        let normalized = text.replacingOccurrences(of: "t", with: "T").replacingOccurrences(of: "z", with: "Z")
-        let styles: [Date.ISO8601FormatStyle] = [
-            Date.ISO8601FormatStyle(includingFractionalSeconds: true),
-            Date.ISO8601FormatStyle(includingFractionalSeconds: false),
-        ]
-        for style in styles {
-            if let date = try? style.parse(normalized) { return date }
-        }
-        return nil
-    }
+    /// RFC 3339 date-time (``Timestamp/rfc3339(_:)``).
+    static func dateTime(_ text: String) -> Date? { Timestamp.rfc3339(text) }
 }
 
 /// A `POST /layers/{layerId}/replicas` body: `{replicaType, geometryType}`.

@@ -59,7 +59,7 @@ public struct ReplicationService: Sendable {
     public func latest(_ query: ReplicaQuery) async throws -> Replica {
         guard let replica = try await store.latestReplica(layerId: query.layerId, type: query.geometryType, replicaType: query.replicaType, includingHidden: false) else {
             throw ServiceError.notFound(
-                "replica of type \(query.replicaType.rawValue) with geometry type of \(query.geometryType.rawValue) on layer \(query.layerId) was not found"
+                "replica of type \(query.replicaType.rawValue) with geometry type of \(query.geometryType.rawValue) on layer \(query.layerText) was not found"
             )
         }
         return replica
