@@ -95,6 +95,12 @@ def click_feature(driver, element):
         " clientX: r.x + r.width / 2, clientY: r.y + r.height / 2}));", element)
 
 
+def clear_selections(driver):
+    """Deletes every selection, one at a time (the list is redrawn after each)."""
+    while driver.find_elements(By.CSS_SELECTOR, "#selections li button.delete"):
+        driver.find_element(By.CSS_SELECTOR, "#selections li button.delete").click()
+
+
 def task_status(driver, task_id):
     return driver.find_element(By.CSS_SELECTOR, f"#task-{task_id} td.status").text.split("\n")[0]
 
@@ -129,6 +135,20 @@ def queue():
         driver.find_element(By.ID, "finish-polygon").click()
         wait("one selection", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#selections li")) == 1)
 
+        # Edit it: drag its first corner north-east, then keep the new shape.
+        before = driver.execute_script("return requestBody().ROI.features[0].geometry.coordinates[0][0];")
+        driver.find_element(By.CSS_SELECTOR, "#selections li button.edit").click()
+        handle = wait("a corner handle", lambda: driver.find_element(By.CSS_SELECTOR, ".vertex"))
+        drag = ActionChains(driver).click_and_hold(handle)
+        for _ in range(10):
+            drag = drag.move_by_offset(4, -4)
+        drag.release().perform()
+        driver.find_element(By.CSS_SELECTOR, "#selections li button.edit").click()
+        after = driver.execute_script("return requestBody().ROI.features[0].geometry.coordinates[0][0];")
+        if not (after[0] > before[0] and after[1] > before[1]):
+            fail(f"dragging the corner moved it from {before} to {after}")
+        report["edited"] = [before, after]
+
         # The estimate shown is the API's for the same request.
         shown = int(wait("the estimate", lambda: driver.find_element(By.ID, "estimate-result").get_attribute("data-tiles")))
         body = driver.execute_script("return requestBody();")
@@ -150,9 +170,7 @@ def queue():
         wait("PENDING again", lambda: task_status(driver, first) == "PENDING")
 
         # Upload a MultiPolygon ROI and export it.
-        for button in driver.find_elements(By.CSS_SELECTOR, "#selections li button"):
-            button.click()
-        wait("no selection", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#selections li")) == 0)
+        clear_selections(driver)
         upload = os.path.join(OUT, "roi.geojson")
         with open(upload, "w") as file:
             json.dump({"type": "Feature", "properties": {}, "geometry": {"type": "MultiPolygon", "coordinates": [
@@ -209,8 +227,7 @@ def finish():
         use.click()
         wait("the country's selection", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#selections li")) == 1)
         wait("the country's estimate", lambda: driver.find_element(By.ID, "estimate-result").get_attribute("data-tiles"))
-        for button in driver.find_elements(By.CSS_SELECTOR, "#selections li button"):
-            button.click()
+        clear_selections(driver)
 
         # Pause and resume a running export: the whole footprint, paced by the server to 100 tiles a second.
         driver.find_element(By.ID, "use-footprint").click()

@@ -25,6 +25,7 @@ class RegionDrawer {
   start(mode) {
     this.cancel();
     this.mode = mode;
+    this.map.closePopup();
     this.map.doubleClickZoom.disable();
     this.map.getContainer().classList.add("drawing");
     this.onHint(mode === "rectangle" ? "Click two opposite corners on the map (Escape cancels)." :

@@ -104,7 +104,33 @@ function addSelection(geometry) {
   scheduleEstimate();
 }
 
+/// Editing a selection: a handle on each corner, dragged to move it; "Done editing" keeps the new shape.
+function toggleEditing(selection) {
+  if (selection.editing) {
+    for (const handle of selection.editing) handle.remove();
+    selection.editing = null;
+    renderSelections();
+    scheduleEstimate();
+    return;
+  }
+  const polygons = selection.geometry.type === "Polygon" ? [selection.geometry.coordinates] : selection.geometry.coordinates;
+  selection.editing = [];
+  polygons.forEach((rings, p) => rings.forEach((ring, r) => ring.slice(0, -1).forEach(([lng, lat], v) => {
+    const handle = L.marker([lat, lng], { draggable: true, keyboard: true, title: `Corner ${v + 1}`, icon: L.divIcon({ className: "vertex", iconSize: [14, 14] }) });
+    handle.on("drag", (event) => {
+      const { lat: newLat, lng: newLng } = event.target.getLatLng();
+      const point = [Math.max(-180, Math.min(180, newLng)), Math.max(-90, Math.min(90, newLat))];
+      ring[v] = point;
+      if (v === 0) ring[ring.length - 1] = point;
+      selection.layer.setLatLngs(MapView.latLngs(selection.geometry));
+    });
+    selection.editing.push(handle.addTo(map));
+  })));
+  renderSelections();
+}
+
 function removeSelection(selection) {
+  if (selection.editing) for (const handle of selection.editing) handle.remove();
   selection.layer.remove();
   state.selections = state.selections.filter((s) => s !== selection);
   renderSelections();
@@ -130,7 +156,8 @@ function renderSelections(faultIndex) {
       MapDepot.element("span", {}, `Selection ${index + 1}: ${selection.geometry.type}`),
       ...zoomSelect(`min-zoom-${index}`, "From", selection.minZoom, (zoom) => { selection.minZoom = zoom; selection.maxZoom = Math.max(zoom, selection.maxZoom); renderSelections(); scheduleEstimate(); }, latitude),
       ...zoomSelect(`max-zoom-${index}`, "to", selection.maxZoom, (zoom) => { selection.maxZoom = zoom; selection.minZoom = Math.min(zoom, selection.minZoom); renderSelections(); scheduleEstimate(); }, latitude),
-      MapDepot.element("button", { type: "button", onclick: () => removeSelection(selection) }, "Delete"));
+      MapDepot.element("button", { type: "button", class: "edit", onclick: () => toggleEditing(selection) }, selection.editing ? "Done editing" : "Edit"),
+      MapDepot.element("button", { type: "button", class: "delete", onclick: () => removeSelection(selection) }, "Delete"));
     selection.layer.setStyle({ color: index === faultIndex ? "#c0392b" : "#d35400", weight: index === faultIndex ? 4 : 2 });
     return item;
   }));
