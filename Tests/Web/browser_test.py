@@ -95,10 +95,20 @@ def click_feature(driver, element):
         " clientX: r.x + r.width / 2, clientY: r.y + r.height / 2}));", element)
 
 
+def click(driver, selector):
+    """Clicks what `selector` finds; the selection list and the task rows are redrawn when an estimate or an event
+    arrives, so an element found a moment before may be gone: find it again until the click lands."""
+    def attempt():
+        driver.find_element(By.CSS_SELECTOR, selector).click()
+        return True
+    wait(f"a click on {selector}", attempt, timeout=30)
+
+
 def clear_selections(driver):
     """Deletes every selection, one at a time (the list is redrawn after each)."""
     while driver.find_elements(By.CSS_SELECTOR, "#selections li button.delete"):
-        driver.find_element(By.CSS_SELECTOR, "#selections li button.delete").click()
+        click(driver, "#selections li button.delete")
+        time.sleep(0.05)
 
 
 def task_status(driver, task_id):
@@ -108,10 +118,7 @@ def task_status(driver, task_id):
 def click_action(driver, task_id, action):
     """Clicks a task's button; the row is redrawn whenever the task changes (its event stream), so a button found a
     moment before may be gone: find it again until the click lands."""
-    def attempt():
-        driver.find_element(By.CSS_SELECTOR, f"#task-{task_id} button[data-action='{action}']").click()
-        return True
-    wait(f"the {action} button of task {task_id}", attempt, timeout=30)
+    click(driver, f"#task-{task_id} button[data-action='{action}']")
 
 
 def queue():
@@ -137,13 +144,13 @@ def queue():
 
         # Edit it: drag its first corner north-east, then keep the new shape.
         before = driver.execute_script("return requestBody().ROI.features[0].geometry.coordinates[0][0];")
-        driver.find_element(By.CSS_SELECTOR, "#selections li button.edit").click()
+        click(driver, "#selections li button.edit")
         handle = wait("a corner handle", lambda: driver.find_element(By.CSS_SELECTOR, ".vertex"))
         drag = ActionChains(driver).click_and_hold(handle)
         for _ in range(10):
             drag = drag.move_by_offset(4, -4)
         drag.release().perform()
-        driver.find_element(By.CSS_SELECTOR, "#selections li button.edit").click()
+        click(driver, "#selections li button.edit")
         after = driver.execute_script("return requestBody().ROI.features[0].geometry.coordinates[0][0];")
         if not (after[0] > before[0] and after[1] > before[1]):
             fail(f"dragging the corner moved it from {before} to {after}")
@@ -248,7 +255,7 @@ def finish():
         wait("the resumed export to complete", lambda: task_status(driver, running) == "COMPLETED", timeout=120)
         if driver.find_element(By.ID, f"progress-{running}").get_attribute("value") != "100":
             fail("the resumed export's progress bar did not reach 100")
-        driver.find_elements(By.XPATH, f"//tr[@id='task-{tasks[0]}']//button[text()='Show on map']")[0].click()
+        click(driver, f"#task-{tasks[0]} button.show")
         wait("the exported footprint", lambda: driver.find_element(By.CSS_SELECTOR, "path.exported-footprint"))
         driver.save_screenshot(os.path.join(OUT, "export-done.png"))
         check_console(driver, "the export page")

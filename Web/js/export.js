@@ -271,7 +271,7 @@ function fillRow(row, task) {
       ` ${MapDepot.formatBytes(artifact.size)}`, MapDepot.element("code", { title: "sha256" }, ` ${artifact.sha256.slice(0, 12)}…`))));
   const buttons = MapDepot.element("td", {}, ...(actions[task.status] || []).map((action) =>
     MapDepot.element("button", { type: "button", "data-action": action, onclick: () => control(task.id, action) }, label[action])),
-    MapDepot.element("button", { type: "button", onclick: () => showTask(task) }, "Show on map"));
+    MapDepot.element("button", { type: "button", class: "show", onclick: () => showTask(task) }, "Show on map"));
   row.replaceChildren(
     MapDepot.element("td", {}, String(task.id)),
     MapDepot.element("td", { class: "status" }, task.status, task.errorReason && ["FAILED", "ABORTED"].includes(task.status) ? MapDepot.element("div", { class: "reason" }, task.errorReason) : ""),
