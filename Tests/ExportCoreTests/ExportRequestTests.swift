@@ -25,6 +25,25 @@ import TestSupport
         try ExportRequest(json: try JSONValue.parse(Data(text.utf8)))
     }
 
+    /// Issue #12: a ring that crosses itself is refused for that, with where; simple rings (a country's too) pass.
+    @Test func aSelfCrossingRingIsRefusedForWhatItIs() throws {
+        func roi(_ geometry: String) -> String { #"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":\#(geometry)}]}"# }
+        let bowTie = #"{"type":"Polygon","coordinates":[[[0,0],[10,10],[10,0],[0,10],[0,0]]]}"#
+        do {
+            _ = try parse(Self.body(roi: roi(bowTie)))
+            Issue.record("a bow tie was accepted")
+        } catch let error as ServiceError {
+            #expect(error.message == "ROI.features[0].geometry: ring 0 crosses itself at (5.0, 5.0); a ROI ring must be simple", "\(error.message)")
+        }
+        let france = CanonicalJSON.text(try Fixtures.country("France").geometry!.json)
+        #expect(try parse(Self.body(roi: roi(france))).roi.count == 1)
+        let holed = #"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[2,2],[2,4],[4,4],[4,2],[2,2]]]}"#
+        #expect(try parse(Self.body(roi: roi(holed))).roi.count == 1)
+        #expect(throws: ServiceError.self) {
+            try parse(Self.body(roi: roi(#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]],[[[0,0],[10,10],[10,0],[0,10],[0,0]]]]}"#)))
+        }
+    }
+
     @Test func acceptsAValidRequest() throws {
         let request = try parse(Self.body(extra: #","description":"d","keywords":{"k":"v"},"parameters":{}"#, webhooks: #"[{"url":"https://example.org/hook","events":["TASK_COMPLETED","TASK_FAILED"]}]"#))
         #expect(request.roi.count == 1)

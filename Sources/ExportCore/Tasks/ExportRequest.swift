@@ -1,4 +1,5 @@
 import Foundation
+import Geometry
 import GeoJSON
 import JSONValues
 import MapDepotCore
@@ -189,6 +190,14 @@ public struct ExportRequest: Sendable {
             guard let geometry = feature.geometry else { throw .invalid("\(path).geometry must be a Polygon or MultiPolygon, found null") }
             guard !geometry.polygons.isEmpty else {
                 throw .invalid("\(path).geometry must be a Polygon or MultiPolygon, found \(geometry.typeName)")
+            }
+            for (p, polygon) in geometry.polygons.enumerated() {
+                for (r, positions) in polygon.rings.enumerated() {
+                    if let point = Ring.crossing(Ring.open(positions.map { Point($0.longitude, $0.latitude) })) {
+                        let at = geometry.polygons.count > 1 ? "polygon \(p) ring \(r)" : "ring \(r)"
+                        throw .invalid("\(path).geometry: \(at) crosses itself at (\(point.x), \(point.y)); a ROI ring must be simple")
+                    }
+                }
             }
             func resolution(_ key: String) throws(ServiceError) -> Double? {
                 switch feature.properties?[key] {
