@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ExportCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -40,9 +41,9 @@ import TestSupport
             let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
             for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                 let method = String(text[Range(match.range(at: 1), in: text)!]).uppercased()
-                var path = String(text[Range(match.range(at: 2), in: text)!])
+                let path = String(text[Range(match.range(at: 2), in: text)!])
                 if path.contains("\\(action.rawValue)") {
-                    for action in ExportControlNames.all { routes.insert("\(method) \(path.replacingOccurrences(of: "\\(action.rawValue)", with: action))") }
+                    for action in ExportControl.allCases.map(\.rawValue) { routes.insert("\(method) \(path.replacingOccurrences(of: "\\(action.rawValue)", with: action))") }
                     continue
                 }
                 if path.contains("\\(name)") {
@@ -50,15 +51,10 @@ import TestSupport
                     continue
                 }
                 if path == "ui" { continue }  // the redirect to `ui/`, documented as `/ui/{path}`
-                path = path == "ui/**" ? "ui/**" : path
                 routes.insert("\(method) \(path)")
             }
         }
         return routes
-    }
-
-    enum ExportControlNames {
-        static let all = ["pause", "resume", "abort", "archive"]
     }
 
     /// What MapColonies' documents may still find, and why; anything else fails. Their own list of MapDepot's

@@ -56,6 +56,13 @@ const MapDepot = {
     return (seconds / 3600).toFixed(1) + " h";
   },
 
+  /// What the signed-in pages share: `$` by id, `status` (the page's status line), and the sign-out button wired.
+  page() {
+    const $ = (id) => document.getElementById(id);
+    $("signout").addEventListener("click", () => { this.signOut(); window.location.assign("index.html"); });
+    return { $, status: (text) => { $("page-status").textContent = text; } };
+  },
+
   /// Sends a page without a token to the sign-in page.
   requireToken() {
     if (!this.token()) window.location.replace("index.html?next=" + encodeURIComponent(window.location.pathname.split("/").pop()));

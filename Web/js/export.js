@@ -3,7 +3,7 @@
 
 MapDepot.requireToken();
 
-const $ = (id) => document.getElementById(id);
+const { $, status } = MapDepot.page();
 const state = { records: [], record: null, selections: [], estimate: null, estimateError: null, streams: new Map(), taskLayer: null };
 const map = MapView.create("map");
 let productLayer = null;
@@ -13,9 +13,6 @@ let footprintLayer = null;
 const resolution = (zoom) => 0.703125 / 2 ** zoom;
 const metres = (zoom, lat) => resolution(zoom) * 111_320 * Math.cos((lat * Math.PI) / 180);
 
-function status(text) { $("page-status").textContent = text; }
-
-$("signout").addEventListener("click", () => { MapDepot.signOut(); window.location.assign("index.html"); });
 
 // MARK: Product
 
@@ -338,17 +335,12 @@ async function loadOutlines() {
     const latest = snapshots[snapshots.length - 1];
     if (!latest) return;
     const outlines = L.featureGroup();
-    for (const file of latest.files) {
-      for (const entry of await Zip.entries(await MapDepot.bytes(file.url))) {
-        if (entry.name.startsWith("deleted_")) continue;
-        for (const feature of JSON.parse(await Zip.text(entry)).features || []) {
-          const name = (feature.properties && (feature.properties.name || feature.properties.NAME)) || feature.id;
-          const outline = L.geoJSON(feature, { style: { color: "#f4f6f7", weight: 1, opacity: 0.7, fillOpacity: 0, className: "country" } });
-          outline.bindPopup(() => MapDepot.element("div", {}, MapDepot.element("strong", {}, name), " ",
-            MapDepot.element("button", { type: "button", class: "use-country", onclick: () => { addSelection(feature.geometry); map.closePopup(); } }, `Export ${name}`)));
-          outlines.addLayer(outline);
-        }
-      }
+    for (const feature of (await Zip.replica(latest)).features) {
+      const name = (feature.properties && (feature.properties.name || feature.properties.NAME)) || feature.id;
+      const outline = L.geoJSON(feature, { style: { color: "#f4f6f7", weight: 1, opacity: 0.7, fillOpacity: 0, className: "country" } });
+      outline.bindPopup(() => MapDepot.element("div", {}, MapDepot.element("strong", {}, name), " ",
+        MapDepot.element("button", { type: "button", class: "use-country", onclick: () => { addSelection(feature.geometry); map.closePopup(); } }, `Export ${name}`)));
+      outlines.addLayer(outline);
     }
     outlines.addTo(map);
   } catch (error) {

@@ -4,14 +4,10 @@
 
 MapDepot.requireToken();
 
-const $ = (id) => document.getElementById(id);
+const { $, status } = MapDepot.page();
 const map = MapView.create("map");
 let drawn = null;
 let layers = [];
-
-function status(text) { $("page-status").textContent = text; }
-
-$("signout").addEventListener("click", () => { MapDepot.signOut(); window.location.assign("index.html"); });
 
 async function loadLayers() {
   try { layers = await MapDepot.call("GET", "/layers"); } catch (error) { status(error.message); return; }
@@ -68,15 +64,9 @@ async function open(replica) {
   drawn = L.featureGroup().addTo(map);
   $("deleted").replaceChildren();
   $("opened").textContent = `Loading ${replica.replicaType} ${replica.sequenceNumber}…`;
-  let features = [], deleted = [];
+  let features, deleted;
   try {
-    for (const file of replica.files) {
-      for (const entry of await Zip.entries(await MapDepot.bytes(file.url))) {
-        const json = JSON.parse(await Zip.text(entry));
-        if (entry.name.startsWith("deleted_")) deleted = deleted.concat(json);
-        else features = features.concat(json.features || []);
-      }
-    }
+    ({ features, deleted } = await Zip.replica(replica));
   } catch (error) { $("opened").textContent = error.message; return; }
   const counts = { created: 0, modified: 0, snapshot: 0 };
   // Pages of 1,000 features, one per frame.

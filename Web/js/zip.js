@@ -37,4 +37,17 @@ const Zip = {
     const stream = new Blob([entry.data]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
     return await new Response(stream).text();
   },
+
+  /// A replica's features and deleted ids, from every zip of it (downloaded with the token).
+  async replica(replica) {
+    const contents = { features: [], deleted: [] };
+    for (const file of replica.files) {
+      for (const entry of await this.entries(await MapDepot.bytes(file.url))) {
+        const json = JSON.parse(await this.text(entry));
+        if (entry.name.startsWith("deleted_")) contents.deleted.push(...json);
+        else contents.features.push(...(json.features || []));
+      }
+    }
+    return contents;
+  },
 };
