@@ -106,6 +106,7 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     CatalogRoutes(api: api).register(on: router)
     ExportRoutes(api: api).register(on: router)
     ReplicationRoutes(api: api).register(on: router)
+    ReplicaRegistryRoutes(api: api).register(on: router)
     DownloadRoutes(api: api).register(on: router)
     TokenRoutes(api: api).register(on: router)
     let ui = components.config.ui

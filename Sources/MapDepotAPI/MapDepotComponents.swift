@@ -38,6 +38,8 @@ public struct MapDepotComponents: Sendable {
     public let replicationScheduler: ReplicationScheduler
     public let clock: any WallClock
     let links: SignedLinks
+    /// Replica files' URLs: produced ones through ``links``, registered ones in their producer's object store.
+    let replicaLinks: ReplicaLinks
 
     /// The stores of one backend.
     struct Stores {
@@ -132,6 +134,13 @@ public struct MapDepotComponents: Sendable {
         postgresTask = stores.postgresTask
         artifacts = try Self.artifactStore(config)
         links = SignedLinks(baseURL: config.baseURL, key: SymmetricKey(data: stores.linkKey))
+        replicaLinks = ReplicaLinks(
+            artifacts: links,
+            objectStorage: ObjectStorageEndpoint(
+                scheme: config.replication.objectStorageProtocol, host: config.replication.objectStorageHost,
+                port: config.replication.objectStoragePort, projectId: config.replication.objectStorageProjectId
+            )
+        )
         let crashPoints = CrashPoints(config.crashAt)
         let sources = LocalTileSourceOpener()
         tokens = TokenService(
@@ -182,7 +191,7 @@ public struct MapDepotComponents: Sendable {
             ),
             artifacts: artifacts, clock: clock, chainLease: config.replication.chainLeaseSeconds, exclusive: config.database.url == nil
         )
-        replication = ReplicationService(store: replicationStore, producer: producer, clock: clock)
+        replication = ReplicationService(store: replicationStore, producer: producer, artifacts: artifacts, clock: clock)
         replicationScheduler = ReplicationScheduler(
             store: replicationStore, producer: producer, clock: clock, deltaInterval: config.replication.deltaIntervalSeconds,
             snapshotInterval: config.replication.snapshotIntervalSeconds,

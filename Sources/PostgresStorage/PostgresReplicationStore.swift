@@ -171,21 +171,43 @@ public struct PostgresReplicationStore: ReplicationStore {
         return result
     }
 
-    public func insertHiddenReplica(_ replica: Replica) async throws {
-        try await database.query(
+    /// One insert for produced and registered replicas, numbered next in the chain (after every replica of it, whoever
+    /// made it and whatever its state); nil when the id is taken.
+    private static func insert(_ replica: Replica, producing: Bool, on database: PostgresDatabase, logger: Logger) async throws -> Replica? {
+        let rows = try await database.query(
             """
             INSERT INTO replicas (replica_id, layer_id, geometry_type, replica_type, sequence_number, timestamp, from_timestamp, change_sequence,
-              from_change_sequence, is_hidden, files, created_at)
+              from_change_sequence, is_hidden, files, created_at, origin, bucket_name, producing)
             VALUES (\(replica.replicaId.uuidString.lowercased()), \(replica.layerId), \(replica.geometryType.rawValue), \(replica.replicaType.rawValue),
-              \(replica.sequenceNumber), \(Timestamp.string(replica.timestamp)), \(replica.fromTimestamp.map(Timestamp.string)), \(replica.changeSequence),
-              \(replica.fromChangeSequence), true, '[]', \(Timestamp.string(replica.timestamp)))
+              (SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM replicas WHERE layer_id = \(replica.layerId)
+                AND geometry_type = \(replica.geometryType.rawValue) AND replica_type = \(replica.replicaType.rawValue)),
+              \(Timestamp.string(replica.timestamp)), \(replica.fromTimestamp.map(Timestamp.string)), \(replica.changeSequence),
+              \(replica.fromChangeSequence), \(replica.isHidden), '[]', \(Timestamp.string(replica.timestamp)), \(replica.origin.rawValue),
+              \(replica.bucketName), \(producing))
+            ON CONFLICT (replica_id) DO NOTHING RETURNING sequence_number
             """, logger: logger
-        )
+        ).all()
+        guard let row = rows.first else { return nil }
+        var stored = replica
+        stored.sequenceNumber = try row["sequence_number"].decode(Int.self)
+        return stored
+    }
+
+    public func insertHiddenReplica(_ replica: Replica) async throws -> Replica {
+        var hidden = replica
+        hidden.isHidden = true
+        guard let stored = try await Self.insert(hidden, producing: true, on: database, logger: logger) else {
+            throw ServiceError(.conflict, "replica with id \(replica.replicaId.uuidString.lowercased()) already exists")
+        }
+        return stored
     }
 
     public func publishReplica(_ replica: Replica) async throws {
         try await database.query(
-            "UPDATE replicas SET is_hidden = false, files = \(ReplicaFile.storedText(replica.files)) WHERE replica_id = \(replica.replicaId.uuidString.lowercased())",
+            """
+            UPDATE replicas SET is_hidden = false, producing = false, files = \(ReplicaFile.storedText(replica.files))
+            WHERE replica_id = \(replica.replicaId.uuidString.lowercased())
+            """,
             logger: logger
         )
     }
@@ -195,12 +217,15 @@ public struct PostgresReplicationStore: ReplicationStore {
     }
 
     public func removeHiddenReplicas(now: Date) async throws -> [Replica] {
-        try await database.query(
-            """
-            DELETE FROM replicas WHERE is_hidden AND NOT EXISTS (SELECT 1 FROM replica_chain_leases l WHERE l.layer_id = replicas.layer_id
-              AND l.geometry_type = replicas.geometry_type AND l.expires_at > \(Timestamp.string(now))) RETURNING *
-            """, logger: logger
-        ).all().map(Self.replica)
+        try await Self.replicas(
+            database.query(
+                """
+                DELETE FROM replicas WHERE producing AND NOT EXISTS (SELECT 1 FROM replica_chain_leases l WHERE l.layer_id = replicas.layer_id
+                  AND l.geometry_type = replicas.geometry_type AND l.expires_at > \(Timestamp.string(now))) RETURNING *
+                """, logger: logger
+            ),
+            files: nil
+        )
     }
 
     public func acquireChain(layerId: Int, type: GeometryType, owner: String, until: Date, now: Date) async throws -> Bool {
@@ -224,32 +249,143 @@ public struct PostgresReplicationStore: ReplicationStore {
     public func replicas(_ query: ReplicaQuery) async throws -> [Replica] {
         let from = query.exclusiveFrom.map(Timestamp.string)
         let to = query.to.map(Timestamp.string)
-        let rows: PostgresRowSequence
-        let filter: PostgresQuery = """
+        var sql: PostgresQuery = """
             SELECT * FROM replicas WHERE NOT is_hidden AND layer_id = \(query.layerId) AND geometry_type = \(query.geometryType.rawValue)
               AND replica_type = \(query.replicaType.rawValue) AND (\(from)::text IS NULL OR timestamp > \(from))
               AND (\(to)::text IS NULL OR timestamp <= \(to))
             """
-        var sql = filter
         sql.sql += query.ascending ? " ORDER BY timestamp ASC, sequence_number ASC" : " ORDER BY timestamp DESC, sequence_number DESC"
-        rows = try await database.query(sql, logger: logger)
-        return try await rows.all().map(Self.replica)
+        return try await Self.replicas(database.query(sql, logger: logger), files: database)
     }
 
-    public func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, includingHidden: Bool) async throws -> Replica? {
-        try await database.query(
-            """
-            SELECT * FROM replicas WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue) AND replica_type = \(replicaType.rawValue)
-              AND (NOT is_hidden OR \(includingHidden)) ORDER BY timestamp DESC, sequence_number DESC LIMIT 1
-            """, logger: logger
-        ).all().first.map(Self.replica)
+    public func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, origin: ReplicaOrigin?) async throws -> Replica? {
+        try await Self.replicas(
+            database.query(
+                """
+                SELECT * FROM replicas WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue) AND replica_type = \(replicaType.rawValue)
+                  AND NOT is_hidden AND (\(origin?.rawValue)::text IS NULL OR origin = \(origin?.rawValue))
+                ORDER BY timestamp DESC, sequence_number DESC LIMIT 1
+                """, logger: logger
+            ),
+            files: database
+        ).first
     }
 
     public func replica(id: UUID) async throws -> Replica? {
-        try await database.query(
-            "SELECT * FROM replicas WHERE replica_id = \(id.uuidString.lowercased()) AND NOT is_hidden", logger: logger
-        ).all().first.map(Self.replica)
+        try await Self.replicas(
+            database.query("SELECT * FROM replicas WHERE replica_id = \(id.uuidString.lowercased()) AND NOT is_hidden", logger: logger), files: database
+        ).first
     }
 
-    static func replica(_ row: PostgresRandomAccessRow) throws -> Replica { try Replica(row: PostgresStoredRow(row: row, table: "replicas")) }
+    // MARK: The registry
+
+    public func registerReplica(_ replica: Replica) async throws -> Bool {
+        try await Self.insert(replica, producing: false, on: database, logger: logger) != nil
+    }
+
+    public func registryReplicas(_ selection: ReplicaSelection) async throws -> [Replica] {
+        var sql = Self.selecting(selection, "SELECT * FROM replicas")
+        sql.sql += " ORDER BY timestamp, sequence_number"
+        return try await Self.replicas(database.query(sql, logger: logger), files: database)
+    }
+
+    public func updateRegistryFields(_ replicas: [Replica]) async throws {
+        let logger = self.logger
+        try await database.transaction { connection in
+            for replica in replicas {
+                try await connection.query(
+                    """
+                    UPDATE replicas SET timestamp = \(Timestamp.string(replica.timestamp)), layer_id = \(replica.layerId),
+                      geometry_type = \(replica.geometryType.rawValue), replica_type = \(replica.replicaType.rawValue),
+                      bucket_name = \(replica.bucketName), is_hidden = \(replica.isHidden)
+                    WHERE replica_id = \(replica.replicaId.uuidString.lowercased()) AND NOT producing
+                    """, logger: logger
+                )
+            }
+        }
+    }
+
+    public func deleteReplicas(_ selection: ReplicaSelection) async throws -> [Replica] {
+        let logger = self.logger
+        return try await database.transaction { connection in
+            // Files first (they go with their replica by cascade).
+            var select = Self.selecting(selection, "SELECT * FROM replicas")
+            select.sql += " ORDER BY timestamp, sequence_number FOR UPDATE"
+            let rows = try await connection.query(select, logger: logger).all()
+            let selected = try await Self.attachFiles(
+                try rows.map { try Replica(row: PostgresStoredRow(row: $0, table: "replicas")) }, logger: logger
+            ) { try await connection.query($0, logger: logger) }
+            try await connection.query(Self.selecting(selection, "DELETE FROM replicas"), logger: logger)
+            return selected
+        }
+    }
+
+    public func addRegisteredFile(_ fileId: UUID, replicaId: UUID) async throws -> FileRegistrationOutcome {
+        let logger = self.logger
+        let replica = replicaId.uuidString.lowercased()
+        let file = fileId.uuidString.lowercased()
+        return try await database.transaction { connection in
+            // The replica's row is held until commit, so a concurrent delete cannot leave a file without one.
+            let exists = try await connection.query(
+                "SELECT 1 FROM replicas WHERE replica_id = \(replica) AND NOT producing FOR SHARE", logger: logger
+            ).all()
+            guard !exists.isEmpty else { return .noSuchReplica }
+            let inserted = try await connection.query(
+                """
+                INSERT INTO registered_files (file_id, replica_id, position)
+                VALUES (\(file), \(replica), (SELECT COALESCE(MAX(position), 0) + 1 FROM registered_files WHERE replica_id = \(replica)))
+                ON CONFLICT (file_id) DO NOTHING RETURNING file_id
+                """, logger: logger
+            ).all()
+            return inserted.isEmpty ? .fileIdTaken : .added
+        }
+    }
+
+    /// `statement` limited to the rows a registry selection names: never a replica being produced.
+    private static func selecting(_ selection: ReplicaSelection, _ statement: String) -> PostgresQuery {
+        var id: String?
+        var filter = ReplicaFilter()
+        switch selection {
+        case .id(let value): id = value.uuidString.lowercased()
+        case .filter(let value): filter = value
+        }
+        let from = filter.exclusiveFrom.map(Timestamp.string)
+        let to = filter.to.map(Timestamp.string)
+        var query: PostgresQuery = """
+             WHERE NOT producing AND (\(id)::text IS NULL OR replica_id = \(id))
+              AND (\(filter.replicaType?.rawValue)::text IS NULL OR replica_type = \(filter.replicaType?.rawValue))
+              AND (\(filter.geometryType?.rawValue)::text IS NULL OR geometry_type = \(filter.geometryType?.rawValue))
+              AND (\(filter.layerId)::bigint IS NULL OR layer_id = \(filter.layerId))
+              AND (\(filter.isHidden)::boolean IS NULL OR is_hidden = \(filter.isHidden))
+              AND (\(from)::text IS NULL OR timestamp > \(from)) AND (\(to)::text IS NULL OR timestamp <= \(to))
+            """
+        query.sql = statement + query.sql
+        return query
+    }
+
+    /// Replica rows, with the files registered to the registered ones (one more query, only when there are some).
+    private static func replicas(_ rows: PostgresRowSequence, files database: PostgresDatabase?) async throws -> [Replica] {
+        let replicas = try await rows.all().map { try Replica(row: PostgresStoredRow(row: $0, table: "replicas")) }
+        guard let database else { return replicas }
+        return try await attachFiles(replicas, logger: database.logger) { try await database.query($0, logger: database.logger) }
+    }
+
+    private static func attachFiles(
+        _ replicas: [Replica], logger: Logger, query: (PostgresQuery) async throws -> PostgresRowSequence
+    ) async throws -> [Replica] {
+        let ids = replicas.filter { $0.origin == .registered }.map { $0.replicaId.uuidString.lowercased() }
+        guard !ids.isEmpty else { return replicas }
+        var files: [String: [UUID]] = [:]
+        for try await (replica, file) in try await query(
+            "SELECT replica_id, file_id FROM registered_files WHERE replica_id = ANY(\(ids)) ORDER BY position"
+        ).decode((String, String).self) {
+            guard let id = UUID(uuidString: file) else { throw CorruptRow(table: "registered_files", column: "file_id", value: file) }
+            files[replica, default: []].append(id)
+        }
+        return replicas.map { replica in
+            var result = replica
+            if replica.origin == .registered { result.registeredFiles = files[replica.replicaId.uuidString.lowercased()] ?? [] }
+            return result
+        }
+    }
 }

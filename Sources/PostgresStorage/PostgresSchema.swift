@@ -112,5 +112,21 @@ enum PostgresSchema {
             ]
         ),
         ("v5-token-last-used", ["ALTER TABLE tokens ADD COLUMN last_used_at TEXT COLLATE \"C\""]),
+        (
+            // The replica registry (issue #12): who made a replica, a registered one's bucket and files, and which
+            // hidden rows are a producer's work in progress (until now every hidden row was).
+            "v6-replica-registry",
+            [
+                "ALTER TABLE replicas ADD COLUMN origin TEXT NOT NULL DEFAULT 'produced'",
+                "ALTER TABLE replicas ADD COLUMN bucket_name TEXT",
+                "ALTER TABLE replicas ADD COLUMN producing BOOLEAN NOT NULL DEFAULT false",
+                "UPDATE replicas SET producing = true WHERE is_hidden",
+                """
+                CREATE TABLE registered_files (file_id TEXT PRIMARY KEY,
+                  replica_id TEXT NOT NULL REFERENCES replicas(replica_id) ON DELETE CASCADE, position BIGINT NOT NULL)
+                """,
+                "CREATE INDEX registered_files_replica ON registered_files (replica_id, position)",
+            ]
+        ),
     ]
 }

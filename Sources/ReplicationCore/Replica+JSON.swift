@@ -5,27 +5,39 @@ import MapDepotCore
 
 extension Replica {
     /// The contract's replica `{timestamp, layerId, geometryType, replicaType, urls}` plus the additive
-    /// `sequenceNumber`, `fromTimestamp`, `changeSequence`, `fromChangeSequence` and `files`. Not `replicaId`: replica-server's
-    /// document marks it write-only (issue #12); a file's URL carries it.
-    public func json(links: any ArtifactLinks) -> JSONValue {
-        .object([
+    /// `sequenceNumber` and `files`, and for replicas MapDepot produced `fromTimestamp`, `changeSequence` and
+    /// `fromChangeSequence`. Not `replicaId`, `bucketName` or `isHidden`: replica-server's document marks the first two
+    /// write-only and never answers the third (issue #12); a produced file's URL carries the id.
+    public func json(links: ReplicaLinks) -> JSONValue {
+        var object: [String: JSONValue] = [
             "timestamp": .string(Timestamp.string(timestamp)),
             "layerId": .number(Double(layerId)),
             "geometryType": .string(geometryType.rawValue),
             "replicaType": .string(replicaType.rawValue),
-            "urls": .array(files.map { .string(links.url(for: $0.key, expires: nil)) }),
             "sequenceNumber": .number(Double(sequenceNumber)),
-            "fromTimestamp": fromTimestamp.map { .string(Timestamp.string($0)) } ?? .null,
-            "changeSequence": .number(Double(changeSequence)),
-            "fromChangeSequence": fromChangeSequence.map { .number(Double($0)) } ?? .null,
-            "files": .array(
-                files.map {
-                    .object([
-                        "url": .string(links.url(for: $0.key, expires: nil)), "size": .number(Double($0.size)), "sha256": .string($0.sha256),
-                        "features": .number(Double($0.features)), "deletions": .number(Double($0.deletions)),
-                    ])
-                }
-            ),
-        ])
+        ]
+        var files: [JSONValue] = self.files.map {
+            .object([
+                "url": .string(links.artifacts.url(for: $0.key, expires: nil)), "size": .number(Double($0.size)), "sha256": .string($0.sha256),
+                "features": .number(Double($0.features)), "deletions": .number(Double($0.deletions)),
+            ])
+        }
+        switch origin {
+        case .produced:
+            object["fromTimestamp"] = fromTimestamp.map { .string(Timestamp.string($0)) } ?? .null
+            object["changeSequence"] = .number(Double(changeSequence))
+            object["fromChangeSequence"] = fromChangeSequence.map { .number(Double($0)) } ?? .null
+        case .registered:
+            let bucket = bucketName ?? ""
+            files += registeredFiles.map { fileId in
+                .object([
+                    "url": .string(links.objectStorage.url(bucket: bucket, layerId: layerId, geometryType: geometryType, fileId: fileId)),
+                    "fileId": .string(fileId.uuidString.lowercased()),
+                ])
+            }
+        }
+        object["urls"] = .array(files.map { $0.objectValue!["url"]! })
+        object["files"] = .array(files)
+        return .object(object)
     }
 }

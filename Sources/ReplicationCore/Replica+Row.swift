@@ -24,7 +24,8 @@ extension Replica {
             replicaId: try row.uuid("replica_id"), layerId: try row.int("layer_id"), geometryType: try row.value("geometry_type"),
             replicaType: try row.value("replica_type"), sequenceNumber: try row.int("sequence_number"), timestamp: try row.date("timestamp"),
             fromTimestamp: try row.optionalDate("from_timestamp"), changeSequence: try row.int("change_sequence"),
-            fromChangeSequence: try row.optionalInt("from_change_sequence"), files: try ReplicaFile.list(stored: try row.string("files"))
+            fromChangeSequence: try row.optionalInt("from_change_sequence"), files: try ReplicaFile.list(stored: try row.string("files")),
+            origin: try row.value("origin"), bucketName: try row.optionalString("bucket_name"), isHidden: try row.bool("is_hidden")
         )
     }
 }

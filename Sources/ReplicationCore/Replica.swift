@@ -20,6 +20,15 @@ public struct ReplicaFile: Sendable, Hashable {
     }
 }
 
+/// Who made a replica.
+public enum ReplicaOrigin: String, Sendable, Hashable, CaseIterable {
+    /// MapDepot's producer, from the layer's change log: its files are in MapDepot's artifact store.
+    case produced
+    /// A producer outside MapDepot, through the registry (`POST /replica`, issue #12): its files are objects in that
+    /// producer's bucket, and it covers no change of MapDepot's log (`changeSequence` 0).
+    case registered
+}
+
 /// A snapshot or delta of one (layer, geometry type).
 public struct Replica: Sendable, Hashable {
     public var replicaId: UUID
@@ -36,11 +45,23 @@ public struct Replica: Sendable, Hashable {
     public var changeSequence: Int
     public var fromChangeSequence: Int?
     public var files: [ReplicaFile]
+    public var origin: ReplicaOrigin
+    /// replica-server's write-only `bucketName`: where a registered replica's files are (`<bucket>/<layer>/<type>/<fileId>`).
+    public var bucketName: String?
+    /// Hidden replicas are in no listing; registered ones start hidden (replica-server's two-phase publish).
+    public var isHidden: Bool
+    /// A registered replica's files (`POST /replica/{id}/file`), in the order they were added.
+    public var registeredFiles: [UUID]
 
     public init(
         replicaId: UUID, layerId: Int, geometryType: GeometryType, replicaType: ReplicaType, sequenceNumber: Int,
-        timestamp: Date, fromTimestamp: Date?, changeSequence: Int, fromChangeSequence: Int?, files: [ReplicaFile]
+        timestamp: Date, fromTimestamp: Date?, changeSequence: Int, fromChangeSequence: Int?, files: [ReplicaFile],
+        origin: ReplicaOrigin = .produced, bucketName: String? = nil, isHidden: Bool = false, registeredFiles: [UUID] = []
     ) {
+        self.origin = origin
+        self.bucketName = bucketName
+        self.isHidden = isHidden
+        self.registeredFiles = registeredFiles
         self.replicaId = replicaId
         self.layerId = layerId
         self.geometryType = geometryType

@@ -126,8 +126,8 @@ public struct ReplicaProducer: Sendable {
             )
         }
         let sequence = layer.lastSequence
-        let lastDelta = try await store.latestReplica(layerId: layerId, type: type, replicaType: .delta, includingHidden: false)
-        let lastSnapshot = try await store.latestReplica(layerId: layerId, type: type, replicaType: .snapshot, includingHidden: false)
+        let lastDelta = try await store.latestReplica(layerId: layerId, type: type, replicaType: .delta, origin: .produced)
+        let lastSnapshot = try await store.latestReplica(layerId: layerId, type: type, replicaType: .snapshot, origin: .produced)
         let latest = [lastDelta?.timestamp, lastSnapshot?.timestamp].compactMap { $0 }.max()
         var timestamp = Timestamp.milliseconds(clock.now())
         if let latest, timestamp <= latest { timestamp = latest.addingTimeInterval(0.001) }
@@ -138,14 +138,14 @@ public struct ReplicaProducer: Sendable {
             if let lastDelta, sequence > lastDelta.changeSequence {
                 _ = try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: true)
             }
-            return try await snapshot(layer: layer, type: type, sequence: sequence, at: timestamp, previous: lastSnapshot)
+            return try await snapshot(layer: layer, type: type, sequence: sequence, at: timestamp)
         }
     }
 
-    private func snapshot(layer: Layer, type: GeometryType, sequence: Int, at timestamp: Date, previous: Replica?) async throws -> Replica {
+    private func snapshot(layer: Layer, type: GeometryType, sequence: Int, at timestamp: Date) async throws -> Replica {
         let replica = Replica(
             replicaId: UUID(), layerId: layer.layerId, geometryType: type, replicaType: .snapshot,
-            sequenceNumber: (previous?.sequenceNumber ?? 0) + 1, timestamp: timestamp, fromTimestamp: nil,
+            sequenceNumber: 0, timestamp: timestamp, fromTimestamp: nil,
             changeSequence: sequence, fromChangeSequence: nil, files: []
         )
         let store = self.store
@@ -186,7 +186,7 @@ public struct ReplicaProducer: Sendable {
         let from = start?.changeSequence ?? 0
         let replica = Replica(
             replicaId: UUID(), layerId: layer.layerId, geometryType: type, replicaType: .delta,
-            sequenceNumber: (previous?.sequenceNumber ?? 0) + 1, timestamp: timestamp,
+            sequenceNumber: 0, timestamp: timestamp,
             fromTimestamp: start?.timestamp ?? layer.createdAt, changeSequence: sequence, fromChangeSequence: from, files: []
         )
         if skipEmpty && sequence <= from { return nil }
@@ -248,7 +248,8 @@ public struct ReplicaProducer: Sendable {
     private func publish(
         _ replica: Replica, skipWhenEmpty: Bool, produce: () async throws -> (files: [ReplicaFile], entries: Int)
     ) async throws -> Replica? {
-        try await store.insertHiddenReplica(replica)
+        // The store numbers it: next in its chain, after registered replicas too.
+        let replica = try await store.insertHiddenReplica(replica)
         do {
             let (files, entries) = try await produce()
             if skipWhenEmpty && entries == 0 {

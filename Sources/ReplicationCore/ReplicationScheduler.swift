@@ -69,14 +69,14 @@ public struct ReplicationScheduler: Sendable {
     }
 
     private func due(layer: Layer, type: GeometryType, now: Date) async throws -> Replica? {
-        let snapshot = try await store.latestReplica(layerId: layer.layerId, type: type, replicaType: .snapshot, includingHidden: false)
+        let snapshot = try await store.latestReplica(layerId: layer.layerId, type: type, replicaType: .snapshot, origin: .produced)
         guard let snapshot else {
             return try await producer.produce(layerId: layer.layerId, type: type, replicaType: .snapshot, waitForChain: false)
         }
         if now.timeIntervalSince(snapshot.timestamp) >= snapshotInterval && layer.lastSequence > snapshot.changeSequence {
             return try await producer.produce(layerId: layer.layerId, type: type, replicaType: .snapshot, waitForChain: false)
         }
-        let delta = try await store.latestReplica(layerId: layer.layerId, type: type, replicaType: .delta, includingHidden: false)
+        let delta = try await store.latestReplica(layerId: layer.layerId, type: type, replicaType: .delta, origin: .produced)
         let covered = max(delta?.changeSequence ?? 0, snapshot.changeSequence)
         let last = delta?.timestamp ?? snapshot.timestamp
         guard layer.lastSequence > covered, now.timeIntervalSince(last) >= deltaInterval else { return nil }

@@ -6,9 +6,12 @@ import MapDepotCore
 public struct ReplicationService: Sendable {
     public let store: any ReplicationStore
     public let producer: ReplicaProducer
+    /// Where produced replicas' files are (the registry deletes them with their replica).
+    let artifacts: any ArtifactStore
     private let clock: any WallClock
 
-    public init(store: any ReplicationStore, producer: ReplicaProducer, clock: any WallClock) {
+    public init(store: any ReplicationStore, producer: ReplicaProducer, artifacts: any ArtifactStore, clock: any WallClock) {
+        self.artifacts = artifacts
         self.store = store
         self.producer = producer
         self.clock = clock
@@ -57,7 +60,7 @@ public struct ReplicationService: Sendable {
 
     /// The newest visible replica, or the contract's 404 text.
     public func latest(_ query: ReplicaQuery) async throws -> Replica {
-        guard let replica = try await store.latestReplica(layerId: query.layerId, type: query.geometryType, replicaType: query.replicaType, includingHidden: false) else {
+        guard let replica = try await store.latestReplica(layerId: query.layerId, type: query.geometryType, replicaType: query.replicaType, origin: nil) else {
             throw ServiceError.notFound(
                 "replica of type \(query.replicaType.rawValue) with geometry type of \(query.geometryType.rawValue) on layer \(query.layerText) was not found"
             )

@@ -33,18 +33,40 @@ public protocol ReplicationStore: Sendable {
     func acquireChain(layerId: Int, type: GeometryType, owner: String, until: Date, now: Date) async throws -> Bool
     func releaseChain(layerId: Int, type: GeometryType, owner: String) async throws
 
-    /// Stores a replica hidden; it is invisible until ``publishReplica(_:)``.
-    func insertHiddenReplica(_ replica: Replica) async throws
+    /// Stores a replica the producer is making: hidden, and numbered next in its chain (after every replica of the
+    /// chain, whoever made it). It is invisible, and out of the registry's reach, until ``publishReplica(_:)``.
+    func insertHiddenReplica(_ replica: Replica) async throws -> Replica
     /// Makes a replica visible with its files, atomically.
     func publishReplica(_ replica: Replica) async throws
     /// Removes one replica row, whatever its state.
     func deleteReplica(id: UUID) async throws
-    /// Removes hidden replicas left by a killed producer — those of chains nobody holds a live lease on — and
+    /// Removes the replicas a killed producer left being made — those of chains nobody holds a live lease on — and
     /// returns them, so their files can go too.
     func removeHiddenReplicas(now: Date) async throws -> [Replica]
     /// Visible replicas matching the query.
     func replicas(_ query: ReplicaQuery) async throws -> [Replica]
-    /// The newest replica of a chain, hidden ones included when asked (to number the next one).
-    func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, includingHidden: Bool) async throws -> Replica?
+    /// The newest visible replica of a chain; `origin` narrows it to one maker's (the producer chains from its own).
+    func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, origin: ReplicaOrigin?) async throws -> Replica?
+    /// A visible replica.
     func replica(id: UUID) async throws -> Replica?
+
+    // The registry (replica-server's internal operations, issue #12). It reaches every replica except those being
+    // produced, hidden ones included.
+
+    /// Stores a registered replica (hidden, numbered next in its chain); false when its id is taken.
+    func registerReplica(_ replica: Replica) async throws -> Bool
+    /// The selected replicas, oldest first.
+    func registryReplicas(_ selection: ReplicaSelection) async throws -> [Replica]
+    /// Writes what the registry may change (timestamp, layer, geometry type, replica type, bucket, hidden) of each.
+    func updateRegistryFields(_ replicas: [Replica]) async throws
+    /// Removes the selected replicas and returns them, files listed.
+    func deleteReplicas(_ selection: ReplicaSelection) async throws -> [Replica]
+    /// Adds a file to a replica; file ids are unique across all replicas.
+    func addRegisteredFile(_ fileId: UUID, replicaId: UUID) async throws -> FileRegistrationOutcome
+}
+
+public enum FileRegistrationOutcome: Sendable, Hashable {
+    case added
+    case noSuchReplica
+    case fileIdTaken
 }

@@ -206,6 +206,23 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
         migrator.registerMigration("v6-token-last-used") { db in
             try db.execute(sql: "ALTER TABLE tokens ADD COLUMN last_used_at TEXT")
         }
+        // The replica registry (issue #12): who made a replica, a registered one's bucket and files, and which hidden
+        // rows are a producer's work in progress (until now every hidden row was).
+        migrator.registerMigration("v7-replica-registry") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE replicas ADD COLUMN origin TEXT NOT NULL DEFAULT 'produced';
+                    ALTER TABLE replicas ADD COLUMN bucket_name TEXT;
+                    ALTER TABLE replicas ADD COLUMN producing INTEGER NOT NULL DEFAULT 0;
+                    UPDATE replicas SET producing = 1 WHERE is_hidden = 1;
+                    CREATE TABLE registered_files (
+                      file_id TEXT PRIMARY KEY,
+                      replica_id TEXT NOT NULL REFERENCES replicas(replica_id) ON DELETE CASCADE,
+                      position INTEGER NOT NULL);
+                    CREATE INDEX registered_files_replica ON registered_files (replica_id, position);
+                    """
+            )
+        }
         return migrator
     }
 }

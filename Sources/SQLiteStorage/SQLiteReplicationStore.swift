@@ -178,29 +178,44 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
-    public func insertHiddenReplica(_ replica: Replica) async throws {
-        try await database.pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO replicas (replica_id, layer_id, geometry_type, replica_type, sequence_number, timestamp,
-                      from_timestamp, change_sequence, from_change_sequence, is_hidden, files, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, '[]', ?)
-                    """,
-                arguments: [
-                    replica.replicaId.uuidString.lowercased(), replica.layerId, replica.geometryType.rawValue,
-                    replica.replicaType.rawValue, replica.sequenceNumber, Timestamp.string(replica.timestamp),
-                    replica.fromTimestamp.map(Timestamp.string), replica.changeSequence, replica.fromChangeSequence,
-                    Timestamp.string(replica.timestamp),
-                ]
-            )
-        }
+    /// The next number of a replica's chain: after every replica of it, whoever made it and whatever its state.
+    private static let nextSequence = """
+        (SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM replicas WHERE layer_id = ? AND geometry_type = ? AND replica_type = ?)
+        """
+
+    /// One insert for produced and registered replicas.
+    private static func insert(_ replica: Replica, producing: Bool, in db: Database) throws -> Replica {
+        try db.execute(
+            sql: """
+                INSERT INTO replicas (replica_id, layer_id, geometry_type, replica_type, sequence_number, timestamp,
+                  from_timestamp, change_sequence, from_change_sequence, is_hidden, files, created_at, origin, bucket_name, producing)
+                VALUES (?, ?, ?, ?, \(nextSequence), ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?)
+                """,
+            arguments: [
+                replica.replicaId.uuidString.lowercased(), replica.layerId, replica.geometryType.rawValue, replica.replicaType.rawValue,
+                replica.layerId, replica.geometryType.rawValue, replica.replicaType.rawValue, Timestamp.string(replica.timestamp),
+                replica.fromTimestamp.map(Timestamp.string), replica.changeSequence, replica.fromChangeSequence, replica.isHidden,
+                Timestamp.string(replica.timestamp), replica.origin.rawValue, replica.bucketName, producing,
+            ]
+        )
+        var stored = replica
+        stored.sequenceNumber = try Int.fetchOne(
+            db, sql: "SELECT sequence_number FROM replicas WHERE replica_id = ?", arguments: [replica.replicaId.uuidString.lowercased()]
+        ) ?? 0
+        return stored
+    }
+
+    public func insertHiddenReplica(_ replica: Replica) async throws -> Replica {
+        var hidden = replica
+        hidden.isHidden = true
+        return try await database.pool.write { [hidden] db in try Self.insert(hidden, producing: true, in: db) }
     }
 
     public func publishReplica(_ replica: Replica) async throws {
         let files = ReplicaFile.storedText(replica.files)
         try await database.pool.write { db in
             try db.execute(
-                sql: "UPDATE replicas SET is_hidden = 0, files = ? WHERE replica_id = ?",
+                sql: "UPDATE replicas SET is_hidden = 0, producing = 0, files = ? WHERE replica_id = ?",
                 arguments: [files, replica.replicaId.uuidString.lowercased()]
             )
         }
@@ -214,12 +229,12 @@ public struct SQLiteReplicationStore: ReplicationStore {
 
     public func removeHiddenReplicas(now: Date) async throws -> [Replica] {
         let condition = """
-            is_hidden = 1 AND NOT EXISTS (SELECT 1 FROM replica_chain_leases l WHERE l.layer_id = replicas.layer_id
+            producing = 1 AND NOT EXISTS (SELECT 1 FROM replica_chain_leases l WHERE l.layer_id = replicas.layer_id
               AND l.geometry_type = replicas.geometry_type AND l.expires_at > ?)
             """
         let stamp = Timestamp.string(now)
         return try await database.pool.write { db in
-            let hidden = try Row.fetchAll(db, sql: "SELECT * FROM replicas WHERE \(condition)", arguments: [stamp]).map(Self.replica)
+            let hidden = try Self.replicas(db, sql: "SELECT * FROM replicas WHERE \(condition)", arguments: [stamp])
             try db.execute(sql: "DELETE FROM replicas WHERE \(condition)", arguments: [stamp])
             return hidden
         }
@@ -262,32 +277,134 @@ public struct SQLiteReplicationStore: ReplicationStore {
             _ = arguments.append(contentsOf: [Timestamp.string(to)])
         }
         sql += query.ascending ? " ORDER BY timestamp ASC, sequence_number ASC" : " ORDER BY timestamp DESC, sequence_number DESC"
-        let finalSQL = sql
-        let finalArguments = arguments
-        return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map(Self.replica)
-        }
+        return try await database.pool.read { [sql, arguments] db in try Self.replicas(db, sql: sql, arguments: arguments) }
     }
 
-    public func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, includingHidden: Bool) async throws -> Replica? {
+    public func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, origin: ReplicaOrigin?) async throws -> Replica? {
         try await database.pool.read { db in
-            try Row.fetchOne(
+            try Self.replicas(
                 db,
                 sql: """
-                    SELECT * FROM replicas WHERE layer_id = ? AND geometry_type = ? AND replica_type = ?
-                      AND (is_hidden = 0 OR ?) ORDER BY timestamp DESC, sequence_number DESC LIMIT 1
+                    SELECT * FROM replicas WHERE layer_id = ? AND geometry_type = ? AND replica_type = ? AND is_hidden = 0
+                      AND (? IS NULL OR origin = ?) ORDER BY timestamp DESC, sequence_number DESC LIMIT 1
                     """,
-                arguments: [layerId, type.rawValue, replicaType.rawValue, includingHidden]
-            ).map(Self.replica)
+                arguments: [layerId, type.rawValue, replicaType.rawValue, origin?.rawValue, origin?.rawValue]
+            ).first
         }
     }
 
     public func replica(id: UUID) async throws -> Replica? {
         try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM replicas WHERE replica_id = ? AND is_hidden = 0", arguments: [id.uuidString.lowercased()])
-                .map(Self.replica)
+            try Self.replicas(db, sql: "SELECT * FROM replicas WHERE replica_id = ? AND is_hidden = 0", arguments: [id.uuidString.lowercased()]).first
         }
     }
 
-    static func replica(_ row: Row) throws -> Replica { try Replica(row: SQLiteStoredRow(row, table: "replicas")) }
+    // MARK: The registry
+
+    public func registerReplica(_ replica: Replica) async throws -> Bool {
+        try await database.pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM replicas WHERE replica_id = ?", arguments: [replica.replicaId.uuidString.lowercased()]) != true
+            else { return false }
+            _ = try Self.insert(replica, producing: false, in: db)
+            return true
+        }
+    }
+
+    public func registryReplicas(_ selection: ReplicaSelection) async throws -> [Replica] {
+        let (condition, arguments) = Self.condition(selection)
+        return try await database.pool.read { db in
+            try Self.replicas(db, sql: "SELECT * FROM replicas WHERE \(condition) ORDER BY timestamp, sequence_number", arguments: arguments)
+        }
+    }
+
+    public func updateRegistryFields(_ replicas: [Replica]) async throws {
+        try await database.pool.write { db in
+            for replica in replicas {
+                try db.execute(
+                    sql: """
+                        UPDATE replicas SET timestamp = ?, layer_id = ?, geometry_type = ?, replica_type = ?, bucket_name = ?, is_hidden = ?
+                        WHERE replica_id = ? AND producing = 0
+                        """,
+                    arguments: [
+                        Timestamp.string(replica.timestamp), replica.layerId, replica.geometryType.rawValue, replica.replicaType.rawValue,
+                        replica.bucketName, replica.isHidden, replica.replicaId.uuidString.lowercased(),
+                    ]
+                )
+            }
+        }
+    }
+
+    public func deleteReplicas(_ selection: ReplicaSelection) async throws -> [Replica] {
+        let (condition, arguments) = Self.condition(selection)
+        return try await database.pool.write { db in
+            let selected = try Self.replicas(db, sql: "SELECT * FROM replicas WHERE \(condition) ORDER BY timestamp, sequence_number", arguments: arguments)
+            try db.execute(sql: "DELETE FROM replicas WHERE \(condition)", arguments: arguments)
+            return selected
+        }
+    }
+
+    public func addRegisteredFile(_ fileId: UUID, replicaId: UUID) async throws -> FileRegistrationOutcome {
+        let replica = replicaId.uuidString.lowercased()
+        let file = fileId.uuidString.lowercased()
+        return try await database.pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM replicas WHERE replica_id = ? AND producing = 0", arguments: [replica]) == true else {
+                return .noSuchReplica
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM registered_files WHERE file_id = ?", arguments: [file]) != true else { return .fileIdTaken }
+            try db.execute(
+                sql: """
+                    INSERT INTO registered_files (file_id, replica_id, position)
+                    VALUES (?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM registered_files WHERE replica_id = ?))
+                    """,
+                arguments: [file, replica, replica]
+            )
+            return .added
+        }
+    }
+
+    /// The rows a registry selection names: never a replica being produced.
+    private static func condition(_ selection: ReplicaSelection) -> (String, StatementArguments) {
+        switch selection {
+        case .id(let id):
+            return ("producing = 0 AND replica_id = ?", [id.uuidString.lowercased()])
+        case .filter(let filter):
+            var sql = "producing = 0"
+            var arguments: StatementArguments = []
+            func add(_ clause: String, _ value: (any DatabaseValueConvertible)?) {
+                guard let value else { return }
+                sql += " AND \(clause)"
+                _ = arguments.append(contentsOf: [value])
+            }
+            add("replica_type = ?", filter.replicaType?.rawValue)
+            add("geometry_type = ?", filter.geometryType?.rawValue)
+            add("layer_id = ?", filter.layerId)
+            add("is_hidden = ?", filter.isHidden)
+            add("timestamp > ?", filter.exclusiveFrom.map(Timestamp.string))
+            add("timestamp <= ?", filter.to.map(Timestamp.string))
+            return (sql, arguments)
+        }
+    }
+
+    /// Replica rows, with the files registered to the registered ones (one more query, only when there are some).
+    private static func replicas(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Replica] {
+        var replicas = try Row.fetchAll(db, sql: sql, arguments: arguments).map { try Replica(row: SQLiteStoredRow($0, table: "replicas")) }
+        let registered = replicas.indices.filter { replicas[$0].origin == .registered }
+        guard !registered.isEmpty else { return replicas }
+        let ids = registered.map { replicas[$0].replicaId.uuidString.lowercased() }
+        var files: [String: [UUID]] = [:]
+        // In chunks: a statement takes a bounded number of parameters.
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = Array(ids[start..<min(start + 500, ids.count)])
+            for row in try Row.fetchAll(
+                db, sql: "SELECT replica_id, file_id FROM registered_files WHERE replica_id IN (\(chunk.map { _ in "?" }.joined(separator: ","))) ORDER BY position",
+                arguments: StatementArguments(chunk)
+            ) {
+                let text: String = row["file_id"]
+                guard let id = UUID(uuidString: text) else { throw CorruptRow(table: "registered_files", column: "file_id", value: text) }
+                files[row["replica_id"], default: []].append(id)
+            }
+        }
+        for index in registered { replicas[index].registeredFiles = files[replicas[index].replicaId.uuidString.lowercased()] ?? [] }
+        return replicas
+    }
 }

@@ -56,7 +56,7 @@ struct ChainLeaseTests {
     @Test func aProductionLongerThanItsLeaseKeepsTheChain() async throws {
         let harness = try await ReplicationHarness()
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
-        let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
+        let service = ReplicationService(store: harness.store, producer: harness.producer, artifacts: harness.artifacts, clock: harness.clock)
         _ = try await service.applyChanges(changes(upserts: (0..<5).map { point("{\($0)}", Double($0), 0) }), layerId: 1)
         let phase = Phase()
         // A 30 s lease renewed every 10 s; the writer takes 40 s, so an unrenewed lease would run out before it ends. The

@@ -52,7 +52,7 @@ import ZipPackaging
         let harness = try await ReplicationHarness(featuresPerFile: 3)
         let layer = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point, .polygon]), now: harness.clock.now())
         var model = Model()
-        let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
+        let service = ReplicationService(store: harness.store, producer: harness.producer, artifacts: harness.artifacts, clock: harness.clock)
         for _ in 0..<Int.random(in: 0...5, using: &generator) {
             _ = try await service.applyChanges(Self.randomChanges(&model, using: &generator), layerId: layer.layerId)
         }
@@ -105,7 +105,7 @@ import ZipPackaging
     @Test func createdThenDeletedAndRestoredFeaturesAppearNowhere() async throws {
         let harness = try await ReplicationHarness()
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
-        let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
+        let service = ReplicationService(store: harness.store, producer: harness.producer, artifacts: harness.artifacts, clock: harness.clock)
         _ = try await service.applyChanges(changes(upserts: [point("{keep}", 1, 1, ["a": .number(1)])]), layerId: 1)
         _ = try await harness.producer.produce(layerId: 1, type: .point, replicaType: .snapshot)
         _ = try await service.applyChanges(changes(upserts: [point("{temp}", 2, 2), point("{keep}", 5, 5, ["a": .number(2)])]), layerId: 1)
@@ -119,7 +119,7 @@ import ZipPackaging
     @Test func changeSetsAreAtomicIdempotentAndGapFree() async throws {
         let harness = try await ReplicationHarness()
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
-        let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
+        let service = ReplicationService(store: harness.store, producer: harness.producer, artifacts: harness.artifacts, clock: harness.clock)
         let first = try await service.applyChanges(changes(upserts: [point("a", 0, 0)], changeId: "c-1"), layerId: 1)
         let again = try await service.applyChanges(changes(upserts: [point("b", 0, 0)], changeId: "c-1"), layerId: 1)
         #expect(first == again)
@@ -137,7 +137,7 @@ import ZipPackaging
     @Test func zipsNeverExceedTheCapAndHoldEveryFeature() async throws {
         let harness = try await ReplicationHarness(featuresPerFile: 10, maxZipBytes: 2_500)
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: harness.clock.now())
-        let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
+        let service = ReplicationService(store: harness.store, producer: harness.producer, artifacts: harness.artifacts, clock: harness.clock)
         let cities = try FeatureCollection(
             json: try JSONValue.parse(Data(contentsOf: Fixtures.sharedData.appendingPathComponent("naturalearth_cities.geojson"))), path: "c"
         ).features
@@ -173,7 +173,7 @@ import ZipPackaging
     @Test func aFeatureLargerThanTheCapIsRefusedAndNothingIsPublished() async throws {
         let harness = try await ReplicationHarness(featuresPerFile: 10, maxZipBytes: 400)
         _ = try await harness.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.polygon]), now: harness.clock.now())
-        let service = ReplicationService(store: harness.store, producer: harness.producer, clock: harness.clock)
+        let service = ReplicationService(store: harness.store, producer: harness.producer, artifacts: harness.artifacts, clock: harness.clock)
         let russia = try Fixtures.country("Russia")
         _ = try await service.applyChanges(changes(upserts: [Feature(id: .string("{ru}"), geometry: russia.geometry, properties: [:])]), layerId: 1)
         await #expect(throws: ServiceError.self) { try await harness.producer.produce(layerId: 1, type: .polygon, replicaType: .snapshot) }
@@ -185,7 +185,7 @@ import ZipPackaging
         // First life: the producer dies after 5 features, as a kill would stop it.
         let dying = try await ReplicationHarness(featuresPerFile: 2) { FailingPackaging(inner: ZipReplicaPackaging(artifacts: $0, featuresPerFile: 2), limit: 5) }
         _ = try await dying.store.createLayer(LayerDraft(layerId: 1, layerName: "l", geometryTypes: [.point]), now: dying.clock.now())
-        let service = ReplicationService(store: dying.store, producer: dying.producer, clock: dying.clock)
+        let service = ReplicationService(store: dying.store, producer: dying.producer, artifacts: dying.artifacts, clock: dying.clock)
         _ = try await service.applyChanges(changes(upserts: (0..<12).map { point("{\($0)}", Double($0), 0) }), layerId: 1)
         await #expect(throws: (any Error).self) { try await dying.producer.produce(layerId: 1, type: .point, replicaType: .snapshot) }
         #expect(try await dying.store.replicas(ReplicaQuery(layerId: 1, geometryType: .point, replicaType: .snapshot)).isEmpty)
@@ -195,7 +195,7 @@ import ZipPackaging
             replicaId: UUID(), layerId: 1, geometryType: .point, replicaType: .snapshot, sequenceNumber: 1, timestamp: Date(),
             fromTimestamp: nil, changeSequence: 1, fromChangeSequence: nil, files: []
         )
-        try await dying.store.insertHiddenReplica(hidden)
+        _ = try await dying.store.insertHiddenReplica(hidden)
         let staged = try dying.artifacts.stagingPath(for: ReplicaProducer.keyPrefix(hidden) + "/half.zip")
         _ = FileManager.default.createFile(atPath: staged, contents: Data("PK".utf8))
         let restarted = ReplicaProducer(

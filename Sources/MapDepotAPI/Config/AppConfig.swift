@@ -102,6 +102,12 @@ public struct AppConfig: Sendable {
         public var chainLeaseSeconds: Double = 600
         /// How often the scheduler looks for due replicas.
         public var schedulerCheckSeconds: Double = 5
+        /// The object store registered replicas' files are in (replica-server's `objectStorage`: protocol, host,
+        /// port, optional project id), for their URLs.
+        public var objectStorageProtocol = "http"
+        public var objectStorageHost = "localhost"
+        public var objectStoragePort = 9000
+        public var objectStorageProjectId: String?
     }
 
     /// Where artifacts are published.
@@ -182,7 +188,9 @@ extension AppConfig {
     /// `artifacts.s3.secret.key`, `artifacts.s3.path.style`, `artifacts.s3.downloads`, `artifacts.s3.part.bytes`,
     /// `artifacts.s3.upload.concurrency`, `artifacts.s3.presign.seconds`, `artifacts.s3.retry.attempts`,
     /// `artifacts.s3.retry.delay.ms`, `shutdown.grace.seconds`, `http.idle.timeout.seconds`,
-    /// `http.rate.limit.per.second`, `http.rate.limit.burst`, `database.timeout.seconds`, `ui.dir`, `ui.leaflet.dir`, `docs.openapi`, `export.max.tiles.per.second`.
+    /// `http.rate.limit.per.second`, `http.rate.limit.burst`, `database.timeout.seconds`, `ui.dir`, `ui.leaflet.dir`, `docs.openapi`, `export.max.tiles.per.second`,
+    /// `replication.object.storage.protocol`, `replication.object.storage.host`, `replication.object.storage.port`,
+    /// `replication.object.storage.project.id`.
     public init(reader: ConfigReader) {
         var config = AppConfig()
         config.http.host = reader.string(forKey: "host", default: config.http.host)
@@ -227,6 +235,12 @@ extension AppConfig {
         config.replication.snapshotIntervalSeconds = reader.double(
             forKey: "replication.snapshot.interval.seconds", default: config.replication.snapshotIntervalSeconds
         )
+        config.replication.objectStorageProtocol = reader.string(
+            forKey: "replication.object.storage.protocol", default: config.replication.objectStorageProtocol
+        )
+        config.replication.objectStorageHost = reader.string(forKey: "replication.object.storage.host", default: config.replication.objectStorageHost)
+        config.replication.objectStoragePort = reader.int(forKey: "replication.object.storage.port", default: config.replication.objectStoragePort)
+        config.replication.objectStorageProjectId = reader.string(forKey: "replication.object.storage.project.id")
         config.ui.dir = reader.string(forKey: "ui.dir", default: config.ui.dir)
         config.ui.leafletDir = reader.string(forKey: "ui.leaflet.dir", default: config.ui.leafletDir)
         config.ui.openAPIDocument = reader.string(forKey: "docs.openapi", default: config.ui.openAPIDocument)

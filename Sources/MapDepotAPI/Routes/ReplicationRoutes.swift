@@ -32,17 +32,17 @@ struct ReplicationRoutes: Sendable {
             let layerId = try context.parameters.integer("layerId")
             let order = try ReplicaOrder(json: try await api.json(request))
             let replica = try await replication.produce(layerId: layerId, geometryType: order.geometryType, replicaType: order.replicaType)
-            return JSONResponse.make(replica.json(links: api.components.links), status: .created)
+            return JSONResponse.make(replica.json(links: api.components.replicaLinks), status: .created)
         }
         router.get("replica") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request))
-            return JSONResponse.make(.array(try await replication.replicas(query).map { $0.json(links: api.components.links) }))
+            return JSONResponse.make(.array(try await replication.replicas(query).map { $0.json(links: api.components.replicaLinks) }))
         }
         router.get("replica/latest") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request), latest: true)
-            return JSONResponse.make(try await replication.latest(query).json(links: api.components.links))
+            return JSONResponse.make(try await replication.latest(query).json(links: api.components.replicaLinks))
         }
     }
 
