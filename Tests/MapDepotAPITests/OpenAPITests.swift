@@ -63,10 +63,6 @@ import TestSupport
     static let knownDeviations: [String: Set<String>] = [
         "export-management-v1.7.0": [],
         "replica-server-v2.0.0": [
-            // The replica registry (POST/PATCH/DELETE /replica) is not built yet (issue #12 item 3): 404/405 there, and
-            // `Allow` on /replica lists GET only.
-            "POST /replica ST103", "PATCH /replica ST103", "DELETE /replica ST103", "DELETE /replica ST205",
-            "GET /replica ST205", "POST /replica ST205", "PATCH /replica ST205",
             // POST /layers is MapDepot's extension (creating layers): not a 405.
             "GET /layers ST204",
         ],
