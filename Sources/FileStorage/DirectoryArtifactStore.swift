@@ -72,6 +72,11 @@ public struct DirectoryArtifactStore: ArtifactStore {
         return (attributes[.systemFreeSize] as? NSNumber)?.int64Value ?? 0
     }
 
+    public func capacityBytes() throws -> Int64 {
+        let attributes = try FileManager.default.attributesOfFileSystem(forPath: root)
+        return (attributes[.systemSize] as? NSNumber)?.int64Value ?? 0
+    }
+
     /// fsyncs the file and returns its size and hex SHA-256, reading it in 1 MiB chunks.
     static func syncAndHash(path: String) throws -> (Int64, String) {
         guard let handle = FileHandle(forUpdatingAtPath: path) else {

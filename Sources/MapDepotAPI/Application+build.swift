@@ -105,6 +105,7 @@ func buildRouter(_ components: MapDepotComponents, metrics: PrometheusCollectorR
     ).register(on: router)
     CatalogRoutes(api: api).register(on: router)
     ExportRoutes(api: api).register(on: router)
+    TriggerRoutes(api: api).register(on: router)
     ReplicationRoutes(api: api).register(on: router)
     ReplicaRegistryRoutes(api: api).register(on: router)
     DownloadRoutes(api: api).register(on: router)

@@ -67,7 +67,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Option(help: "The customer the token stands for.")
         var subject: String
 
-        @Option(help: "A scope: export, admin, replication:read, replication:write (repeatable).")
+        @Option(help: "A scope: export, admin, replication:read, replication:write, export:trigger (repeatable).")
         var scope: [String] = ["export"]
 
         @Option(help: "Lifetime such as 30d, 12h, 90m or 3600s (default: no expiry).")
@@ -79,7 +79,7 @@ struct TokenCommand: AsyncParsableCommand {
             var scopes = Set<Scope>()
             for raw in scope {
                 guard let value = Scope(rawValue: raw) else {
-                    throw ValidationError("unknown scope \"\(raw)\" (export, admin, replication:read, replication:write)")
+                    throw ValidationError("unknown scope \"\(raw)\" (export, admin, replication:read, replication:write, export:trigger)")
                 }
                 scopes.insert(value)
             }

@@ -20,6 +20,8 @@ public protocol ArtifactStore: HealthCheck {
     func delete(prefix: String) async throws
     /// Bytes free where artifacts are built (507 when an export would not fit).
     func freeBytes() throws -> Int64
+    /// The size of the volume artifacts are built on (exporter-trigger's `GET /storage` `size`).
+    func capacityBytes() throws -> Int64
 }
 
 /// How a published artifact reaches a client (the HTTP layer turns each into a response).

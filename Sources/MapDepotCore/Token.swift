@@ -8,6 +8,9 @@ public enum Scope: String, Sendable, Codable, CaseIterable {
     case replicationRead = "replication:read"
     case replicationWrite = "replication:write"
     case admin
+    /// exporter-trigger's internal API (`POST /export`, `GET /export/{jobId}/status`, `GET /storage`), for the systems
+    /// that called MapColonies' trigger.
+    case exportTrigger = "export:trigger"
 }
 
 /// A token as stored: its SHA-256, never the token itself.

@@ -109,6 +109,11 @@ public struct S3ArtifactStore: ArtifactStore {
         return (attributes[.systemFreeSize] as? NSNumber)?.int64Value ?? 0
     }
 
+    public func capacityBytes() throws -> Int64 {
+        let attributes = try FileManager.default.attributesOfFileSystem(forPath: staging)
+        return (attributes[.systemSize] as? NSNumber)?.int64Value ?? 0
+    }
+
     // MARK: Uploading
 
     /// Parts are read and hashed in order (the file's SHA-256 needs its bytes in order), uploaded concurrently.

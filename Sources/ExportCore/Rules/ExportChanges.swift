@@ -77,9 +77,9 @@ public struct ExportChanges: Sendable, Hashable {
     /// is the event's stored message (``WebhookMessage``): the dispatcher signs the artifact links when it sends it.
     public func deliveries(retryBudget: TimeInterval) -> [WebhookDelivery] {
         events.flatMap { event in
-            let body = WebhookMessage.stored(task: event.task, event: event.event, at: event.at)
-            return event.targets.map { webhook in
-                WebhookDelivery(
+            event.targets.map { webhook in
+                let body = WebhookMessage.stored(task: event.task, event: event.event, at: event.at, format: webhook.format)
+                return WebhookDelivery(
                     id: UUID(), taskId: event.task.id, event: event.event, url: webhook.url, secret: webhook.secret, body: body, state: .pending,
                     attempts: 0, nextAttemptAt: event.at, lastAttemptAt: nil, lastStatusCode: nil, lastError: nil, createdAt: event.at,
                     expiresAt: event.at.addingTimeInterval(retryBudget), deliveredAt: nil
@@ -96,7 +96,8 @@ public struct ExportChanges: Sendable, Hashable {
     /// Sends `event` for `task` to its subscribed webhooks, or to `only` (the webhooks a request just added).
     mutating func send(_ event: WebhookEvent, for task: ExportTask, at now: Date, only: [Webhook]? = nil) {
         let targets = (only ?? task.webhooks).filter { $0.events.contains(event) }.map { webhook in
-            Webhook(url: webhook.url, events: webhook.events, secret: task.webhooks.first { $0.url == webhook.url }?.secret ?? webhook.secret)
+            let known = task.webhooks.first { $0.url == webhook.url }
+            return Webhook(url: webhook.url, events: webhook.events, secret: known?.secret ?? webhook.secret, format: known?.format ?? webhook.format)
         }
         guard !targets.isEmpty else { return }
         events.append(TaskEvent(task: task, event: event, at: now, targets: targets))

@@ -17,16 +17,27 @@ public enum WebhookEvent: String, Sendable, Codable, CaseIterable {
     case taskArchived = "TASK_ARCHIVED"
 }
 
+/// What a webhook's deliveries carry.
+public enum WebhookFormat: String, Sendable, Hashable {
+    /// `{event, timestamp, data: <task>}` (SPEC "Webhooks").
+    case task
+    /// exporter-trigger's callback, `CallbackExportResponse` (export-anchors §2.3): for `callbackURLs` given to
+    /// `POST /export`, whose callers read that shape.
+    case exporterCallback = "exporter-callback"
+}
+
 /// A `webhooks[]` entry. `secret` is additive: with it, deliveries are signed (HMAC-SHA256).
 public struct Webhook: Sendable, Hashable {
     public var url: String
     public var events: [WebhookEvent]
     public var secret: String?
+    public var format: WebhookFormat
 
-    public init(url: String, events: [WebhookEvent], secret: String? = nil) {
+    public init(url: String, events: [WebhookEvent], secret: String? = nil, format: WebhookFormat = .task) {
         self.url = url
         self.events = events
         self.secret = secret
+        self.format = format
     }
 
     /// The entry as the API shows it: the secret is never echoed.
@@ -34,10 +45,11 @@ public struct Webhook: Sendable, Hashable {
         .object(["url": .string(url), "events": .array(events.map { .string($0.rawValue) })])
     }
 
-    /// The entry as stored, secret included.
+    /// The entry as stored, secret and format included.
     public var storedJSON: JSONValue {
         var object: [String: JSONValue] = ["url": .string(url), "events": .array(events.map { .string($0.rawValue) })]
         if let secret { object["secret"] = .string(secret) }
+        if format != .task { object["format"] = .string(format.rawValue) }
         return .object(object)
     }
 

@@ -59,7 +59,14 @@ extension Webhook {
                 }
                 return event
             }
-            return Webhook(url: url, events: events, secret: object["secret"]?.stringValue)
+            var format = WebhookFormat.task
+            if let raw = object["format"] {
+                guard let parsed = raw.stringValue.flatMap(WebhookFormat.init(rawValue:)) else {
+                    throw CorruptRow(table: "export_tasks", column: "webhooks", value: text)
+                }
+                format = parsed
+            }
+            return Webhook(url: url, events: events, secret: object["secret"]?.stringValue, format: format)
         }
     }
 
