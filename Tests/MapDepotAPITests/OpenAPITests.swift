@@ -59,13 +59,14 @@ import TestSupport
 
     /// What MapColonies' documents may still find, and why; anything else fails. Their own list of MapDepot's
     /// deviations (`../shared/reference/contracts/README.md`: 507 for 509, 413/422 over the tile limit, auth in the
-    /// service) is what `ignored_auth` and these entries leave room for. Not run: exporter-trigger v3.2.1 (not built yet).
+    /// service) is what `ignored_auth` and these entries leave room for.
     static let knownDeviations: [String: Set<String>] = [
         "export-management-v1.7.0": [],
         "replica-server-v2.0.0": [
             // POST /layers is MapDepot's extension (creating layers): not a 405.
             "GET /layers ST204",
         ],
+        "exporter-trigger-v3.2.1": [],
     ]
 
     @Test func everyRouteHasADocumentEntry() throws {
@@ -93,7 +94,7 @@ import TestSupport
     /// MapColonies' own documents against the same server: only the deviations above.
     @Test func mapColoniesDocumentsFindOnlyTheKnownDeviations() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
-        let fixture = try await BinaryFixture.make("contracts", scopes: [.export, .admin, .replicationRead, .replicationWrite])
+        let fixture = try await BinaryFixture.make("contracts", scopes: [.export, .admin, .replicationRead, .replicationWrite, .exportTrigger])
         defer { fixture.components.close() }
         try await WebToolTests.makeDelta(fixture.components.replication)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -146,7 +147,7 @@ import TestSupport
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
         let schemathesis = Self.schemathesis
         try #require(FileManager.default.isExecutableFile(atPath: schemathesis), "\(schemathesis) is missing: scripts/install-deps installs it")
-        let fixture = try await BinaryFixture.make("openapi", scopes: [.export, .admin, .replicationRead, .replicationWrite])
+        let fixture = try await BinaryFixture.make("openapi", scopes: [.export, .admin, .replicationRead, .replicationWrite, .exportTrigger])
         defer { fixture.components.close() }
         try await WebToolTests.makeDelta(fixture.components.replication)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)

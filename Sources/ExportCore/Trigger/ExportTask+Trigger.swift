@@ -28,7 +28,7 @@ extension ExportTask {
     /// otherwise `{jobId, status}`, with `percentage` and `isDuplicated: true` when the request joined work already
     /// queued or running. A paused job is Pending here (the answer's enum has no Suspended).
     public func triggerAnswer(outcome: AdmissionOutcome, links: any ArtifactLinks) -> JSONValue {
-        if status == .completed { return triggerResult(links: links, description: description.map(JSONValue.string) ?? .null) }
+        if status == .completed { return triggerResult(links: links, description: description) }
         var object: [String: JSONValue] = [
             "jobId": .string(TriggerJobId.string(taskId: id)), "status": .string(status == .inProgress ? "In-Progress" : "Pending"),
         ]
@@ -42,13 +42,12 @@ extension ExportTask {
     /// The finished export in exporter-trigger's terms: `ExportNaiveCacheJobResponse` and, as a callback,
     /// `CallbackExportResponse` (`status` Completed or Failed). Without `links`, artifacts carry their store `key`
     /// and there are no `links` (the stored form of a callback, ``WebhookMessage``).
-    func triggerResult(links: (any ArtifactLinks)?, description: JSONValue) -> JSONValue {
+    func triggerResult(links: (any ArtifactLinks)?, description: String?) -> JSONValue {
         var object: [String: JSONValue] = [
             "status": .string(status == .completed ? "Completed" : "Failed"),
             "jobId": .string(TriggerJobId.string(taskId: id)),
             "recordCatalogId": .string(catalogRecordID.uuidString.lowercased()),
             "roi": roi,
-            "description": description,
             "expirationTime": expiredAt.map { .string(Timestamp.string($0)) } ?? .null,
             "fileSize": .number(Double(artifacts.first { $0.type == .gpkg }?.size ?? 0)),
             "artifacts": .array(
@@ -60,6 +59,7 @@ extension ExportTask {
                 }
             ),
         ]
+        if let description { object["description"] = .string(description) }
         if let errorReason { object["errorReason"] = .string(errorReason) }
         if let links { object["links"] = Self.triggerLinks(artifacts: object["artifacts"]!, links: links) }
         return .object(object)

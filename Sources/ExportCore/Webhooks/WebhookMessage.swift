@@ -18,7 +18,7 @@ public enum WebhookMessage {
             return CanonicalJSON.text(.object(["event": .string(event.rawValue), "timestamp": .string(Timestamp.string(at)), "data": task.json(links: nil)]))
         case .exporterCallback:
             let texts = ExportTask.callbackDescriptions
-            return CanonicalJSON.text(task.triggerResult(links: nil, description: .string(task.status == .completed ? texts.completed : texts.failed)))
+            return CanonicalJSON.text(task.triggerResult(links: nil, description: task.status == .completed ? texts.completed : texts.failed))
         }
     }
 
