@@ -164,4 +164,26 @@ import TestSupport
         }
         #expect(result.status == 0, "\(result.output.suffix(6_000))")
     }
+
+    /// A client generated from the document (openapi-python-client) creates an export and reads it back from the live
+    /// server, through the export-management and exporter-trigger operations (issue #12, "done when").
+    @Test func aGeneratedClientCreatesAnExportAndReadsItBack() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
+        let python = URL(fileURLWithPath: Self.schemathesis).deletingLastPathComponent().appendingPathComponent("python").path
+        let fixture = try await BinaryFixture.make("generated-client", scopes: [.export, .exportTrigger])
+        defer { fixture.components.close() }
+        let scratch = try Fixtures.temporaryDirectory("generated-client")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = client.shutdown() }
+        let script = Fixtures.packageRoot.appendingPathComponent("Tests/OpenAPI/generated_client_test.py").path
+        let result = try await WebToolTests.withServer(fixture, client: client, worker: true) { base in
+            try await Shell.execute(python, [script, Self.document, base, fixture.token, TestServer.recordID, scratch])
+        }
+        let last = result.output.split(separator: "\n").last.map(String.init) ?? ""
+        let report = (try? JSONValue.parse(Data(last.utf8)))?.objectValue ?? [:]
+        #expect(result.status == 0 && report["ok"] == .bool(true), "\(report["failed"] ?? .string(last)) \(result.error.suffix(2_000))")
+        #expect(report["artifacts"] == .array([.string("GPKG"), .string("METADATA")]))
+        #expect(report["triggerStatus"]?.stringValue.map { ["Pending", "In-Progress", "Completed"].contains($0) } == true)
+    }
 }
