@@ -156,7 +156,10 @@ import TestSupport
 struct PostgresRestartTests {
     /// Drops every connection to `database` and refuses new ones for `seconds`, over a connection of our own to the
     /// server's `postgres` database (not psql: see the note on the suite).
-    static func outage(_ database: String, seconds: Double) async throws {
+    /// - Parameter begun: told once the database refuses connections and its sessions are ended.
+    static func outage(_ database: String, seconds: Double, begun: AsyncStream<Void>.Continuation? = nil) async throws {
+        // Finished whatever happens, so a waiter never hangs on an outage that failed to begin.
+        defer { begun?.finish() }
         guard let admin = TestBackend.postgresURL else { return }
         let server = try PostgresDatabase(url: admin, logger: Logger(label: "outage"))
         try await withThrowingDiscardingTaskGroup { group in
@@ -165,6 +168,8 @@ struct PostgresRestartTests {
             try await server.client.query(
                 PostgresQuery(unsafeSQL: "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(database)'")
             )
+            begun?.yield()
+            begun?.finish()
             try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
             try await server.client.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(database) ALLOW_CONNECTIONS true"))
             group.cancelAll()
@@ -219,8 +224,11 @@ struct PostgresRestartTests {
         try await server.run { client in
             try await client.addRecord(server)
             #expect(try await client.call(.get, "/export-tasks", token: server.alice).status == .ok)
-            async let outage: Void = Self.outage(database, seconds: 9)
-            try await Task.sleep(for: .milliseconds(500))
+            // The request goes once the outage is in effect: a fixed pause lost that race on a loaded machine (CI, the
+            // outage's own connection took longer than 500 ms, and the request was answered 200 before it).
+            let (begun, begin) = AsyncStream<Void>.makeStream()
+            async let outage: Void = Self.outage(database, seconds: 9, begun: begin)
+            for await _ in begun {}
             let start = ContinuousClock.now
             let during = try await client.call(.get, "/export-tasks", token: server.alice)
             let waited = ContinuousClock.now - start
