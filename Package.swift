@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "GeoJSON", dependencies: ["JSONValues"], swiftSettings: swiftSettings),
         .target(name: "Geometry", dependencies: ["GeoJSON"], swiftSettings: swiftSettings),
         .target(name: "TileGrid", dependencies: ["Geometry"], swiftSettings: swiftSettings),
+        // 3D Tiles: bounding volumes in geographic terms and the subset of a tileset that meets a region (issue #13).
+        .target(name: "ThreeDTiles", dependencies: ["Geometry", "JSONValues"], swiftSettings: swiftSettings),
         // OGC GeoPackage tiles writer/reader.
         .target(
             name: "GeoPackage",
@@ -190,6 +192,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ThreeDTilesTests", dependencies: ["ThreeDTiles", "Geometry", "GeoJSON", "JSONValues", "TestSupport"], swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TileGridTests", dependencies: ["JSONValues", "TileGrid", "Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GeoPackageTests",

@@ -113,10 +113,7 @@ import TestSupport
         }
     }
 
-    static var schemathesis: String {
-        let tools = ProcessInfo.processInfo.environment["MAPDEPOT_TEST_PYTHON"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
-        return (tools ?? Fixtures.packageRoot.appendingPathComponent(".venv/bin").path) + "/schemathesis"
-    }
+    static var schemathesis: String { ToolsPython.bin + "/schemathesis" }
 
     /// One Schemathesis run: seed 1, 12 examples per operation, no stateful phase (it would revoke the run's own token
     /// through DELETE /tokens/{id}), a JUnit report in `report`.
@@ -169,7 +166,7 @@ import TestSupport
     /// server, through the export-management and exporter-trigger operations (issue #12, "done when").
     @Test func aGeneratedClientCreatesAnExportAndReadsItBack() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
-        let python = URL(fileURLWithPath: Self.schemathesis).deletingLastPathComponent().appendingPathComponent("python").path
+        let python = ToolsPython.bin + "/python"
         let fixture = try await BinaryFixture.make("generated-client", scopes: [.export, .exportTrigger])
         defer { fixture.components.close() }
         let scratch = try Fixtures.temporaryDirectory("generated-client")

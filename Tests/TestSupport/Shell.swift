@@ -63,6 +63,12 @@ public enum OwnThread {
 /// `MAPDEPOT_TEST_PYTHON`, set by `scripts/test`.
 public enum ToolsPython {
     public static var path: String { ProcessInfo.processInfo.environment["MAPDEPOT_TEST_PYTHON"] ?? "python3" }
+
+    /// The environment's `bin` (Schemathesis, openapi-python-client, py3dtiles): beside `MAPDEPOT_TEST_PYTHON`, else `.venv/bin`.
+    public static var bin: String {
+        ProcessInfo.processInfo.environment["MAPDEPOT_TEST_PYTHON"].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+            ?? Fixtures.packageRoot.appendingPathComponent(".venv/bin").path
+    }
 }
 
 /// GDAL, the field's reference, as a judge of the GeoPackages MapDepot writes.
