@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "ExportCore",
             dependencies: [
-                "JSONValues", "MapDepotCore", "GeoJSON", "Geometry", "TileGrid", "GeoPackage",
+                "JSONValues", "MapDepotCore", "GeoJSON", "Geometry", "TileGrid", "GeoPackage", "ThreeDTiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -106,7 +106,9 @@ let package = Package(
         // Replica zips (GeoJSON features and deleted ids), written in parallel ranges.
         .target(
             name: "ZipPackaging",
-            dependencies: ["JSONValues", "ReplicationCore", "MapDepotCore", "GeoJSON", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            dependencies: [
+                "JSONValues", "ReplicationCore", "ExportCore", "MapDepotCore", "GeoJSON", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The PostgreSQL backend of every store: several nodes on one database.
@@ -155,7 +157,7 @@ let package = Package(
         .executableTarget(
             name: "MapDepotCLI",
             dependencies: [
-                "JSONValues", "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "FileStorage", "TileSources", "GeoJSON", "TileGrid",
+                "JSONValues", "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "FileStorage", "TileSources", "ZipPackaging", "GeoJSON", "TileGrid",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -182,7 +184,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["JSONValues", "GeoJSON", "MapDepotCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["JSONValues", "GeoJSON", "Geometry", "ThreeDTiles", "MapDepotCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),

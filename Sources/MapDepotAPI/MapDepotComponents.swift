@@ -161,7 +161,8 @@ public struct MapDepotComponents: Sendable {
             sources: sources, artifacts: artifacts, planner: planner,
             settings: .init(
                 readConcurrency: config.export.readConcurrency, writeBatch: config.export.writeBatch, expiryDays: config.export.expiryDays, crashPoints: crashPoints
-            )
+            ),
+            archiver: ZipDirectoryArchiver()
         )
         worker = ExportWorker(
             tasks: taskStore, catalog: catalog, runner: runner, artifacts: artifacts, clock: clock, expiryDays: config.export.expiryDays,

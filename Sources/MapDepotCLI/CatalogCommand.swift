@@ -79,6 +79,7 @@ struct CatalogCommand: AsyncParsableCommand {
             switch (path as NSString).pathExtension.lowercased() {
             case "gpkg": "geopackage"
             case "mbtiles": "mbtiles"
+            case "json": "3dtiles"
             default: "directory"
             }
         }

@@ -9,6 +9,7 @@ import MapDepotAPI
 import MapDepotCore
 import TileGrid
 import TileSources
+import ZipPackaging
 
 /// `mapdepot export`: the export without a server, with the same planner and writer, and a progress bar.
 struct ExportCommand: AsyncParsableCommand {
@@ -57,7 +58,8 @@ struct ExportCommand: AsyncParsableCommand {
         let planner = ExportPlanner(maxTiles: config.export.maxTiles, tilesPerSecond: config.export.estimateTilesPerSecond)
         let runner = ExportRunner(
             sources: LocalTileSourceOpener(), artifacts: store, planner: planner,
-            settings: .init(readConcurrency: config.export.readConcurrency, writeBatch: config.export.writeBatch, expiryDays: config.export.expiryDays)
+            settings: .init(readConcurrency: config.export.readConcurrency, writeBatch: config.export.writeBatch, expiryDays: config.export.expiryDays),
+            archiver: ZipDirectoryArchiver()
         )
         let bar = ProgressBar()
         let started = ContinuousClock.now

@@ -16,6 +16,8 @@ public struct TilesetSubset: Sendable {
     public var tiles: Int
     /// Bytes of the kept content files.
     public var contentBytes: Int64
+    /// What the root tile covers on the map (degrees).
+    public var rootBounds: BoundingBox?
 
     /// - Parameters:
     ///   - root: the tileset file's path in `files` (`tileset.json`).
@@ -27,7 +29,9 @@ public struct TilesetSubset: Sendable {
         let document = try walker.tileset(at: root, transform: .identity, depth: 0)
         guard let document else { throw TilesetError("the tileset's root does not meet the region") }
         walker.tilesets[root] = document
-        return TilesetSubset(tilesets: walker.tilesets, contents: walker.contents, tiles: walker.tiles, contentBytes: walker.bytes)
+        return TilesetSubset(
+            tilesets: walker.tilesets, contents: walker.contents, tiles: walker.tiles, contentBytes: walker.bytes, rootBounds: walker.rootBounds
+        )
     }
 
     struct Walker {
@@ -38,6 +42,7 @@ public struct TilesetSubset: Sendable {
         var seen: Set<String> = []
         var tiles = 0
         var bytes: Int64 = 0
+        var rootBounds: BoundingBox?
 
         init(files: any TilesetFiles, region: Region) {
             self.files = files
@@ -77,7 +82,9 @@ public struct TilesetSubset: Sendable {
             }
             guard let volumeJSON = tile["boundingVolume"] else { throw TilesetError("\(file): \(path) has no boundingVolume") }
             let volume = try BoundingVolume(json: volumeJSON, path: "\(file): \(path).boundingVolume")
-            guard meets(volume.geographicBounds(transform: transform)) else { return nil }
+            let bounds = volume.geographicBounds(transform: transform)
+            guard meets(bounds) else { return nil }
+            if tiles == 0 { rootBounds = bounds }
             tiles += 1
 
             // Content first, then children: files are listed in tree order (pre-order).

@@ -53,6 +53,8 @@ public struct LocalTileSourceOpener: TileSourceOpener {
             } catch {
                 throw ServiceError.invalid("source MBTiles: \(error)")
             }
+        case .tileset(let path):
+            throw ServiceError.invalid("source \(path) is a 3D Tiles tileset, which holds no map tiles")
         }
     }
 }

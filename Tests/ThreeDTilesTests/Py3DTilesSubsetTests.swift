@@ -36,11 +36,11 @@ import ThreeDTiles
 
         let west = Region(box: BoundingBox(minX: -84.42, minY: 36.44, maxX: -84.25, maxY: 36.74))
         let subset = try TilesetSubset.make(root: "tileset.json", files: files, region: west)
-        try TilesetRules.check(subset, files: files)
         let whole = try TilesetSubset.make(root: "tileset.json", files: files, region: Region(box: BoundingBox(minX: -85, minY: 36, maxX: -84, maxY: 37)))
         #expect(subset.contents.count < whole.contents.count && subset.contentBytes < whole.contentBytes)
 
         try subset.write(from: files.root, to: directory + "/subset")
+        #expect(TilesetRules.violations(directory: directory + "/subset") == [])
         for content in subset.contents {
             #expect(FileManager.default.contentsEqual(atPath: files.root + "/" + content, andPath: directory + "/subset/" + content), "\(content) copied byte for byte")
         }

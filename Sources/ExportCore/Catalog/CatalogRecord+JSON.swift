@@ -15,6 +15,8 @@ extension TileSourceDescriptor {
             .object(["type": .string("geopackage"), "path": .string(path), "table": table.map(JSONValue.string) ?? .null])
         case .mbtiles(let path):
             .object(["type": .string("mbtiles"), "path": .string(path)])
+        case .tileset(let path):
+            .object(["type": .string("3dtiles"), "path": .string(path)])
         }
     }
 
@@ -36,8 +38,11 @@ extension TileSourceDescriptor {
         case "mbtiles":
             let reader = try JSONObjectReader(json, path: path, allowed: ["type", "path"])
             self = .mbtiles(path: try reader.requiredString("path"))
+        case "3dtiles":
+            let reader = try JSONObjectReader(json, path: path, allowed: ["type", "path"])
+            self = .tileset(path: try reader.requiredString("path"))
         default:
-            throw .invalid("\(path).type must be one of \"directory\", \"geopackage\", \"mbtiles\", found \"\(type)\"")
+            throw .invalid("\(path).type must be one of \"directory\", \"geopackage\", \"mbtiles\", \"3dtiles\", found \"\(type)\"")
         }
     }
 }

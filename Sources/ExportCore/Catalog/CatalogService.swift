@@ -8,7 +8,7 @@ import TileGrid
 public struct CatalogService: Sendable {
     private let store: any CatalogStore
     let sources: any TileSourceOpener
-    private let clock: any WallClock
+    let clock: any WallClock
     let openSources = OpenSources()
 
     public init(store: any CatalogStore, sources: any TileSourceOpener, clock: any WallClock) {
@@ -31,6 +31,10 @@ public struct CatalogService: Sendable {
     /// The record a draft makes, measured against its source, without storing it (the CLI exports from a
     /// source directly with this).
     public func describe(_ draft: CatalogRecordDraft) async throws -> CatalogRecord {
+        if case .tileset(let path) = draft.source { return try await describeTileset(draft, path: path) }
+        guard draft.domain != .threeD else {
+            throw ServiceError.invalid("a 3D record's source is a 3D Tiles tileset (source.type \"3dtiles\"), found a tile source")
+        }
         let source = try sources.open(draft.source)
         let statistics = try await source.statistics().filter { $0.tiles > 0 }.sorted { $0.zoom < $1.zoom }
         guard let finest = statistics.last else {

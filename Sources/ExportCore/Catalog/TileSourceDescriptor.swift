@@ -20,10 +20,12 @@ public enum TileSourceDescriptor: Sendable, Hashable {
     case geopackage(path: String, table: String?)
     /// An MBTiles file whose tiles are in the WorldCRS84Quad grid (TMS rows, as MBTiles has them).
     case mbtiles(path: String)
+    /// A 3D Tiles 1.0/1.1 tileset: its `tileset.json`, content and external tilesets beside it (domain 3D, issue #13).
+    case tileset(path: String)
 
     public var path: String {
         switch self {
-        case .directory(let path, _, _), .geopackage(let path, _), .mbtiles(let path): path
+        case .directory(let path, _, _), .geopackage(let path, _), .mbtiles(let path), .tileset(let path): path
         }
     }
 }

@@ -69,11 +69,16 @@ public struct ExportRunner: Sendable {
     }
 
     private let sources: any TileSourceOpener
-    private let artifacts: any ArtifactStore
+    let artifacts: any ArtifactStore
     private let planner: ExportPlanner
-    private let settings: Settings
+    let settings: Settings
+    /// Writes domain 3D's zip; without one, 3D exports fail with a message.
+    let archiver: (any DirectoryArchiver)?
 
-    public init(sources: any TileSourceOpener, artifacts: any ArtifactStore, planner: ExportPlanner, settings: Settings) {
+    public init(
+        sources: any TileSourceOpener, artifacts: any ArtifactStore, planner: ExportPlanner, settings: Settings, archiver: (any DirectoryArchiver)? = nil
+    ) {
+        self.archiver = archiver
         self.sources = sources
         self.artifacts = artifacts
         self.planner = planner
@@ -90,6 +95,9 @@ public struct ExportRunner: Sendable {
         record: CatalogRecord, roi: [ROIFeature], folder: String, createdAt: Date, resumeFrom: Int = 0, logger: Logger,
         checkpoint: @Sendable (Checkpoint) async -> Decision
     ) async throws -> Result {
+        if case .tileset(let path) = record.source {
+            return try await runThreeD(record: record, path: path, roi: roi, folder: folder, createdAt: createdAt, logger: logger, checkpoint: checkpoint)
+        }
         let clock = ContinuousClock()
         let started = clock.now
         let planner = self.planner

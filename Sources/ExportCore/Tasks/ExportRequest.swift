@@ -123,8 +123,8 @@ public struct ExportRequest: Sendable {
         }
         catalogRecordID = uuid
         guard let domain = try reader.oneOf("domain", ProductDomain.self) else { throw .invalid("domain is required") }
-        guard domain == .raster else {
-            throw .invalid(#"unsupported domain requested: "\#(domain.rawValue)" - currently only "RASTER" domain is supported"#)
+        guard domain != .dem else {
+            throw .invalid(#"unsupported domain requested: "DEM" - currently the "RASTER" and "3D" domains are supported"#)
         }
         self.domain = domain
         let crs = try reader.required("artifactCRS")

@@ -69,6 +69,10 @@ public struct ExportService: Sendable {
     private func estimate(_ request: ExportRequest, record: CatalogRecord) async throws -> ExportEstimate {
         let planner = self.planner
         let roi = request.roi
+        if case .tileset(let path) = record.source {
+            let source = try ThreeDSource(path: path)
+            return try await Offload.run { try source.estimate(roi) }
+        }
         return try await Offload.run { try planner.estimate(record: record, roi: roi) }
     }
 

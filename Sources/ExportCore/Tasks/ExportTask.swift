@@ -27,6 +27,8 @@ public enum TaskStatus: String, Sendable, Codable, CaseIterable {
 public enum ArtifactType: String, Sendable, Codable, CaseIterable {
     case gpkg = "GPKG"
     case metadata = "METADATA"
+    /// A 3D Tiles subset, zipped (domain 3D, issue #13).
+    case threeDModel = "3D_MODEL"
 }
 
 /// A published file of a task.
