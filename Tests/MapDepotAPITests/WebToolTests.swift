@@ -29,6 +29,10 @@ import TestSupport
         let fixture = try await BinaryFixture.make("web", scopes: [.export, .admin, .replicationRead, .replicationWrite])
         defer { fixture.components.close() }
         try await Self.makeDelta(fixture.components.replication)
+        // A 3D product beside the raster one (issue #13).
+        let tileset = try TilesetFixtures.handMade()
+        let record = #"{"productId":"fixture3d","productName":"Hand-made 3D","productType":"3DPhotoRealistic","domain":"3D","source":{"type":"3dtiles","path":"\#(tileset)/tileset.json"}}"#
+        _ = try await fixture.components.catalog.add(try CatalogRecordDraft(json: try JSONValue.parse(Data(record.utf8))))
         let out = Fixtures.packageRoot.appendingPathComponent(".build/screenshots").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -50,6 +54,7 @@ import TestSupport
         #expect(finished["popup"]?.stringValue?.contains("\"changedTags\":[\"name\"]") == true, "\(finished)")
         #expect((finished["pausedAt"]?.numberValue ?? 0) > 0, "\(finished)")
         #expect(["Export France", "Export Italy"].contains(finished["country"]?.stringValue ?? ""), "\(finished)")
+        #expect(finished["threeD"]?.objectValue?["tiles"] == .number(10), "\(finished)")
     }
 
     /// Layer 1 with three places, a snapshot, then one created, one renamed and one deleted, and the delta of that.

@@ -21,6 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 PHASE, BASE, TOKEN, OUT = sys.argv[1:5]
 report = {}
@@ -258,6 +259,28 @@ def finish():
         click(driver, f"#task-{tasks[0]} button.show")
         wait("the exported footprint", lambda: driver.find_element(By.CSS_SELECTOR, "path.exported-footprint"))
         driver.save_screenshot(os.path.join(OUT, "export-done.png"))
+
+        # A 3D product (issue #13): the whole layer, by its footprint, exported as a zip of the tileset.
+        clear_selections(driver)
+        record = next(r for r in api("GET", "/catalog/records") if r["domain"] == "3D")
+        Select(driver.find_element(By.ID, "record")).select_by_value(record["id"])
+        wait("the 3D product", lambda: "3D Tiles tileset" in driver.find_element(By.ID, "record-info").text)
+        driver.find_element(By.ID, "use-footprint").click()
+        if driver.find_elements(By.CSS_SELECTOR, "#selections li select"):
+            fail("a 3D selection offers zoom levels")
+        tiles = int(wait("the 3D estimate", lambda: driver.find_element(By.ID, "estimate-result").get_attribute("data-tiles")))
+        wait("the export button", lambda: driver.find_element(By.ID, "export").is_enabled())
+        driver.find_element(By.ID, "export").click()
+        known = set(tasks) | {running}
+        three_d = wait("the 3D task", lambda: int(driver.find_element(By.CSS_SELECTOR, "#tasks tbody tr").get_attribute("id").split("-")[1]) not in known
+                       and int(driver.find_element(By.CSS_SELECTOR, "#tasks tbody tr").get_attribute("id").split("-")[1]))
+        wait("the 3D export to complete", lambda: task_status(driver, three_d) == "COMPLETED", timeout=60)
+        link = wait("the zip's link", lambda: driver.find_element(By.CSS_SELECTOR, f"#task-{three_d} a.download[download$='.zip']"))
+        with urllib.request.urlopen(link.get_attribute("href"), timeout=60) as response:
+            if response.read(2) != b"PK":
+                fail("the 3D download is not a zip")
+        report["threeD"] = {"task": three_d, "tiles": tiles}
+        driver.save_screenshot(os.path.join(OUT, "export-3d.png"))
         check_console(driver, "the export page")
 
         driver.get(BASE + "/ui/replication.html")

@@ -18,7 +18,8 @@ const metres = (zoom, lat) => resolution(zoom) * 111_320 * Math.cos((lat * Math.
 
 async function loadRecords() {
   try {
-    state.records = (await MapDepot.call("GET", "/catalog/records")).filter((r) => r.domain === "RASTER");
+    // RASTER by zoom; 3D (a 3D Tiles tileset) whole or by region, as MapColonies' export UI offers them.
+    state.records = (await MapDepot.call("GET", "/catalog/records")).filter((r) => r.domain === "RASTER" || r.domain === "3D");
   } catch (error) { status(error.message); return; }
   const select = $("record");
   select.replaceChildren(...state.records.map((r) => MapDepot.element("option", { value: r.id }, `${r.productName} (${r.productId} v${r.productVersion})`)));
@@ -38,10 +39,17 @@ function selectRecord() {
   if (!state.record) return;
   const record = state.record;
   const [minZoom, maxZoom] = zoomRange(record);
-  productLayer = MapView.productLayer(record).addTo(map);
   footprintLayer = L.polygon(MapView.latLngs(record.footprint), { color: "#2471a3", weight: 2, fill: false, interactive: false }).addTo(map);
-  $("record-info").textContent = `${record.productType}, zoom ${minZoom}–${maxZoom} (${resolution(maxZoom).toPrecision(3)}°/px at best), `
-    + `format ${record.tileOutputFormat || "PNG"}, ${record.statistics.reduce((n, s) => n + s.tiles, 0)} tiles.`;
+  if (record.domain === "3D") {
+    // A tileset has no map tiles to show: its footprint is drawn, and whole tiles meeting the region are exported.
+    productLayer = null;
+    $("record-info").textContent = `${record.productType}, a 3D Tiles tileset: the export keeps every tile that meets the selections `
+      + `(use the footprint for the whole layer), zipped with its metadata.`;
+  } else {
+    productLayer = MapView.productLayer(record).addTo(map);
+    $("record-info").textContent = `${record.productType}, zoom ${minZoom}–${maxZoom} (${resolution(maxZoom).toPrecision(3)}°/px at best), `
+      + `format ${record.tileOutputFormat || "PNG"}, ${record.statistics.reduce((n, s) => n + s.tiles, 0)} tiles.`;
+  }
   for (const selection of state.selections) clampZooms(selection);
   renderSelections();
   scheduleEstimate();
@@ -151,8 +159,9 @@ function renderSelections(faultIndex) {
     const latitude = latitudeOf(selection);
     const item = MapDepot.element("li", { class: index === faultIndex ? "fault" : "" },
       MapDepot.element("span", {}, `Selection ${index + 1}: ${selection.geometry.type}`),
+      ...(state.record && state.record.domain === "3D" ? [] : [
       ...zoomSelect(`min-zoom-${index}`, "From", selection.minZoom, (zoom) => { selection.minZoom = zoom; selection.maxZoom = Math.max(zoom, selection.maxZoom); renderSelections(); scheduleEstimate(); }, latitude),
-      ...zoomSelect(`max-zoom-${index}`, "to", selection.maxZoom, (zoom) => { selection.maxZoom = zoom; selection.minZoom = Math.min(zoom, selection.minZoom); renderSelections(); scheduleEstimate(); }, latitude),
+      ...zoomSelect(`max-zoom-${index}`, "to", selection.maxZoom, (zoom) => { selection.maxZoom = zoom; selection.minZoom = Math.min(zoom, selection.minZoom); renderSelections(); scheduleEstimate(); }, latitude)]),
       MapDepot.element("button", { type: "button", class: "edit", onclick: () => toggleEditing(selection) }, selection.editing ? "Done editing" : "Edit"),
       MapDepot.element("button", { type: "button", class: "delete", onclick: () => removeSelection(selection) }, "Delete"));
     selection.layer.setStyle({ color: index === faultIndex ? "#c0392b" : "#d35400", weight: index === faultIndex ? 4 : 2 });
@@ -168,7 +177,8 @@ function requestBody() {
     ROI: {
       type: "FeatureCollection",
       features: state.selections.map((s) => ({
-        type: "Feature", geometry: s.geometry, properties: { maxResolutionDeg: resolution(s.maxZoom), minResolutionDeg: resolution(s.minZoom) },
+        type: "Feature", geometry: s.geometry,
+        properties: state.record.domain === "3D" ? {} : { maxResolutionDeg: resolution(s.maxZoom), minResolutionDeg: resolution(s.minZoom) },
       })),
     },
   };
