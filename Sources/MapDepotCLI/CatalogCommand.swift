@@ -35,11 +35,14 @@ struct CatalogCommand: AsyncParsableCommand {
         @Option(help: "Description.")
         var description: String?
 
-        @Option(help: "Source type: directory, geopackage or mbtiles (default: from the path, .gpkg or .mbtiles, else directory).")
+        @Option(help: "Source type: directory, geopackage, mbtiles or 3dtiles (default: from the path, .gpkg, .mbtiles or a tileset .json, else directory).")
         var sourceType: String?
 
-        @Option(help: "Source path: a {z}/{x}/{y} directory, a .gpkg or a .mbtiles file.")
+        @Option(help: "Source path: a {z}/{x}/{y} directory, a .gpkg or a .mbtiles file, or a 3D Tiles tileset.json.")
         var path: String?
+
+        @Option(help: "Domain: RASTER or 3D (default: 3D for a 3D Tiles tileset, else RASTER).")
+        var domain: String?
 
         @Option(help: "Directory row order: xyz (rows from the top) or tms.")
         var scheme: String = "xyz"
@@ -66,6 +69,7 @@ struct CatalogCommand: AsyncParsableCommand {
             }
             if sourceType == "geopackage", let table { source["table"] = .string(table) }
             var body: [String: JSONValue] = ["productId": .string(productId), "source": .object(source)]
+            body["domain"] = .string(domain ?? (sourceType == "3dtiles" ? "3D" : "RASTER"))
             body["id"] = id.map(JSONValue.string)
             body["productName"] = productName.map(JSONValue.string)
             body["productVersion"] = productVersion.map(JSONValue.string)

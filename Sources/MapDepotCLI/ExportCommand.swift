@@ -14,7 +14,8 @@ import ZipPackaging
 /// `mapdepot export`: the export without a server, with the same planner and writer, and a progress bar.
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Export an ROI of a record or a tile source to a GeoPackage and metadata JSON."
+        commandName: "export",
+        abstract: "Export an ROI of a record or a source to a GeoPackage (RASTER) or a tileset zip (3D), and a metadata JSON."
     )
 
     @OptionGroup var global: GlobalOptions
