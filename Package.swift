@@ -39,6 +39,10 @@ let package = Package(
         .target(name: "GeoJSON", dependencies: ["JSONValues"], swiftSettings: swiftSettings),
         .target(name: "Geometry", dependencies: ["GeoJSON"], swiftSettings: swiftSettings),
         .target(name: "TileGrid", dependencies: ["Geometry"], swiftSettings: swiftSettings),
+        // zlib from Debian's zlib1g-dev, for the DEM domain's PNG and TIFF tiles (issue #13).
+        .systemLibrary(name: "CMapDepotZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Elevation grids: GeoTIFF and gridded-coverage tiles read and written, resampled onto WorldCRS84Quad.
+        .target(name: "Raster", dependencies: ["CMapDepotZlib"], swiftSettings: swiftSettings),
         // 3D Tiles: bounding volumes in geographic terms and the subset of a tileset that meets a region (issue #13).
         .target(name: "ThreeDTiles", dependencies: ["Geometry", "JSONValues"], swiftSettings: swiftSettings),
         // OGC GeoPackage tiles writer/reader.
@@ -194,6 +198,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RasterTests", dependencies: ["Raster", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ThreeDTilesTests", dependencies: ["ThreeDTiles", "Geometry", "GeoJSON", "JSONValues", "TestSupport"], swiftSettings: swiftSettings
         ),
