@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "GeoPackage",
             dependencies: [
-                "TileGrid", "Geometry", .product(name: "GRDB", package: "GRDB.swift"),
+                "TileGrid", "Geometry", "Raster", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(name: "TileGridTests", dependencies: ["JSONValues", "TileGrid", "Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GeoPackageTests",
-            dependencies: ["GeoPackage", "Geometry", "TileGrid", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["GeoPackage", "Geometry", "TileGrid", "Raster", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

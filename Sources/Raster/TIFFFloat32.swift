@@ -1,5 +1,5 @@
 /// A float32 single-band TIFF tile, the float tiles of a gridded coverage (OGC 17-066r1; `datatype = 'float'`):
-/// little-endian, one deflated strip (GDAL reads it; `Compression = 8`).
+/// little-endian, one LZW strip (the extension allows no compression or LZW, Req 18).
 public enum TIFFFloat32 {
     public static func encode(width: Int, height: Int, values: [Float]) throws(RasterError) -> [UInt8] {
         precondition(values.count == width * height)
@@ -9,11 +9,11 @@ public enum TIFFFloat32 {
             let bits = value.bitPattern
             raw += [UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24)]
         }
-        let strip = try Zlib.compress(raw)
+        let strip = LZW.encode(raw)
         // Header (8), the strip, then the directory.
         let directoryOffset = 8 + strip.count + (strip.count % 2)
         let entries: [(tag: UInt16, type: UInt16, value: UInt32)] = [
-            (256, 4, UInt32(width)), (257, 4, UInt32(height)), (258, 3, 32), (259, 3, 8), (262, 3, 1), (273, 4, 8), (277, 3, 1),
+            (256, 4, UInt32(width)), (257, 4, UInt32(height)), (258, 3, 32), (259, 3, 5), (262, 3, 1), (273, 4, 8), (277, 3, 1),
             (278, 4, UInt32(height)), (279, 4, UInt32(strip.count)), (284, 3, 1), (339, 3, 3),
         ]
         var tiff: [UInt8] = [0x49, 0x49, 42, 0] + le32(UInt32(directoryOffset))

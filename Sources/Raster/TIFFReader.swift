@@ -179,9 +179,55 @@ public struct TIFFReader {
     }
 }
 
-/// TIFF's LZW (MSB-first codes, 9 to 12 bits, the code width grows one code early).
-enum LZW {
-    static func decode(_ data: some Collection<UInt8>, limit: Int) throws(RasterError) -> [UInt8] {
+/// TIFF's LZW (MSB-first codes, 9 to 12 bits, the code width grows one code early), as libtiff reads and writes it.
+public enum LZW {
+    /// A strip or tile in TIFF LZW: a clear code first, a clear when the table is full, end-of-information last.
+    public static func encode(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        var nextCode = 258
+        var table: [Int: Int] = [:]
+        func width(_ code: Int) -> Int { code < 512 ? 9 : code < 1024 ? 10 : code < 2048 ? 11 : 12 }
+        func write(_ code: Int, _ size: Int) {
+            buffer = buffer << UInt32(size) | UInt32(code)
+            bits += size
+            while bits >= 8 {
+                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits - 8)))
+                bits -= 8
+            }
+        }
+        write(256, 9)
+        guard var omega = input.first.map(Int.init) else {
+            write(257, 9)
+            if bits > 0 { output.append(UInt8(truncatingIfNeeded: buffer << UInt32(8 - bits))) }
+            return output
+        }
+        for byte in input.dropFirst() {
+            let key = omega << 8 | Int(byte)
+            if let code = table[key] {
+                omega = code
+                continue
+            }
+            write(omega, width(nextCode))
+            if nextCode < 4093 {
+                table[key] = nextCode
+                nextCode += 1
+            } else {
+                write(256, width(nextCode))
+                table.removeAll(keepingCapacity: true)
+                nextCode = 258
+            }
+            omega = Int(byte)
+        }
+        write(omega, width(nextCode))
+        // The reader adds one more entry after the last code, which may widen the end code.
+        write(257, width(nextCode + 1))
+        if bits > 0 { output.append(UInt8(truncatingIfNeeded: buffer << UInt32(8 - bits))) }
+        return output
+    }
+
+    public static func decode(_ data: some Collection<UInt8>, limit: Int) throws(RasterError) -> [UInt8] {
         let input = Array(data)
         var output: [UInt8] = []
         var table: [[UInt8]] = (0..<256).map { [UInt8($0)] } + [[], []]

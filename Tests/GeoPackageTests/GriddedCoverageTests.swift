@@ -1,0 +1,59 @@
+import Foundation
+import GeoPackage
+import Geometry
+import Raster
+import Testing
+import TestSupport
+import TileGrid
+
+/// The DEM domain's GeoPackage (issue #13): the Jacksboro DEM as a 2D gridded coverage, float32 TIFF and 16-bit PNG
+/// tiles, read back by GDAL — the coverage is seen, the validator passes, and nearest resampling at the source's
+/// resolution gives the source's elevation at every sampled point.
+@Suite struct GriddedCoverageTests {
+    static let dem = Fixtures.sharedData.appendingPathComponent("jacksboro_dem_4326.tif").path
+
+    static func write(_ encoding: CoverageEncoding, zoom: Int, to path: String) async throws -> (ElevationGrid, Int) {
+        let grid = try TIFFReader(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: dem)))).grid()
+        let bounds = grid.bounds
+        let writer = try GriddedCoverageWriter(
+            path: path,
+            options: .init(
+                tableName: "jacksboro", contentsBounds: BoundingBox(minX: bounds.west, minY: bounds.south, maxX: bounds.east, maxY: bounds.north),
+                maxZoom: zoom, lastChange: Date(timeIntervalSince1970: 1_800_000_000), encoding: encoding
+            )
+        )
+        var tiles: [(tile: TileCoordinate, data: [UInt8], statistics: TileStatistics)] = []
+        for tile in GriddedCoverageWriter.tiles(of: grid, zoom: zoom) {
+            if let rendered = try GriddedCoverageWriter.render(grid, tile: tile, resampling: .nearest, encoding: encoding) {
+                tiles.append((tile, rendered.data, rendered.statistics))
+            }
+        }
+        try await writer.append(tiles)
+        let count = try writer.tileCount()
+        try writer.finish()
+        return (grid, count)
+    }
+
+    @Test(arguments: [CoverageEncoding.float32(null: -32768), CoverageEncoding.png16(offset: -32768)])
+    func gdalReadsTheCoverageAndItsElevations(encoding: CoverageEncoding) async throws {
+        let directory = try Fixtures.temporaryDirectory("coverage")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/dem.gpkg"
+        // Zoom 10 (0.000687°) is the coarsest WorldCRS84Quad level finer than the source's 0.000833°.
+        let (grid, count) = try await Self.write(encoding, zoom: 10, to: path)
+        #expect(count > 0)
+        let problems = try await GDAL.validate(path)
+        #expect(problems == "", "\(problems)")
+        let info = try await Shell.execute("gdalinfo", [path])
+        let type = if case .float32 = encoding { "Float32" } else { "Int16" }
+        #expect(info.output.contains("Type=\(type)") && info.output.contains("NoData Value=-32768"), "\(info.output.suffix(1_500)) \(info.error)")
+        // Source cell centres, spread over the grid.
+        for (column, row) in [(0, 0), (402, 343), (100, 200), (250, 37), (17, 300), (390, 5), (201, 172)] {
+            let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
+            let latitude = grid.originY - (Double(row) + 0.5) * grid.pixelY
+            let result = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
+            let value = Double(result.output.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(value == Double(grid[column, row]), "cell \(column),\(row): GDAL reads \(result.output) \(result.error)")
+        }
+    }
+}
