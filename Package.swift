@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "ExportCore",
             dependencies: [
-                "JSONValues", "MapDepotCore", "GeoJSON", "Geometry", "TileGrid", "GeoPackage", "ThreeDTiles",
+                "JSONValues", "MapDepotCore", "GeoJSON", "Geometry", "TileGrid", "GeoPackage", "ThreeDTiles", "Raster",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -188,7 +188,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["JSONValues", "GeoJSON", "Geometry", "ThreeDTiles", "MapDepotCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["JSONValues", "GeoJSON", "Geometry", "ThreeDTiles", "Raster", "MapDepotCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -256,6 +256,7 @@ let package = Package(
             name: "MapDepotAPITests",
             dependencies: [
                 "ReplicationCore", "MapDepotCore", "JSONValues", "MapDepotAPI", "ExportCore", "PostgresStorage", "S3Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
+                "Raster",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -128,5 +128,7 @@ enum PostgresSchema {
                 "CREATE INDEX registered_files_replica ON registered_files (replica_id, position)",
             ]
         ),
+        // A DEM export's parameters on its job, for the worker (issue #13).
+        ("v7-job-options", ["ALTER TABLE export_jobs ADD COLUMN options TEXT"]),
     ]
 }

@@ -223,6 +223,10 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
                     """
             )
         }
+        // A DEM export's parameters on its job, for the worker (issue #13).
+        migrator.registerMigration("v8-job-options") { db in
+            try db.execute(sql: "ALTER TABLE export_jobs ADD COLUMN options TEXT")
+        }
         return migrator
     }
 }

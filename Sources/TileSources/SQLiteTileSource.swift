@@ -55,6 +55,8 @@ public struct LocalTileSourceOpener: TileSourceOpener {
             }
         case .tileset(let path):
             throw ServiceError.invalid("source \(path) is a 3D Tiles tileset, which holds no map tiles")
+        case .geotiff(let path):
+            throw ServiceError.invalid("source \(path) is a GeoTIFF DEM, which holds no map tiles")
         }
     }
 }

@@ -55,7 +55,6 @@ import TestSupport
         (body(extra: #","color":"red""#), "color is not an allowed field"),
         (#"{"domain":"RASTER"}"#, "catalogRecordID is required"),
         (body(record: #""not-a-uuid""#), #"catalogRecordID must be a UUID, found "not-a-uuid""#),
-        (body(domain: #""DEM""#), #"unsupported domain requested: "DEM" - currently the "RASTER" and "3D" domains are supported"#),
         (body(domain: #""VECTOR""#), #"domain must be one of "RASTER", "DEM", "3D", found "VECTOR""#),
         (body(crs: #""3857""#), #"artifactCRS must be "4326""#),
         (body(crs: "4326"), #"artifactCRS must be "4326""#),

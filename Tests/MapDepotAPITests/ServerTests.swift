@@ -83,7 +83,7 @@ import TestSupport
         Case(method: .post, path: "/export-tasks", body: "[1,2]", status: .badRequest, message: "must be a JSON object"),
         Case(method: .post, path: "/export-tasks", body: request(extra: #","bbox":[0,0,1,1]"#), status: .badRequest, message: "bbox is not an allowed field"),
         Case(method: .post, path: "/export-tasks", body: #"{"domain":"RASTER"}"#, status: .badRequest, message: "catalogRecordID is required"),
-        Case(method: .post, path: "/export-tasks", body: request(domain: "DEM"), status: .badRequest, message: #"unsupported domain requested: "DEM""#),
+        Case(method: .post, path: "/export-tasks", body: request(domain: "DEM"), status: .badRequest, message: #"domain "DEM" does not match the catalog record's domain "RASTER""#),
         Case(method: .post, path: "/export-tasks", body: request(roi: feature("{}", geometry: #"{"type":"LineString","coordinates":[[0,0],[1,1]]}"#)), status: .badRequest, message: "must be a Polygon or MultiPolygon, found LineString"),
         Case(method: .post, path: "/export-tasks", body: request(roi: feature("{}", geometry: #"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}"#)), status: .badRequest, message: "ring is not closed"),
         Case(method: .post, path: "/export-tasks", body: request(roi: feature(#"{"maxResolutionDeg":0.02197265625}"#)), status: .badRequest, message: "is finer than the product's resolution"),

@@ -17,6 +17,8 @@ extension TileSourceDescriptor {
             .object(["type": .string("mbtiles"), "path": .string(path)])
         case .tileset(let path):
             .object(["type": .string("3dtiles"), "path": .string(path)])
+        case .geotiff(let path):
+            .object(["type": .string("geotiff"), "path": .string(path)])
         }
     }
 
@@ -41,8 +43,11 @@ extension TileSourceDescriptor {
         case "3dtiles":
             let reader = try JSONObjectReader(json, path: path, allowed: ["type", "path"])
             self = .tileset(path: try reader.requiredString("path"))
+        case "geotiff":
+            let reader = try JSONObjectReader(json, path: path, allowed: ["type", "path"])
+            self = .geotiff(path: try reader.requiredString("path"))
         default:
-            throw .invalid("\(path).type must be one of \"directory\", \"geopackage\", \"mbtiles\", \"3dtiles\", found \"\(type)\"")
+            throw .invalid("\(path).type must be one of \"directory\", \"geopackage\", \"mbtiles\", \"3dtiles\", \"geotiff\", found \"\(type)\"")
         }
     }
 }
@@ -75,6 +80,7 @@ extension CatalogRecord {
         ]
         object["maxResolutionMeter"] = maxResolutionMeter.map(JSONValue.number) ?? .null
         object["description"] = description.map(JSONValue.string) ?? .null
+        if let elevation { object.merge(elevation.members) { $1 } }
         return .object(object)
     }
 
@@ -82,11 +88,11 @@ extension CatalogRecord {
     public init(stored json: JSONValue) throws {
         let reader = try JSONObjectReader(
             json, path: "record",
-            allowed: [
+            allowed: Set<String>([
                 "id", "productId", "productName", "productVersion", "productType", "domain", "footprint",
                 "maxResolutionDeg", "maxResolutionMeter", "tileOutputFormat", "transparency", "description", "source",
                 "statistics", "createdAt",
-            ]
+            ]).union(ElevationProperties.memberNames)
         )
         guard let id = UUID(uuidString: try reader.requiredString("id")),
             let createdAt = Timestamp.parse(try reader.requiredString("createdAt")),
@@ -112,7 +118,8 @@ extension CatalogRecord {
                 else { return nil }
                 return ZoomStatistics(zoom: Int(zoom), tiles: Int(tiles), bytes: Int(bytes), pages: object["pages"]?.numberValue)
             },
-            createdAt: createdAt
+            createdAt: createdAt,
+            elevation: try ElevationProperties(stored: reader)
         )
     }
 }

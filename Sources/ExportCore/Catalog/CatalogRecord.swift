@@ -57,13 +57,16 @@ public struct CatalogRecord: Sendable, Hashable {
     /// Additive: what the source holds, zoom by zoom.
     public var statistics: [ZoomStatistics]
     public var createdAt: Date
+    /// DEM records: nodata, units, vertical datum, data type (issue #13).
+    public var elevation: ElevationProperties?
 
     public init(
         id: UUID, productId: String, productName: String, productVersion: String, productType: String,
         domain: ProductDomain, footprint: GeoJSONGeometry, maxResolutionDeg: Double, maxResolutionMeter: Double?,
         tileOutputFormat: TileFormat, transparency: Transparency, description: String?,
-        source: TileSourceDescriptor, statistics: [ZoomStatistics], createdAt: Date
+        source: TileSourceDescriptor, statistics: [ZoomStatistics], createdAt: Date, elevation: ElevationProperties? = nil
     ) {
+        self.elevation = elevation
         self.id = id
         self.productId = productId
         self.productName = productName

@@ -20,6 +20,10 @@ public struct CatalogRecordDraft: Sendable {
     public var transparency: Transparency?
     public var description: String?
     public var source: TileSourceDescriptor
+    /// DEM records (issue #13): what the source's values mean; nodata from the source when not given.
+    public var noDataValue: Double?
+    public var units: String?
+    public var verticalDatum: String?
 
     public init(
         id: UUID? = nil, productId: String, productName: String, productVersion: String = "1.0",
@@ -44,7 +48,7 @@ public struct CatalogRecordDraft: Sendable {
 
     static let fields: Set<String> = [
         "id", "productId", "productName", "productVersion", "productType", "domain", "footprint", "maxResolutionDeg",
-        "maxResolutionMeter", "tileOutputFormat", "transparency", "description", "source",
+        "maxResolutionMeter", "tileOutputFormat", "transparency", "description", "source", "noDataValue", "units", "verticalDatum",
     ]
 
     /// Parses a `POST /catalog/records` body; unknown members are refused.
@@ -101,5 +105,8 @@ public struct CatalogRecordDraft: Sendable {
             description: try reader.string("description"),
             source: source
         )
+        noDataValue = try reader.number("noDataValue")
+        units = try reader.string("units")
+        verticalDatum = try reader.string("verticalDatum")
     }
 }

@@ -22,10 +22,12 @@ public enum TileSourceDescriptor: Sendable, Hashable {
     case mbtiles(path: String)
     /// A 3D Tiles 1.0/1.1 tileset: its `tileset.json`, content and external tilesets beside it (domain 3D, issue #13).
     case tileset(path: String)
+    /// A single-band GeoTIFF DEM in EPSG:4326 (domain DEM, issue #13).
+    case geotiff(path: String)
 
     public var path: String {
         switch self {
-        case .directory(let path, _, _), .geopackage(let path, _), .mbtiles(let path), .tileset(let path): path
+        case .directory(let path, _, _), .geopackage(let path, _), .mbtiles(let path), .tileset(let path), .geotiff(let path): path
         }
     }
 }

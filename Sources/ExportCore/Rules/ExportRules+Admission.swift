@@ -28,7 +28,8 @@ extension ExportRules {
                 id: 0, dedupKey: new.dedupKey, catalogRecordID: request.catalogRecordID, roi: request.roiJSON, status: .pending, progress: 0,
                 batchesDone: 0, tilesDone: 0, estimatedTiles: new.estimate.tiles, estimatedSize: new.estimate.bytes,
                 estimatedTime: new.estimate.seconds, artifacts: [], errorReason: nil, createdAt: now, updatedAt: now, expiredAt: nil,
-                finishedAt: nil, pauseRequested: false, abortRequested: false, lease: nil
+                finishedAt: nil, pauseRequested: false, abortRequested: false, lease: nil,
+                options: request.domain == .dem ? request.parameters : nil
             )
             let task = newTask(new, jobId: 0, status: .pending, now: now)
             changes.newTask = task

@@ -2,6 +2,7 @@ import Foundation
 import GeoJSON
 import GeoPackage
 import Geometry
+import JSONValues
 import Logging
 import MapDepotCore
 import TileGrid
@@ -70,7 +71,7 @@ public struct ExportRunner: Sendable {
 
     private let sources: any TileSourceOpener
     let artifacts: any ArtifactStore
-    private let planner: ExportPlanner
+    let planner: ExportPlanner
     let settings: Settings
     /// Writes domain 3D's zip; without one, 3D exports fail with a message.
     let archiver: (any DirectoryArchiver)?
@@ -92,11 +93,16 @@ public struct ExportRunner: Sendable {
     ///   - resumeFrom: plan batches already written by an earlier run (0 to start afresh).
     ///   - checkpoint: called after every write transaction; its answer can pause or abort the run.
     public func run(
-        record: CatalogRecord, roi: [ROIFeature], folder: String, createdAt: Date, resumeFrom: Int = 0, logger: Logger,
+        record: CatalogRecord, roi: [ROIFeature], options: JSONValue? = nil, folder: String, createdAt: Date, resumeFrom: Int = 0, logger: Logger,
         checkpoint: @Sendable (Checkpoint) async -> Decision
     ) async throws -> Result {
         if case .tileset(let path) = record.source {
             return try await runThreeD(record: record, path: path, roi: roi, folder: folder, createdAt: createdAt, logger: logger, checkpoint: checkpoint)
+        }
+        if case .geotiff(let path) = record.source {
+            return try await runDEM(
+                record: record, path: path, roi: roi, options: options, folder: folder, createdAt: createdAt, logger: logger, checkpoint: checkpoint
+            )
         }
         let clock = ContinuousClock()
         let started = clock.now

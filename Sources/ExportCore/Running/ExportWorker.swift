@@ -164,7 +164,7 @@ public struct ExportWorker: Sendable {
             let record = try await catalog.record(id: job.catalogRecordID)
             let roi = try ExportRequest.parseROI(job.roi)
             let result = try await runner.run(
-                record: record, roi: roi, folder: job.folder, createdAt: job.createdAt, resumeFrom: job.batchesDone, logger: logger
+                record: record, roi: roi, options: job.options, folder: job.folder, createdAt: job.createdAt, resumeFrom: job.batchesDone, logger: logger
             ) { point in
                 if let wait = pace?.wait(tilesDone: point.tilesDone, now: clock.now()) { try? await clock.sleep(for: wait) }
                 let now = clock.now()

@@ -123,9 +123,6 @@ public struct ExportRequest: Sendable {
         }
         catalogRecordID = uuid
         guard let domain = try reader.oneOf("domain", ProductDomain.self) else { throw .invalid("domain is required") }
-        guard domain != .dem else {
-            throw .invalid(#"unsupported domain requested: "DEM" - currently the "RASTER" and "3D" domains are supported"#)
-        }
         self.domain = domain
         let crs = try reader.required("artifactCRS")
         guard crs == .string("4326") else {

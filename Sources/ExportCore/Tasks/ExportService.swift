@@ -73,6 +73,14 @@ public struct ExportService: Sendable {
             let source = try ThreeDSource(path: path)
             return try await Offload.run { try source.estimate(roi) }
         }
+        if record.domain == .dem {
+            let options = try DEMOptions(parameters: request.parameters, record: record)
+            let single = options.roi(roi)
+            var estimate = try await Offload.run { try planner.estimate(record: record, roi: single) }
+            // At most a tile's raw cells (compression only shrinks them) and the file's own pages.
+            estimate.bytes = Int64(estimate.tiles) * Int64(256 * 256 * (options.dataType == .int16 ? 2 : 4) + 1_024) + 98_304
+            return estimate
+        }
         return try await Offload.run { try planner.estimate(record: record, roi: roi) }
     }
 
@@ -83,7 +91,8 @@ public struct ExportService: Sendable {
         try admission.webhooks.check(request.webhooks, member: request.usesSingularWebhook ? "webhook" : "webhooks")
         let record = try await record(for: request)
         let estimate = try await estimate(request, record: record)
-        let key = request.dedupKey(recordMaxResolutionDeg: record.maxResolutionDeg)
+        var key = request.dedupKey(recordMaxResolutionDeg: record.maxResolutionDeg)
+        if record.domain == .dem { key += "|" + (try DEMOptions(parameters: request.parameters, record: record)).key }
         let new = NewExportTask(
             customer: customer, request: request, estimate: estimate, createdAt: clock.now(), dedupKey: key, expiryDays: admission.expiryDays,
             maxActiveTasks: admission.maxActiveTasksPerCustomer

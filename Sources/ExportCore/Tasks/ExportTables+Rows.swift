@@ -17,7 +17,8 @@ extension ExportJob {
             errorReason: try row.optionalString("error_reason"), createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
             expiredAt: try row.optionalDate("expired_at"), finishedAt: try row.optionalDate("finished_at"),
             pauseRequested: try row.bool("pause_requested"), abortRequested: try row.bool("abort_requested"),
-            lease: try owner.map { JobLease(owner: $0, until: try row.optionalDate("lease_expires_at") ?? .distantPast) }
+            lease: try owner.map { JobLease(owner: $0, until: try row.optionalDate("lease_expires_at") ?? .distantPast) },
+            options: try row.optionalJSON("options")
         )
     }
 
@@ -26,6 +27,7 @@ extension ExportJob {
         [
             ("dedup_key", .text(dedupKey)), ("catalog_record_id", .text(catalogRecordID.uuidString.lowercased())), ("roi", .json(roi)),
             ("estimated_tiles", .integer(estimatedTiles)), ("estimated_size", .integer(estimatedSize)), ("created_at", .date(createdAt)),
+            ("options", .json(options)),
         ] + stateColumns
     }
 

@@ -189,12 +189,16 @@ public struct ExportJob: Sendable, Hashable {
     public var abortRequested: Bool
     /// Who runs it, while IN_PROGRESS.
     public var lease: JobLease?
+    /// What the domain needs beyond the ROI: a DEM export's `parameters` (resolution, data type, resampling; issue #13).
+    public var options: JSONValue?
 
     public init(
         id: Int, dedupKey: String, catalogRecordID: UUID, roi: JSONValue, status: TaskStatus, progress: Int, batchesDone: Int,
         tilesDone: Int, estimatedTiles: Int, estimatedSize: Int64, estimatedTime: Int64, artifacts: [Artifact], errorReason: String?,
-        createdAt: Date, updatedAt: Date, expiredAt: Date?, finishedAt: Date?, pauseRequested: Bool, abortRequested: Bool, lease: JobLease?
+        createdAt: Date, updatedAt: Date, expiredAt: Date?, finishedAt: Date?, pauseRequested: Bool, abortRequested: Bool, lease: JobLease?,
+        options: JSONValue? = nil
     ) {
+        self.options = options
         self.id = id
         self.dedupKey = dedupKey
         self.catalogRecordID = catalogRecordID

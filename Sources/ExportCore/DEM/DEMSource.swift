@@ -1,0 +1,70 @@
+import Foundation
+import GeoJSON
+import GeoPackage
+import Geometry
+import MapDepotCore
+import Raster
+import TileGrid
+
+/// A DEM record's GeoTIFF on this node (domain DEM, issue #13), read whole (a limitation noted in the issue: a large DEM
+/// is held in memory while it is exported).
+struct DEMSource: Sendable {
+    let path: String
+
+    /// Blocking: run it off the cooperative pool.
+    func grid(noDataValue: Double?) throws(ServiceError) -> ElevationGrid {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ServiceError.invalid("source \(path) cannot be read: \(error.localizedDescription)")
+        }
+        var grid: ElevationGrid
+        do {
+            grid = try TIFFReader(bytes: Array(data)).grid()
+        } catch {
+            throw ServiceError.invalid("source \(path): \(error)")
+        }
+        if let noDataValue { grid.nodata = Float(noDataValue) }
+        let bounds = grid.bounds
+        guard grid.pixelX > 0, grid.pixelY > 0, bounds.west >= -180, bounds.east <= 180, bounds.south >= -90, bounds.north <= 90 else {
+            throw ServiceError.invalid("source \(path) is not a north-up EPSG:4326 grid (its extent is \(bounds))")
+        }
+        return grid
+    }
+
+    /// The coarsest WorldCRS84Quad zoom whose cells are no larger than the source's: nothing of the source is lost.
+    static func fullZoom(sourceResolutionDeg: Double) -> Int {
+        var zoom = 0
+        while zoom < WorldCRS84Quad.maxZoom && WorldCRS84Quad.resolution(zoom) > sourceResolutionDeg * (1 + 1e-9) { zoom += 1 }
+        return zoom
+    }
+}
+
+extension CatalogService {
+    /// A DEM record from a GeoTIFF: footprint = the grid's extent, `maxResolutionDeg` = the zoom that keeps every
+    /// cell, `maxResolutionMeter` = the source's cell at the equator, nodata from the file unless given.
+    func describeGeoTIFF(_ draft: CatalogRecordDraft, path: String) async throws -> CatalogRecord {
+        guard draft.domain == .dem else {
+            throw ServiceError.invalid("source \(path) is a GeoTIFF DEM: the record's domain must be \"DEM\", found \"\(draft.domain.rawValue)\"")
+        }
+        let source = DEMSource(path: path)
+        let noData = draft.noDataValue
+        let grid = try await Offload.run { try source.grid(noDataValue: noData) }
+        let bounds = grid.bounds
+        let box = BoundingBox(minX: bounds.west, minY: bounds.south, maxX: bounds.east, maxY: bounds.north)
+        let integral = grid.values.allSatisfy { $0.rounded() == $0 || grid.isNoData($0) }
+        let elevation = ElevationProperties(
+            noDataValue: grid.nodata.map(Double.init), units: draft.units ?? "m", verticalDatum: draft.verticalDatum,
+            dataType: integral ? .int16 : .float32, sourceResolutionDeg: grid.pixelX
+        )
+        let zoom = DEMSource.fullZoom(sourceResolutionDeg: grid.pixelX)
+        return CatalogRecord(
+            id: draft.id ?? UUID(), productId: draft.productId, productName: draft.productName, productVersion: draft.productVersion,
+            productType: draft.productType, domain: .dem, footprint: draft.footprint ?? .polygon(ThreeDSource.rectangle(box)),
+            maxResolutionDeg: WorldCRS84Quad.resolution(zoom), maxResolutionMeter: draft.maxResolutionMeter ?? (grid.pixelX * 111_319.490_793_273_58 * 100).rounded() / 100,
+            tileOutputFormat: .png, transparency: .transparent, description: draft.description, source: draft.source, statistics: [],
+            createdAt: clock.now(), elevation: elevation
+        )
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import JSONValues
+import MapDepotAPI
+import MapDepotCore
+import NIOCore
+import Raster
+import Testing
+import TestSupport
+
+/// Domain DEM through the API (issue #13): a DEM record from the Jacksboro GeoTIFF, exports of part of it as GeoPackage
+/// gridded coverages (INT16 as 16-bit PNG, FLOAT32 as TIFF) that GDAL opens, validates and reads the source's
+/// elevations from, with the elevation range in the metadata; FLOAT64 and UTM are refused.
+@Suite struct DEMExportTests {
+    static let recordID = "de3f1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b"
+    static let dem = Fixtures.sharedData.appendingPathComponent("jacksboro_dem_4326.tif").path
+
+    static func request(_ parameters: String) -> String {
+        let ring = "[[-84.40,36.50],[-84.20,36.50],[-84.20,36.70],[-84.40,36.70],[-84.40,36.50]]"
+        return #"{"catalogRecordID":"\#(recordID)","domain":"DEM","artifactCRS":"4326","webhooks":[],"parameters":\#(parameters),"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[\#(ring)]}}]}}"#
+    }
+
+    @Test func partOfADEMIsExportedAsAGriddedCoverageGDALReads() async throws {
+        let server = try await TestServer.make()
+        try await server.run { client in
+            let record = #"{"id":"\#(Self.recordID)","productId":"jacksboro","productName":"Jacksboro DEM","productType":"DTM","domain":"DEM","verticalDatum":"EGM96","source":{"type":"geotiff","path":"\#(Self.dem)"}}"#
+            let added = try await client.call(.post, "/catalog/records", token: server.admin, body: record)
+            #expect(added.status == .created, "\(added.message)")
+            let described = added.json.objectValue ?? [:]
+            #expect(described["noDataValue"] == .number(-32768) && described["dataType"] == .string("INT16") && described["units"] == .string("m"))
+            #expect(described["maxResolutionDeg"] == .number(0.703125 / 1024), "zoom 10 keeps every cell of the 3″ source")
+
+            for refused in [#"{"dataType":"FLOAT64"}"#, #"{"projection":"UTM"}"#, #"{"resampleMethod":"cubic"}"#, #"{"resolutionMeter":-5}"#] {
+                let answer = try await client.call(.post, "/export-tasks", token: server.alice, body: Self.request(refused))
+                #expect(answer.status == .badRequest, "\(refused): \(answer.message)")
+            }
+            #expect(try await client.call(.post, "/export-tasks", token: server.alice, body: Self.request(#"{"dataType":"FLOAT64"}"#)).message.contains("FLOAT32"))
+
+            let grid = try RasterFixture.jacksboro()
+            for (parameters, type) in [(#"{"dataType":"INT16"}"#, "Int16"), (#"{"dataType":"FLOAT32","resampleMethod":"nearest"}"#, "Float32")] {
+                let estimate = try await client.call(.post, "/export-tasks/estimate", token: server.alice, body: Self.request(parameters))
+                let tiles = try #require(estimate.json.objectValue?["tiles"]?.numberValue, "\(estimate.message)")
+                let created = try await client.call(.post, "/export-tasks", token: server.alice, body: Self.request(parameters))
+                #expect(created.status == .created, "\(created.message)")
+                let id = Int(try #require(created.json.objectValue?["id"]?.numberValue))
+                let task = try await client.waitForTask(id, token: server.alice)
+                #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
+                let artifacts = task["artifacts"]?.arrayValue?.compactMap(\.objectValue) ?? []
+                let url = try #require(artifacts.first?["url"]?.stringValue.flatMap(URL.init(string:)))
+                let directory = try Fixtures.temporaryDirectory("dem-export")
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                let path = directory + "/dem.gpkg"
+                try Data(try await client.call(.get, url.path + "?" + (url.query ?? "")).body.readableBytesView).write(to: URL(fileURLWithPath: path))
+                let problems = try await GDAL.validate(path)
+                #expect(problems == "", "\(problems)")
+                let info = try await Shell.execute("gdalinfo", [path])
+                #expect(info.output.contains("Type=\(type)") && info.output.contains("NoData Value=-32768"), "\(info.output.suffix(800))")
+                let count = try await Shell.execute("/usr/bin/python3", ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from gpkg_2d_gridded_tile_ancillary').fetchone()[0])", path])
+                #expect(Double(count.output.trimmingCharacters(in: .whitespacesAndNewlines)).map { $0 > 0 && $0 <= tiles } == true, "\(count.output) tiles of \(tiles) estimated")
+                for (column, row) in [(20, 45), (150, 200), (240, 270)] {  // inside the ROI
+                    let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
+                    let latitude = grid.originY - (Double(row) + 0.5) * grid.pixelY
+                    let read = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
+                    #expect(Double(read.output.trimmingCharacters(in: .whitespacesAndNewlines)) == Double(grid[column, row]), "cell \(column),\(row): \(read.output)")
+                }
+                let metadataURL = try #require(artifacts.last?["url"]?.stringValue.flatMap(URL.init(string:)))
+                let metadata = try await client.call(.get, metadataURL.path + "?" + (metadataURL.query ?? "")).json.objectValue ?? [:]
+                #expect(metadata["type"] == .string("RECORD_DEM") && metadata["verticalDatum"] == .string("EGM96") && metadata["units"] == .string("m"))
+                let low = try #require(metadata["minElevation"]?.numberValue)
+                let high = try #require(metadata["maxElevation"]?.numberValue)
+                #expect(low >= 236 && high <= 1076 && low < high)
+            }
+        }
+    }
+}
