@@ -35,13 +35,13 @@ struct CatalogCommand: AsyncParsableCommand {
         @Option(help: "Description.")
         var description: String?
 
-        @Option(help: "Source type: directory, geopackage, mbtiles or 3dtiles (default: from the path, .gpkg, .mbtiles or a tileset .json, else directory).")
+        @Option(help: "Source type: directory, geopackage, mbtiles, 3dtiles or geotiff (default: from the path, .gpkg, .mbtiles, a tileset .json or a .tif, else directory).")
         var sourceType: String?
 
         @Option(help: "Source path: a {z}/{x}/{y} directory, a .gpkg or a .mbtiles file, or a 3D Tiles tileset.json.")
         var path: String?
 
-        @Option(help: "Domain: RASTER or 3D (default: 3D for a 3D Tiles tileset, else RASTER).")
+        @Option(help: "Domain: RASTER, 3D or DEM (default: 3D for a 3D Tiles tileset, DEM for a GeoTIFF, else RASTER).")
         var domain: String?
 
         @Option(help: "Directory row order: xyz (rows from the top) or tms.")
@@ -69,7 +69,7 @@ struct CatalogCommand: AsyncParsableCommand {
             }
             if sourceType == "geopackage", let table { source["table"] = .string(table) }
             var body: [String: JSONValue] = ["productId": .string(productId), "source": .object(source)]
-            body["domain"] = .string(domain ?? (sourceType == "3dtiles" ? "3D" : "RASTER"))
+            body["domain"] = .string(domain ?? (sourceType == "3dtiles" ? "3D" : sourceType == "geotiff" ? "DEM" : "RASTER"))
             body["id"] = id.map(JSONValue.string)
             body["productName"] = productName.map(JSONValue.string)
             body["productVersion"] = productVersion.map(JSONValue.string)
@@ -84,6 +84,7 @@ struct CatalogCommand: AsyncParsableCommand {
             case "gpkg": "geopackage"
             case "mbtiles": "mbtiles"
             case "json": "3dtiles"
+            case "tif", "tiff": "geotiff"
             default: "directory"
             }
         }

@@ -34,6 +34,15 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "Output directory.")
     var out: String
 
+    @Option(help: "DEM: data type of the coverage, INT16 or FLOAT32 (default: the record's).")
+    var dataType: String?
+
+    @Option(help: "DEM: resampling, nearest or bilinear (default nearest).")
+    var resampleMethod: String?
+
+    @Option(help: "DEM: target resolution in metres (default and finest: the record's).")
+    var resolutionMeter: Double?
+
     func run() async throws {
         let config = try await global.load()
         let logger = global.logger(config)
@@ -64,8 +73,14 @@ struct ExportCommand: AsyncParsableCommand {
         )
         let bar = ProgressBar()
         let started = ContinuousClock.now
+        var parameters: [String: JSONValue] = [:]
+        parameters["dataType"] = dataType.map(JSONValue.string)
+        parameters["resampleMethod"] = resampleMethod.map(JSONValue.string)
+        parameters["resolutionMeter"] = resolutionMeter.map(JSONValue.number)
+        // Checked before the run, in the API's words.
+        if catalogRecord.domain == .dem { _ = try DEMOptions(parameters: .object(parameters), record: catalogRecord) }
         let result = try await runner.run(
-            record: catalogRecord, roi: features, folder: "", createdAt: SystemClock().now(), logger: logger
+            record: catalogRecord, roi: features, options: .object(parameters), folder: "", createdAt: SystemClock().now(), logger: logger
         ) { point in
             bar.show(point.progress)
             return .proceed
