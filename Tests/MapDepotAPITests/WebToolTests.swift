@@ -33,6 +33,9 @@ import TestSupport
         let tileset = try TilesetFixtures.handMade()
         let record = #"{"productId":"fixture3d","productName":"Hand-made 3D","productType":"3DPhotoRealistic","domain":"3D","source":{"type":"3dtiles","path":"\#(tileset)/tileset.json"}}"#
         _ = try await fixture.components.catalog.add(try CatalogRecordDraft(json: try JSONValue.parse(Data(record.utf8))))
+        let dem = Fixtures.sharedData.appendingPathComponent("jacksboro_dem_4326.tif").path
+        let demRecord = #"{"productId":"jacksboro","productName":"Jacksboro DEM","productType":"DTM","domain":"DEM","verticalDatum":"EGM96","source":{"type":"geotiff","path":"\#(dem)"}}"#
+        _ = try await fixture.components.catalog.add(try CatalogRecordDraft(json: try JSONValue.parse(Data(demRecord.utf8))))
         let out = Fixtures.packageRoot.appendingPathComponent(".build/screenshots").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -55,6 +58,8 @@ import TestSupport
         #expect((finished["pausedAt"]?.numberValue ?? 0) > 0, "\(finished)")
         #expect(["Export France", "Export Italy"].contains(finished["country"]?.stringValue ?? ""), "\(finished)")
         #expect(finished["threeD"]?.objectValue?["tiles"] == .number(10), "\(finished)")
+        let demDownload = try #require(finished["dem"]?.objectValue?["download"]?.stringValue, "\(finished)")
+        #expect(try await GDAL.validate(demDownload) == "")
     }
 
     /// Layer 1 with three places, a snapshot, then one created, one renamed and one deleted, and the delta of that.

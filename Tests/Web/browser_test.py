@@ -281,6 +281,33 @@ def finish():
                 fail("the 3D download is not a zip")
         report["threeD"] = {"task": three_d, "tiles": tiles}
         driver.save_screenshot(os.path.join(OUT, "export-3d.png"))
+
+        # A DEM (issue #13): one selection, FLOAT32 and bilinear, exported as a gridded coverage.
+        clear_selections(driver)
+        record = next(r for r in api("GET", "/catalog/records") if r["domain"] == "DEM")
+        Select(driver.find_element(By.ID, "record")).select_by_value(record["id"])
+        wait("the DEM product", lambda: "a DEM" in driver.find_element(By.ID, "record-info").text)
+        Select(driver.find_element(By.ID, "dem-data-type")).select_by_value("FLOAT32")
+        Select(driver.find_element(By.ID, "dem-resampling")).select_by_value("bilinear")
+        driver.find_element(By.ID, "use-footprint").click()
+        driver.find_element(By.ID, "use-footprint").click()
+        wait("one DEM selection", lambda: len(driver.find_elements(By.CSS_SELECTOR, "#selections li")) == 1)
+        body = driver.execute_script("return requestBody();")
+        if body.get("parameters", {}).get("dataType") != "FLOAT32" or body["parameters"].get("resampleMethod") != "bilinear":
+            fail(f"the DEM request carries {body.get('parameters')}")
+        dem_tiles = int(wait("the DEM estimate", lambda: driver.find_element(By.ID, "estimate-result").get_attribute("data-tiles")))
+        wait("the export button", lambda: driver.find_element(By.ID, "export").is_enabled())
+        driver.find_element(By.ID, "export").click()
+        known.add(three_d)
+        dem_task = wait("the DEM task", lambda: int(driver.find_element(By.CSS_SELECTOR, "#tasks tbody tr").get_attribute("id").split("-")[1]) not in known
+                        and int(driver.find_element(By.CSS_SELECTOR, "#tasks tbody tr").get_attribute("id").split("-")[1]))
+        wait("the DEM export to complete", lambda: task_status(driver, dem_task) == "COMPLETED", timeout=60)
+        link = wait("the coverage's link", lambda: driver.find_element(By.CSS_SELECTOR, f"#task-{dem_task} a.download[download$='.gpkg']"))
+        path = os.path.join(OUT, "dem.gpkg")
+        with urllib.request.urlopen(link.get_attribute("href"), timeout=60) as response, open(path, "wb") as file:
+            file.write(response.read())
+        report["dem"] = {"task": dem_task, "tiles": dem_tiles, "download": path}
+        driver.save_screenshot(os.path.join(OUT, "export-dem.png"))
         check_console(driver, "the export page")
 
         driver.get(BASE + "/ui/replication.html")

@@ -19,7 +19,7 @@ const metres = (zoom, lat) => resolution(zoom) * 111_320 * Math.cos((lat * Math.
 async function loadRecords() {
   try {
     // RASTER by zoom; 3D (a 3D Tiles tileset) whole or by region, as MapColonies' export UI offers them.
-    state.records = (await MapDepot.call("GET", "/catalog/records")).filter((r) => r.domain === "RASTER" || r.domain === "3D");
+    state.records = (await MapDepot.call("GET", "/catalog/records")).filter((r) => ["RASTER", "3D", "DEM"].includes(r.domain));
   } catch (error) { status(error.message); return; }
   const select = $("record");
   select.replaceChildren(...state.records.map((r) => MapDepot.element("option", { value: r.id }, `${r.productName} (${r.productId} v${r.productVersion})`)));
@@ -40,7 +40,18 @@ function selectRecord() {
   const record = state.record;
   const [minZoom, maxZoom] = zoomRange(record);
   footprintLayer = L.polygon(MapView.latLngs(record.footprint), { color: "#2471a3", weight: 2, fill: false, interactive: false }).addTo(map);
-  if (record.domain === "3D") {
+  $("dem-options").hidden = record.domain !== "DEM";
+  // A DEM or a 3D tileset covers a small area: show it.
+  if (record.domain !== "RASTER") map.fitBounds(footprintLayer.getBounds(), { padding: [24, 24] });
+  if (record.domain === "DEM") {
+    // A DEM's GeoTIFF is not served as map tiles: its footprint is drawn; one selection, with its options.
+    productLayer = null;
+    $("dem-resolution").value = record.maxResolutionMeter || "";
+    $("dem-data-type").value = record.dataType || "INT16";
+    $("record-info").textContent = `${record.productType}, a DEM (${record.dataType}, ${record.units}${record.verticalDatum ? ", " + record.verticalDatum : ""}, `
+      + `nodata ${record.noDataValue}, ${record.maxResolutionMeter} m cells): exported as a GeoPackage gridded coverage.`;
+    while (state.selections.length > 1) removeSelection(state.selections[0]);
+  } else if (record.domain === "3D") {
     // A tileset has no map tiles to show: its footprint is drawn, and whole tiles meeting the region are exported.
     productLayer = null;
     $("record-info").textContent = `${record.productType}, a 3D Tiles tileset: the export keeps every tile that meets the selections `
@@ -102,6 +113,8 @@ function clampZooms(selection) {
 }
 
 function addSelection(geometry) {
+  // A DEM export takes one selection (MapColonies' export UI): a new one replaces it.
+  if (state.record && state.record.domain === "DEM") while (state.selections.length) removeSelection(state.selections[0]);
   const selection = { geometry, layer: L.polygon(MapView.latLngs(geometry), { color: "#d35400", weight: 2 }).addTo(map) };
   clampZooms(selection);
   state.selections.push(selection);
@@ -159,7 +172,7 @@ function renderSelections(faultIndex) {
     const latitude = latitudeOf(selection);
     const item = MapDepot.element("li", { class: index === faultIndex ? "fault" : "" },
       MapDepot.element("span", {}, `Selection ${index + 1}: ${selection.geometry.type}`),
-      ...(state.record && state.record.domain === "3D" ? [] : [
+      ...(state.record && state.record.domain !== "RASTER" ? [] : [
       ...zoomSelect(`min-zoom-${index}`, "From", selection.minZoom, (zoom) => { selection.minZoom = zoom; selection.maxZoom = Math.max(zoom, selection.maxZoom); renderSelections(); scheduleEstimate(); }, latitude),
       ...zoomSelect(`max-zoom-${index}`, "to", selection.maxZoom, (zoom) => { selection.maxZoom = zoom; selection.minZoom = Math.min(zoom, selection.minZoom); renderSelections(); scheduleEstimate(); }, latitude)]),
       MapDepot.element("button", { type: "button", class: "edit", onclick: () => toggleEditing(selection) }, selection.editing ? "Done editing" : "Edit"),
@@ -178,11 +191,22 @@ function requestBody() {
       type: "FeatureCollection",
       features: state.selections.map((s) => ({
         type: "Feature", geometry: s.geometry,
-        properties: state.record.domain === "3D" ? {} : { maxResolutionDeg: resolution(s.maxZoom), minResolutionDeg: resolution(s.minZoom) },
+        properties: state.record.domain !== "RASTER" ? {} : { maxResolutionDeg: resolution(s.maxZoom), minResolutionDeg: resolution(s.minZoom) },
       })),
     },
+    ...(state.record.domain === "DEM" ? { parameters: demParameters() } : {}),
   };
 }
+
+/// The DEM options, as `parameters` carries them.
+function demParameters() {
+  const metres = parseFloat($("dem-resolution").value);
+  return {
+    dataType: $("dem-data-type").value, resampleMethod: $("dem-resampling").value, projection: $("dem-projection").value,
+    ...(metres > 0 ? { resolutionMeter: metres } : {}),
+  };
+}
+for (const id of ["dem-resolution", "dem-data-type", "dem-resampling"]) $(id).addEventListener("change", () => scheduleEstimate());
 
 let estimateTimer = null;
 function scheduleEstimate() {
