@@ -47,6 +47,8 @@ import TileGrid
         let info = try await Shell.execute("gdalinfo", [path])
         let type = if case .float32 = encoding { "Float32" } else { "Int16" }
         #expect(info.output.contains("Type=\(type)") && info.output.contains("NoData Value=-32768"), "\(info.output.suffix(1_500)) \(info.error)")
+        // Our reader (a DEM source may be a coverage) reads the same values back on the WorldCRS84Quad grid.
+        let back = try GriddedCoverageReader(path: path).grid()
         // Source cell centres, spread over the grid.
         for (column, row) in [(0, 0), (402, 343), (100, 200), (250, 37), (17, 300), (390, 5), (201, 172)] {
             let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
@@ -54,6 +56,27 @@ import TileGrid
             let result = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
             let value = Double(result.output.trimmingCharacters(in: .whitespacesAndNewlines))
             #expect(value == Double(grid[column, row]), "cell \(column),\(row): GDAL reads \(result.output) \(result.error)")
+            #expect(back.value(longitude: longitude, latitude: latitude, resampling: .nearest) == grid[column, row], "read back \(column),\(row)")
         }
+    }
+}
+
+/// DEM sources as GDAL writes them (the data README's commands): float32 TIFF and 16-bit PNG tiles on GDAL's own grid,
+/// read back cell for cell equal to the GeoTIFF. (On the WorldCRS84Quad grid, our own coverages are read back above.)
+@Suite struct GriddedCoverageReaderTests {
+    @Test(arguments: [
+        ["-ot", "Float32", "-co", "TILE_FORMAT=TIFF"], ["-co", "TILE_FORMAT=PNG"],
+    ])
+    func readsWhatGDALWrites(options: [String]) async throws {
+        let directory = try Fixtures.temporaryDirectory("coverage-source")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/dem.gpkg"
+        let made = try await Shell.execute("gdal_translate", ["-q", "-of", "GPKG"] + options + [GriddedCoverageTests.dem, path])
+        try #require(made.status == 0, "\(made.error)")
+        let grid = try GriddedCoverageReader(path: path).grid()
+        let source = try TIFFReader(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: GriddedCoverageTests.dem)))).grid()
+        #expect(grid.width == source.width && grid.height == source.height)
+        #expect(abs(grid.originX - source.originX) < 1e-9 && abs(grid.originY - source.originY) < 1e-9)
+        #expect(grid.values == source.values, "every cell")
     }
 }

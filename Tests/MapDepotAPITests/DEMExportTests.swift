@@ -73,4 +73,33 @@ import TestSupport
             }
         }
     }
+
+    /// A DEM whose source is a gridded-coverage GeoPackage as GDAL writes it (16-bit PNG tiles on its own grid).
+    @Test func aCoverageGeoPackageIsADEMSourceToo() async throws {
+        let directory = try Fixtures.temporaryDirectory("dem-source")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let source = directory + "/dem_ref_png.gpkg"
+        let made = try await Shell.execute("gdal_translate", ["-q", "-of", "GPKG", "-co", "TILE_FORMAT=PNG", Self.dem, source])
+        try #require(made.status == 0, "\(made.error)")
+        let server = try await TestServer.make()
+        try await server.run { client in
+            let record = #"{"id":"\#(Self.recordID)","productId":"jacksboro-gpkg","productType":"DTM","domain":"DEM","source":{"type":"geopackage","path":"\#(source)"}}"#
+            let added = try await client.call(.post, "/catalog/records", token: server.admin, body: record)
+            #expect(added.status == .created && added.json.objectValue?["dataType"] == .string("INT16"), "\(added.message)")
+            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: Self.request(#"{"dataType":"INT16"}"#))
+            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue, "\(created.message)"))
+            let task = try await client.waitForTask(id, token: server.alice)
+            #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
+            let url = try #require(task["artifacts"]?.arrayValue?.first?.objectValue?["url"]?.stringValue.flatMap(URL.init(string:)))
+            let path = directory + "/export.gpkg"
+            try Data(try await client.call(.get, url.path + "?" + (url.query ?? "")).body.readableBytesView).write(to: URL(fileURLWithPath: path))
+            let grid = try RasterFixture.jacksboro()
+            for (column, row) in [(20, 45), (150, 200), (240, 270)] {
+                let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
+                let latitude = grid.originY - (Double(row) + 0.5) * grid.pixelY
+                let read = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
+                #expect(Double(read.output.trimmingCharacters(in: .whitespacesAndNewlines)) == Double(grid[column, row]), "cell \(column),\(row)")
+            }
+        }
+    }
 }

@@ -32,10 +32,8 @@ public struct CatalogService: Sendable {
     /// source directly with this).
     public func describe(_ draft: CatalogRecordDraft) async throws -> CatalogRecord {
         if case .tileset(let path) = draft.source { return try await describeTileset(draft, path: path) }
-        if case .geotiff(let path) = draft.source { return try await describeGeoTIFF(draft, path: path) }
-        guard draft.domain != .dem else {
-            throw ServiceError.invalid("a DEM record's source is a GeoTIFF (source.type \"geotiff\"), found a tile source")
-        }
+        if case .geotiff = draft.source { return try await describeDEM(draft) }
+        if draft.domain == .dem { return try await describeDEM(draft) }
         guard draft.domain != .threeD else {
             throw ServiceError.invalid("a 3D record's source is a 3D Tiles tileset (source.type \"3dtiles\"), found a tile source")
         }

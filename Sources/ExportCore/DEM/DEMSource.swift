@@ -6,22 +6,30 @@ import MapDepotCore
 import Raster
 import TileGrid
 
-/// A DEM record's GeoTIFF on this node (domain DEM, issue #13), read whole (a limitation noted in the issue: a large DEM
-/// is held in memory while it is exported).
+/// A DEM record's source on this node (domain DEM, issue #13): a GeoTIFF, or a GeoPackage 2D gridded coverage (as GDAL
+/// or MapDepot writes it). Read whole: a large DEM is held in memory while it is exported (noted in the issue).
 struct DEMSource: Sendable {
-    let path: String
+    let source: TileSourceDescriptor
+
+    init(_ source: TileSourceDescriptor) throws(ServiceError) {
+        switch source {
+        case .geotiff, .geopackage: self.source = source
+        default: throw ServiceError.invalid("a DEM record's source is a GeoTIFF (source.type \"geotiff\") or a gridded-coverage GeoPackage")
+        }
+    }
 
     /// Blocking: run it off the cooperative pool.
     func grid(noDataValue: Double?) throws(ServiceError) -> ElevationGrid {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ServiceError.invalid("source \(path) cannot be read: \(error.localizedDescription)")
-        }
+        let path = source.path
         var grid: ElevationGrid
         do {
-            grid = try TIFFReader(bytes: Array(data)).grid()
+            if case .geopackage(_, let table) = source {
+                grid = try GriddedCoverageReader(path: path, table: table).grid()
+            } else {
+                grid = try TIFFReader(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path)))).grid()
+            }
+        } catch let error as ServiceError {
+            throw error
         } catch {
             throw ServiceError.invalid("source \(path): \(error)")
         }
@@ -42,13 +50,13 @@ struct DEMSource: Sendable {
 }
 
 extension CatalogService {
-    /// A DEM record from a GeoTIFF: footprint = the grid's extent, `maxResolutionDeg` = the zoom that keeps every
-    /// cell, `maxResolutionMeter` = the source's cell at the equator, nodata from the file unless given.
-    func describeGeoTIFF(_ draft: CatalogRecordDraft, path: String) async throws -> CatalogRecord {
-        guard draft.domain == .dem else {
+    /// A DEM record: footprint = the grid's extent, `maxResolutionDeg` = the zoom that keeps every cell,
+    /// `maxResolutionMeter` = the source's cell at the equator, nodata from the source unless given.
+    func describeDEM(_ draft: CatalogRecordDraft) async throws -> CatalogRecord {
+        if case .geotiff(let path) = draft.source, draft.domain != .dem {
             throw ServiceError.invalid("source \(path) is a GeoTIFF DEM: the record's domain must be \"DEM\", found \"\(draft.domain.rawValue)\"")
         }
-        let source = DEMSource(path: path)
+        let source = try DEMSource(draft.source)
         let noData = draft.noDataValue
         let grid = try await Offload.run { try source.grid(noDataValue: noData) }
         let bounds = grid.bounds

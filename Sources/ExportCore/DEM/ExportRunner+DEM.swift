@@ -14,14 +14,15 @@ extension ExportRunner {
     /// RASTER picks the tiles; a tile holding no value is not written; cells outside the source are null. A run starts
     /// over after a pause or a kill (there is no checkpoint to resume from yet).
     func runDEM(
-        record: CatalogRecord, path: String, roi: [ROIFeature], options json: JSONValue?, folder: String, createdAt: Date, logger: Logger,
+        record: CatalogRecord, roi: [ROIFeature], options json: JSONValue?, folder: String, createdAt: Date, logger: Logger,
         checkpoint: @Sendable (Checkpoint) async -> Decision
     ) async throws -> Result {
         let clock = ContinuousClock()
         let started = clock.now
         let options = try DEMOptions(parameters: json, record: record)
         let elevation = record.elevation
-        let grid = try await Offload.run { try DEMSource(path: path).grid(noDataValue: elevation?.noDataValue) }
+        let source = try DEMSource(record.source)
+        let grid = try await Offload.run { try source.grid(noDataValue: elevation?.noDataValue) }
         guard let encoding = options.encoding(for: grid, noDataValue: elevation?.noDataValue) else {
             throw ServiceError.invalid("the DEM's values do not fit INT16 beside its nodata; export it as FLOAT32")
         }

@@ -99,9 +99,9 @@ public struct ExportRunner: Sendable {
         if case .tileset(let path) = record.source {
             return try await runThreeD(record: record, path: path, roi: roi, folder: folder, createdAt: createdAt, logger: logger, checkpoint: checkpoint)
         }
-        if case .geotiff(let path) = record.source {
+        if record.domain == .dem {
             return try await runDEM(
-                record: record, path: path, roi: roi, options: options, folder: folder, createdAt: createdAt, logger: logger, checkpoint: checkpoint
+                record: record, roi: roi, options: options, folder: folder, createdAt: createdAt, logger: logger, checkpoint: checkpoint
             )
         }
         let clock = ContinuousClock()
