@@ -256,7 +256,7 @@ let package = Package(
             name: "MapDepotAPITests",
             dependencies: [
                 "ReplicationCore", "MapDepotCore", "JSONValues", "MapDepotAPI", "ExportCore", "PostgresStorage", "S3Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
-                "Raster",
+                "Raster", "GeoPackage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -4,10 +4,12 @@ import HummingbirdTesting
 import JSONValues
 import MapDepotAPI
 import MapDepotCore
+import GeoPackage
 import NIOCore
 import Raster
 import Testing
 import TestSupport
+import TileGrid
 
 /// Domain DEM through the API (issue #13): a DEM record from the Jacksboro GeoTIFF, exports of part of it as GeoPackage
 /// gridded coverages (INT16 as 16-bit PNG, FLOAT32 as TIFF) that GDAL opens, validates and reads the source's
@@ -100,6 +102,42 @@ import TestSupport
                 let read = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
                 #expect(Double(read.output.trimmingCharacters(in: .whitespacesAndNewlines)) == Double(grid[column, row]), "cell \(column),\(row)")
             }
+        }
+    }
+
+    /// A DEM whose source is a WorldCRS84Quad pyramid of float32 TIFF tiles (`{z}/{x}/{y}.tif`), here zoom 10 of the
+    /// Jacksboro DEM cut by our own tile writer (GDAL has no command that writes one).
+    @Test func aPyramidOfFloatTilesIsADEMSourceToo() async throws {
+        let directory = try Fixtures.temporaryDirectory("dem-pyramid")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let grid = try RasterFixture.jacksboro()
+        for tile in GriddedCoverageWriter.tiles(of: grid, zoom: 10) {
+            guard let rendered = try GriddedCoverageWriter.render(grid, tile: tile, resampling: .nearest, encoding: .float32(null: -32768)) else { continue }
+            let folder = "\(directory)/10/\(tile.column)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Data(rendered.data).write(to: URL(fileURLWithPath: "\(folder)/\(tile.row).tif"))
+        }
+        let server = try await TestServer.make()
+        try await server.run { client in
+            let record = #"{"id":"\#(Self.recordID)","productId":"jacksboro-tiles","productType":"DTM","domain":"DEM","noDataValue":-32768,"source":{"type":"directory","path":"\#(directory)","scheme":"xyz","format":"tiff"}}"#
+            let added = try await client.call(.post, "/catalog/records", token: server.admin, body: record)
+            #expect(added.status == .created && added.json.objectValue?["maxResolutionDeg"] == .number(0.703125 / 1024), "\(added.message)")
+            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: Self.request(#"{"dataType":"FLOAT32"}"#))
+            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue, "\(created.message)"))
+            let task = try await client.waitForTask(id, token: server.alice)
+            #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
+            let url = try #require(task["artifacts"]?.arrayValue?.first?.objectValue?["url"]?.stringValue.flatMap(URL.init(string:)))
+            let path = directory + "/export.gpkg"
+            try Data(try await client.call(.get, url.path + "?" + (url.query ?? "")).body.readableBytesView).write(to: URL(fileURLWithPath: path))
+            for (column, row) in [(20, 45), (150, 200), (240, 270)] {
+                let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
+                let latitude = grid.originY - (Double(row) + 0.5) * grid.pixelY
+                let read = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
+                #expect(Double(read.output.trimmingCharacters(in: .whitespacesAndNewlines)) == Double(grid[column, row]), "cell \(column),\(row)")
+            }
+            // A TIFF pyramid is not a RASTER source.
+            let raster = record.replacingOccurrences(of: #""domain":"DEM""#, with: #""domain":"RASTER""#).replacingOccurrences(of: Self.recordID, with: UUID().uuidString)
+            #expect(try await client.call(.post, "/catalog/records", token: server.admin, body: raster).status == .badRequest)
         }
     }
 }

@@ -116,12 +116,14 @@ import TestSupport
     static var schemathesis: String { ToolsPython.bin + "/schemathesis" }
 
     /// One Schemathesis run: seed 1, 12 examples per operation, no stateful phase (it would revoke the run's own token
-    /// through DELETE /tokens/{id}), a JUnit report in `report`.
+    /// through DELETE /tokens/{id}), a JUnit report in `report`. Hypothesis' health checks on its own generation are off
+    /// (`data_too_large`, `too_slow`): they judge the generator, not the server, and `too_slow` is a timing that a loaded
+    /// machine fails (the PostgreSQL pass failed `data_too_large` on the nested ROI rings once, the SQLite pass did not).
     static func arguments(document: String, base: String, token: String, report: String) -> [String] {
         [
             "run", document, "--url", base, "--header", "x-api-key: \(token)", "--seed", "1", "--max-examples", "12", "--checks", "all",
             "--phases", "examples,coverage,fuzzing", "--exclude-path-regex", "^/export-tasks/\\{id\\}/events$", "--request-timeout", "20",
-            "--workers", "1", "--report", "junit", "--report-dir", report, "--no-color",
+            "--workers", "1", "--report", "junit", "--report-dir", report, "--no-color", "--suppress-health-check", "data_too_large,too_slow",
         ]
     }
 

@@ -34,6 +34,9 @@ public struct CatalogService: Sendable {
         if case .tileset(let path) = draft.source { return try await describeTileset(draft, path: path) }
         if case .geotiff = draft.source { return try await describeDEM(draft) }
         if draft.domain == .dem { return try await describeDEM(draft) }
+        if case .directory(_, _, .tiff) = draft.source {
+            throw ServiceError.invalid("a directory of TIFF tiles is a DEM's pyramid: the record's domain must be \"DEM\"")
+        }
         guard draft.domain != .threeD else {
             throw ServiceError.invalid("a 3D record's source is a 3D Tiles tileset (source.type \"3dtiles\"), found a tile source")
         }

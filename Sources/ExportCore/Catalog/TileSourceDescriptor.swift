@@ -10,8 +10,16 @@ public enum TileSourceDescriptor: Sendable, Hashable {
     public enum ImageFormat: String, Sendable, Codable, CaseIterable {
         case png
         case jpeg
+        /// Float32 TIFF tiles: a DEM's pyramid (domain DEM only, issue #13).
+        case tiff
 
-        public var fileExtension: String { self == .png ? "png" : "jpg" }
+        public var fileExtension: String {
+            switch self {
+            case .png: "png"
+            case .jpeg: "jpg"
+            case .tiff: "tif"
+            }
+        }
     }
 
     /// `{path}/{z}/{x}/{y}.{png|jpg}`.

@@ -13,8 +13,11 @@ struct DEMSource: Sendable {
 
     init(_ source: TileSourceDescriptor) throws(ServiceError) {
         switch source {
-        case .geotiff, .geopackage: self.source = source
-        default: throw ServiceError.invalid("a DEM record's source is a GeoTIFF (source.type \"geotiff\") or a gridded-coverage GeoPackage")
+        case .geotiff, .geopackage, .directory(_, _, .tiff): self.source = source
+        default:
+            throw ServiceError.invalid(
+                "a DEM record's source is a GeoTIFF (source.type \"geotiff\"), a gridded-coverage GeoPackage or a directory of float32 TIFF tiles (format \"tiff\")"
+            )
         }
     }
 
@@ -25,6 +28,8 @@ struct DEMSource: Sendable {
         do {
             if case .geopackage(_, let table) = source {
                 grid = try GriddedCoverageReader(path: path, table: table).grid()
+            } else if case .directory(_, let scheme, _) = source {
+                grid = try TIFFPyramid(root: path, scheme: scheme).grid(noDataValue: noDataValue)
             } else {
                 grid = try TIFFReader(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path)))).grid()
             }
