@@ -1,4 +1,7 @@
 import Foundation
+import GRDB
+import Geometry
+import TileGrid
 
 /// The SQL of a tiles-only GeoPackage 1.2.1 (OGC 12-128r15/r18). Clause numbers are the 1.2.1 standard's.
 enum GeoPackageSchema {
@@ -54,6 +57,42 @@ enum GeoPackageSchema {
           ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
           ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system');
         """
+
+    /// Everything a new pyramid file holds before its tiles, in the open transaction: the core tables, the SRS rows
+    /// (EPSG:4326 and `extraSRS`), the tiles table, its `gpkg_contents` row of `dataType`, the matrix set (the whole
+    /// WorldCRS84Quad grid, §2.2.6, so that tile indices stay the grid's) and a matrix row for every zoom 0…maxZoom.
+    static func createPyramid(
+        _ db: Database, table: String, dataType: String, description: String, lastChange: String, bounds: BoundingBox, maxZoom: Int,
+        extraSRS: [(name: String, id: Int, definition: String, description: String)] = []
+    ) throws {
+        try db.execute(sql: core)
+        try db.execute(
+            sql: """
+                INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?, \
+                'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')
+                """,
+            arguments: [wgs84Definition]
+        )
+        for srs in extraSRS {
+            try db.execute(sql: "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, 'EPSG', ?, ?, ?)", arguments: [srs.name, srs.id, srs.id, srs.definition, srs.description])
+        }
+        try db.execute(sql: tilesTable(quoted(table)))
+        try db.execute(
+            sql: """
+                INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change,
+                  min_x, min_y, max_x, max_y, srs_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 4326)
+                """,
+            arguments: [table, dataType, table, description, lastChange, bounds.minX, bounds.minY, bounds.maxX, bounds.maxY]
+        )
+        try db.execute(sql: "INSERT INTO gpkg_tile_matrix_set VALUES (?, 4326, -180, -90, 180, 90)", arguments: [table])
+        for zoom in 0...maxZoom {
+            let pixel = WorldCRS84Quad.resolution(zoom)
+            try db.execute(
+                sql: "INSERT INTO gpkg_tile_matrix VALUES (?, ?, ?, ?, 256, 256, ?, ?)",
+                arguments: [table, zoom, WorldCRS84Quad.matrixWidth(zoom), WorldCRS84Quad.matrixHeight(zoom), pixel, pixel]
+            )
+        }
+    }
 
     /// A tile pyramid user data table (§2.2.8 Req 54).
     static func tilesTable(_ quotedName: String) -> String {

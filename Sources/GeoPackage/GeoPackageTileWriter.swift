@@ -64,42 +64,10 @@ public struct GeoPackageTileWriter: Sendable {
             try db.execute(sql: "PRAGMA application_id = \(GeoPackageSchema.applicationID)")
             try db.execute(sql: "PRAGMA user_version = \(GeoPackageSchema.userVersion)")
             try db.inTransaction {
-                try db.execute(sql: GeoPackageSchema.core)
-                try db.execute(
-                    sql: """
-                        INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?, \
-                        'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid')
-                        """,
-                    arguments: [GeoPackageSchema.wgs84Definition]
+                try GeoPackageSchema.createPyramid(
+                    db, table: options.tableName, dataType: "tiles", description: options.description, lastChange: Self.timestamp(options.lastChange),
+                    bounds: options.contentsBounds, maxZoom: options.maxZoom
                 )
-                try db.execute(sql: GeoPackageSchema.tilesTable(table))
-                let bounds = options.contentsBounds
-                try db.execute(
-                    sql: """
-                        INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change,
-                          min_x, min_y, max_x, max_y, srs_id) VALUES (?, 'tiles', ?, ?, ?, ?, ?, ?, ?, 4326)
-                        """,
-                    arguments: [
-                        options.tableName, options.tableName, options.description,
-                        Self.timestamp(options.lastChange),
-                        bounds.minX, bounds.minY, bounds.maxX, bounds.maxY,
-                    ]
-                )
-                // §2.2.6: the matrix set is the whole grid, so tile indices stay those of WorldCRS84Quad.
-                try db.execute(
-                    sql: "INSERT INTO gpkg_tile_matrix_set VALUES (?, 4326, -180, -90, 180, 90)",
-                    arguments: [options.tableName]
-                )
-                for zoom in 0...options.maxZoom {
-                    let pixel = WorldCRS84Quad.resolution(zoom)
-                    try db.execute(
-                        sql: "INSERT INTO gpkg_tile_matrix VALUES (?, ?, ?, ?, 256, 256, ?, ?)",
-                        arguments: [
-                            options.tableName, zoom, WorldCRS84Quad.matrixWidth(zoom),
-                            WorldCRS84Quad.matrixHeight(zoom), pixel, pixel,
-                        ]
-                    )
-                }
                 return .commit
             }
         }

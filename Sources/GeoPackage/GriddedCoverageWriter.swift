@@ -60,7 +60,6 @@ public struct GriddedCoverageWriter: Sendable {
         configuration.label = "gpkg-coverage-writer"
         queue = try DatabaseQueue(path: path, configuration: configuration)
         self.options = options
-        let table = quoted(options.tableName)
         let (datatype, offset, null): (String, Double, Double) =
             switch options.encoding {
             case .float32(let null): ("float", 0, Double(null))
@@ -71,35 +70,12 @@ public struct GriddedCoverageWriter: Sendable {
             try db.execute(sql: "PRAGMA application_id = \(GeoPackageSchema.applicationID)")
             try db.execute(sql: "PRAGMA user_version = \(GeoPackageSchema.userVersion)")
             try db.inTransaction {
-                try db.execute(sql: GeoPackageSchema.core)
-                try db.execute(
-                    sql: """
-                        INSERT INTO gpkg_spatial_ref_sys VALUES ('WGS 84 geodetic', 4326, 'EPSG', 4326, ?, \
-                        'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid'),
-                        ('WGS 84 3D', 4979, 'EPSG', 4979, ?, 'longitude, latitude and ellipsoidal height on the WGS 84 spheroid')
-                        """,
-                    arguments: [GeoPackageSchema.wgs84Definition, Self.wgs84Height3D]
+                try GeoPackageSchema.createPyramid(
+                    db, table: options.tableName, dataType: "2d-gridded-coverage", description: options.description,
+                    lastChange: GeoPackageTileWriter.timestamp(options.lastChange), bounds: Self.snapped(options.contentsBounds, zoom: options.maxZoom),
+                    maxZoom: options.maxZoom,
+                    extraSRS: [("WGS 84 3D", 4979, Self.wgs84Height3D, "longitude, latitude and ellipsoidal height on the WGS 84 spheroid")]
                 )
-                try db.execute(sql: GeoPackageSchema.tilesTable(table))
-                let bounds = Self.snapped(options.contentsBounds, zoom: options.maxZoom)
-                try db.execute(
-                    sql: """
-                        INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change,
-                          min_x, min_y, max_x, max_y, srs_id) VALUES (?, '2d-gridded-coverage', ?, ?, ?, ?, ?, ?, ?, 4326)
-                        """,
-                    arguments: [
-                        options.tableName, options.tableName, options.description, GeoPackageTileWriter.timestamp(options.lastChange),
-                        bounds.minX, bounds.minY, bounds.maxX, bounds.maxY,
-                    ]
-                )
-                try db.execute(sql: "INSERT INTO gpkg_tile_matrix_set VALUES (?, 4326, -180, -90, 180, 90)", arguments: [options.tableName])
-                for zoom in 0...options.maxZoom {
-                    let pixel = WorldCRS84Quad.resolution(zoom)
-                    try db.execute(
-                        sql: "INSERT INTO gpkg_tile_matrix VALUES (?, ?, ?, ?, 256, 256, ?, ?)",
-                        arguments: [options.tableName, zoom, WorldCRS84Quad.matrixWidth(zoom), WorldCRS84Quad.matrixHeight(zoom), pixel, pixel]
-                    )
-                }
                 try db.execute(
                     sql: """
                         CREATE TABLE gpkg_extensions (

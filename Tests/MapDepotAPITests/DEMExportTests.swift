@@ -23,6 +23,16 @@ import TileGrid
         return #"{"catalogRecordID":"\#(recordID)","domain":"DEM","artifactCRS":"4326","webhooks":[],"parameters":\#(parameters),"ROI":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[\#(ring)]}}]}}"#
     }
 
+    /// GDAL reads the source's own elevation from the export at source cells inside the ROI (nearest, full resolution).
+    static func expectSourceElevations(in path: String, grid: ElevationGrid) async throws {
+        for (column, row) in [(20, 45), (150, 200), (240, 270)] {
+            let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
+            let latitude = grid.originY - (Double(row) + 0.5) * grid.pixelY
+            let read = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
+            #expect(Double(read.output.trimmingCharacters(in: .whitespacesAndNewlines)) == Double(grid[column, row]), "cell \(column),\(row): \(read.output)")
+        }
+    }
+
     @Test func partOfADEMIsExportedAsAGriddedCoverageGDALReads() async throws {
         let server = try await TestServer.make()
         try await server.run { client in
@@ -60,12 +70,7 @@ import TileGrid
                 #expect(info.output.contains("Type=\(type)") && info.output.contains("NoData Value=-32768"), "\(info.output.suffix(800))")
                 let count = try await Shell.execute("/usr/bin/python3", ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from gpkg_2d_gridded_tile_ancillary').fetchone()[0])", path])
                 #expect(Double(count.output.trimmingCharacters(in: .whitespacesAndNewlines)).map { $0 > 0 && $0 <= tiles } == true, "\(count.output) tiles of \(tiles) estimated")
-                for (column, row) in [(20, 45), (150, 200), (240, 270)] {  // inside the ROI
-                    let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
-                    let latitude = grid.originY - (Double(row) + 0.5) * grid.pixelY
-                    let read = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
-                    #expect(Double(read.output.trimmingCharacters(in: .whitespacesAndNewlines)) == Double(grid[column, row]), "cell \(column),\(row): \(read.output)")
-                }
+                try await Self.expectSourceElevations(in: path, grid: grid)
                 let metadataURL = try #require(artifacts.last?["url"]?.stringValue.flatMap(URL.init(string:)))
                 let metadata = try await client.call(.get, metadataURL.path + "?" + (metadataURL.query ?? "")).json.objectValue ?? [:]
                 #expect(metadata["type"] == .string("RECORD_DEM") && metadata["verticalDatum"] == .string("EGM96") && metadata["units"] == .string("m"))
@@ -96,12 +101,7 @@ import TileGrid
             let path = directory + "/export.gpkg"
             try Data(try await client.call(.get, url.path + "?" + (url.query ?? "")).body.readableBytesView).write(to: URL(fileURLWithPath: path))
             let grid = try RasterFixture.jacksboro()
-            for (column, row) in [(20, 45), (150, 200), (240, 270)] {
-                let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
-                let latitude = grid.originY - (Double(row) + 0.5) * grid.pixelY
-                let read = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
-                #expect(Double(read.output.trimmingCharacters(in: .whitespacesAndNewlines)) == Double(grid[column, row]), "cell \(column),\(row)")
-            }
+            try await Self.expectSourceElevations(in: path, grid: grid)
         }
     }
 
@@ -129,12 +129,7 @@ import TileGrid
             let url = try #require(task["artifacts"]?.arrayValue?.first?.objectValue?["url"]?.stringValue.flatMap(URL.init(string:)))
             let path = directory + "/export.gpkg"
             try Data(try await client.call(.get, url.path + "?" + (url.query ?? "")).body.readableBytesView).write(to: URL(fileURLWithPath: path))
-            for (column, row) in [(20, 45), (150, 200), (240, 270)] {
-                let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
-                let latitude = grid.originY - (Double(row) + 0.5) * grid.pixelY
-                let read = try await Shell.execute("gdallocationinfo", ["-valonly", "-wgs84", path, "\(longitude)", "\(latitude)"])
-                #expect(Double(read.output.trimmingCharacters(in: .whitespacesAndNewlines)) == Double(grid[column, row]), "cell \(column),\(row)")
-            }
+            try await Self.expectSourceElevations(in: path, grid: grid)
             // A TIFF pyramid is not a RASTER source.
             let raster = record.replacingOccurrences(of: #""domain":"DEM""#, with: #""domain":"RASTER""#).replacingOccurrences(of: Self.recordID, with: UUID().uuidString)
             #expect(try await client.call(.post, "/catalog/records", token: server.admin, body: raster).status == .badRequest)

@@ -78,13 +78,9 @@ extension ExportRunner {
         }
         try writer.finish()
         let copied = clock.now
-        let package = try await artifacts.publish(stagingPath: staging, key: packageKey)
-        settings.crashPoints.check("publish")
-        let metadataName = baseName + ".json"
-        let metadataKey = Self.key(folder: folder, name: metadataName)
-        let metadataPath = try artifacts.stagingPath(for: metadataKey)
-        var metadata = Self.metadata(record: record, plan: plan, packageName: packageName, sha256: package.sha256, tiles: written, missing: 0)
-        if case .object(var object) = metadata {
+        let published = try await publish(staging: staging, type: .gpkg, name: packageName, folder: folder) { sha256 in
+            guard case .object(var object) = Self.metadata(record: record, plan: plan, packageName: packageName, sha256: sha256, tiles: written, missing: 0)
+            else { return .null }
             object["type"] = .string("RECORD_DEM")
             object["dataType"] = .string(options.dataType.rawValue)
             object["resampleMethod"] = .string(options.resampling.rawValue)
@@ -94,17 +90,12 @@ extension ExportRunner {
             object["minElevation"] = low.isFinite ? .number(low) : .null
             object["maxElevation"] = high.isFinite ? .number(high) : .null
             object["coverage"] = .string("2d-gridded-coverage")
-            metadata = .object(object)
+            return .object(object)
         }
-        try Self.encode(metadata).write(to: URL(fileURLWithPath: metadataPath))
-        let metadataFile = try await artifacts.publish(stagingPath: metadataPath, key: metadataKey)
         logger.info("DEM export finished", metadata: ["export.tiles": "\(written)", "export.zoom": "\(options.zoom)"])
         return .completed(
             Outcome(
-                artifacts: [
-                    Artifact(type: .gpkg, name: packageName, size: package.size, key: packageKey, sha256: package.sha256),
-                    Artifact(type: .metadata, name: metadataName, size: metadataFile.size, key: metadataKey, sha256: metadataFile.sha256),
-                ],
+                artifacts: published,
                 tilesWritten: written, tilesMissing: tiles.count - written, planSeconds: Self.seconds(planned - started),
                 copySeconds: Self.seconds(copied - planned), publishSeconds: Self.seconds(clock.now - copied)
             )

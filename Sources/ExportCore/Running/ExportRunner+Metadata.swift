@@ -56,6 +56,25 @@ extension ExportRunner {
         return .object(object)
     }
 
+    /// The last step of every export: the staged package published at `folder/name`, then its METADATA JSON beside it
+    /// (`<base>.json`, made from the package's SHA-256), both as artifacts in that order.
+    func publish(
+        staging: String, type: ArtifactType, name: String, folder: String, metadata: (_ sha256: String) -> JSONValue
+    ) async throws -> [Artifact] {
+        let key = Self.key(folder: folder, name: name)
+        let package = try await artifacts.publish(stagingPath: staging, key: key)
+        settings.crashPoints.check("publish")
+        let metadataName = (name as NSString).deletingPathExtension + ".json"
+        let metadataKey = Self.key(folder: folder, name: metadataName)
+        let metadataPath = try artifacts.stagingPath(for: metadataKey)
+        try Self.encode(metadata(package.sha256)).write(to: URL(fileURLWithPath: metadataPath))
+        let metadataFile = try await artifacts.publish(stagingPath: metadataPath, key: metadataKey)
+        return [
+            Artifact(type: type, name: name, size: package.size, key: key, sha256: package.sha256),
+            Artifact(type: .metadata, name: metadataName, size: metadataFile.size, key: metadataKey, sha256: metadataFile.sha256),
+        ]
+    }
+
     /// Sorted keys, pretty printed: the same metadata is the same bytes.
     static func encode(_ value: JSONValue) throws -> Data {
         let encoder = JSONEncoder()

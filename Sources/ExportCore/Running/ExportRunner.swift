@@ -157,24 +157,13 @@ public struct ExportRunner: Sendable {
         let written = try writer!.tileCount()
         try writer!.finish()
         let copied = clock.now
-        let package = try await artifacts.publish(stagingPath: staging, key: packageKey)
-        settings.crashPoints.check("publish")
-
-        let metadataName = baseName + ".json"
-        let metadataKey = Self.key(folder: folder, name: metadataName)
-        let metadataPath = try artifacts.stagingPath(for: metadataKey)
-        let metadata = Self.metadata(
-            record: record, plan: plan, packageName: packageName, sha256: package.sha256, tiles: written, missing: total - written
-        )
-        try Self.encode(metadata).write(to: URL(fileURLWithPath: metadataPath))
-        let metadataFile = try await artifacts.publish(stagingPath: metadataPath, key: metadataKey)
+        let published = try await publish(staging: staging, type: .gpkg, name: packageName, folder: folder) { sha256 in
+            Self.metadata(record: record, plan: plan, packageName: packageName, sha256: sha256, tiles: written, missing: total - written)
+        }
         logger.info("export finished", metadata: ["export.written": "\(written)", "export.missing": "\(total - written)"])
         return .completed(
             Outcome(
-                artifacts: [
-                    Artifact(type: .gpkg, name: packageName, size: package.size, key: packageKey, sha256: package.sha256),
-                    Artifact(type: .metadata, name: metadataName, size: metadataFile.size, key: metadataKey, sha256: metadataFile.sha256),
-                ],
+                artifacts: published,
                 tilesWritten: written,
                 tilesMissing: total - written,
                 planSeconds: Self.seconds(planned - started),

@@ -45,22 +45,13 @@ extension ExportRunner {
             try archiver.archive(directory: tree, to: staging)
         }
         let copied = clock.now
-        let package = try await artifacts.publish(stagingPath: staging, key: zipKey)
-        settings.crashPoints.check("publish")
-
-        let metadataName = baseName + ".json"
-        let metadataKey = Self.key(folder: folder, name: metadataName)
-        let metadataPath = try artifacts.stagingPath(for: metadataKey)
-        let metadata = Self.threeDMetadata(record: record, roi: roi, subset: subset, packageName: zipName, sha256: package.sha256)
-        try Self.encode(metadata).write(to: URL(fileURLWithPath: metadataPath))
-        let metadataFile = try await artifacts.publish(stagingPath: metadataPath, key: metadataKey)
-        logger.info("3D export finished", metadata: ["export.tiles": "\(subset.tiles)", "export.bytes": "\(package.size)"])
+        let published = try await publish(staging: staging, type: .threeDModel, name: zipName, folder: folder) { sha256 in
+            Self.threeDMetadata(record: record, roi: roi, subset: subset, packageName: zipName, sha256: sha256)
+        }
+        logger.info("3D export finished", metadata: ["export.tiles": "\(subset.tiles)", "export.bytes": "\(published[0].size)"])
         return .completed(
             Outcome(
-                artifacts: [
-                    Artifact(type: .threeDModel, name: zipName, size: package.size, key: zipKey, sha256: package.sha256),
-                    Artifact(type: .metadata, name: metadataName, size: metadataFile.size, key: metadataKey, sha256: metadataFile.sha256),
-                ],
+                artifacts: published,
                 tilesWritten: subset.tiles, tilesMissing: 0, planSeconds: Self.seconds(planned - started),
                 copySeconds: Self.seconds(copied - planned), publishSeconds: Self.seconds(clock.now - copied)
             )
