@@ -247,15 +247,35 @@ public struct PostgresReplicationStore: ReplicationStore {
     }
 
     public func replicas(_ query: ReplicaQuery) async throws -> [Replica] {
-        let from = query.exclusiveFrom.map(Timestamp.string)
-        let to = query.to.map(Timestamp.string)
-        var sql: PostgresQuery = """
-            SELECT * FROM replicas WHERE NOT is_hidden AND layer_id = \(query.layerId) AND geometry_type = \(query.geometryType.rawValue)
-              AND replica_type = \(query.replicaType.rawValue) AND (\(from)::text IS NULL OR timestamp > \(from))
-              AND (\(to)::text IS NULL OR timestamp <= \(to))
+        var binds = PostgresBindings()
+        func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        var sql = """
+            SELECT * FROM replicas WHERE NOT is_hidden AND layer_id = \(bind(query.layerId)) AND geometry_type = \(bind(query.geometryType.rawValue))
+              AND replica_type = \(bind(query.replicaType.rawValue))
             """
-        sql.sql += query.ascending ? " ORDER BY timestamp ASC, sequence_number ASC" : " ORDER BY timestamp DESC, sequence_number DESC"
-        return try await Self.replicas(database.query(sql, logger: logger), files: database)
+        if let from = query.exclusiveFrom { sql += " AND timestamp > \(bind(Timestamp.string(from)))" }
+        if let to = query.to { sql += " AND timestamp <= \(bind(Timestamp.string(to)))" }
+        if let after = query.afterSequence { sql += " AND sequence_number > \(bind(after))" }
+        if let cursor = query.page?.after {
+            let id = cursor.replicaId.uuidString.lowercased()
+            if query.afterSequence != nil {
+                sql += " AND (sequence_number, replica_id) > (\(bind(cursor.sequenceNumber)), \(bind(id)))"
+            } else {
+                sql += " AND (timestamp, sequence_number, replica_id) \(query.ascending ? ">" : "<") "
+                    + "(\(bind(Timestamp.string(cursor.timestamp))), \(bind(cursor.sequenceNumber)), \(bind(id)))"
+            }
+        }
+        if query.afterSequence != nil {
+            sql += " ORDER BY sequence_number ASC, replica_id ASC"
+        } else {
+            sql += query.ascending
+                ? " ORDER BY timestamp ASC, sequence_number ASC, replica_id ASC" : " ORDER BY timestamp DESC, sequence_number DESC, replica_id DESC"
+        }
+        if let page = query.page { sql += " LIMIT \(page.limit + 1)" }
+        return try await Self.replicas(database.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger), files: database)
     }
 
     public func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, origin: ReplicaOrigin?) async throws -> Replica? {

@@ -85,6 +85,10 @@ public struct ReplicaQuery: Sendable, Hashable {
     public var ascending: Bool
     /// The layer as the client wrote it, for messages (`1.5` is no layer's id: "layer 1.5 …", not "layer -1").
     public var layerText: String
+    /// MapDepot's sequence cursor (issue #14): replicas numbered after this one, in sequence order.
+    public var afterSequence: Int?
+    /// Paging (issue #14): nil lists everything, as replica-server does.
+    public var page: ReplicaPage?
 
     public init(
         layerId: Int, geometryType: GeometryType, replicaType: ReplicaType, exclusiveFrom: Date? = nil, to: Date? = nil, ascending: Bool = false,

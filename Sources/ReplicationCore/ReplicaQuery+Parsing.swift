@@ -30,6 +30,29 @@ extension ReplicaQuery {
                 ascending = raw == "asc"
             }
         }
+        // MapDepot's additions (issue #14), refused in the same words.
+        var afterSequence: Int?
+        var page: ReplicaPage?
+        if !latest {
+            if let raw = parameters["after_sequence"] {
+                guard let value = Int(raw), value >= 0 else { throw .invalid("request/query/after_sequence must be integer >= 0") }
+                guard parameters["sort"] != "desc" else { throw .invalid("request/query/sort: after_sequence lists in sequence order (asc)") }
+                afterSequence = value
+            }
+            var limit: Int?
+            if let raw = parameters["limit"] {
+                guard let value = Int(raw) else { throw .invalid("request/query/limit must be integer") }
+                guard value >= 1 else { throw .invalid("request/query/limit must be >= 1") }
+                guard value <= ReplicaPage.maxLimit else { throw .invalid("request/query/limit must be <= \(ReplicaPage.maxLimit)") }
+                limit = value
+            }
+            var after: ReplicaCursor?
+            if let raw = parameters["cursor"] {
+                guard let cursor = ReplicaCursor(text: raw) else { throw .invalid("request/query/cursor is not a cursor this server gave out") }
+                after = cursor
+            }
+            if limit != nil || after != nil { page = ReplicaPage(limit: limit ?? ReplicaPage.defaultLimit, after: after) }
+        }
         guard let geometryType = GeometryType(rawValue: parameters["geometry_type"]!) else {
             throw .invalid("request/query/geometry_type must be equal to one of the allowed values: point, linestring, polygon")
         }
@@ -42,9 +65,11 @@ extension ReplicaQuery {
         // A fractional or out-of-range layer id matches no layer (the contract's type is `number`).
         let layerId = layer.rounded() == layer && abs(layer) < 1e15 ? Int(layer) : -1
         self.init(
-            layerId: layerId, geometryType: geometryType, replicaType: replicaType, exclusiveFrom: exclusiveFrom, to: to, ascending: ascending,
-            layerText: parameters["layer_id"]
+            layerId: layerId, geometryType: geometryType, replicaType: replicaType, exclusiveFrom: exclusiveFrom, to: to,
+            ascending: ascending || afterSequence != nil, layerText: parameters["layer_id"]
         )
+        self.afterSequence = afterSequence
+        self.page = page
     }
 
     /// RFC 3339 date-time (``Timestamp/rfc3339(_:)``).

@@ -47,7 +47,15 @@ public struct ReplicationService: Sendable {
     }
 
     public func replicas(_ query: ReplicaQuery) async throws -> [Replica] {
-        try await store.replicas(query)
+        try await replicaPage(query).replicas
+    }
+
+    /// Visible replicas of a chain; with a page, at most its limit and the cursor of the next page, when there is one.
+    public func replicaPage(_ query: ReplicaQuery) async throws -> (replicas: [Replica], next: ReplicaCursor?) {
+        var replicas = try await store.replicas(query)
+        guard let page = query.page, replicas.count > page.limit else { return (replicas, nil) }
+        replicas.removeLast(replicas.count - page.limit)
+        return (replicas, replicas.last.map(ReplicaCursor.init))
     }
 
     /// A published replica's file, for download: hidden replicas (being produced) and unknown keys are not found.

@@ -43,7 +43,8 @@ public protocol ReplicationStore: Sendable {
     /// Removes the replicas a killed producer left being made — those of chains nobody holds a live lease on — and
     /// returns them, so their files can go too.
     func removeHiddenReplicas(now: Date) async throws -> [Replica]
-    /// Visible replicas matching the query.
+    /// Visible replicas matching the query, in its order: time (ties by sequence, then id), or sequence when it follows
+    /// `afterSequence`. With a page, those after its cursor, one more than its limit (so the caller knows a next page exists).
     func replicas(_ query: ReplicaQuery) async throws -> [Replica]
     /// The newest visible replica of a chain; `origin` narrows it to one maker's (the producer chains from its own).
     func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, origin: ReplicaOrigin?) async throws -> Replica?

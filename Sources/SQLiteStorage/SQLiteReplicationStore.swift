@@ -276,7 +276,27 @@ public struct SQLiteReplicationStore: ReplicationStore {
             sql += " AND timestamp <= ?"
             _ = arguments.append(contentsOf: [Timestamp.string(to)])
         }
-        sql += query.ascending ? " ORDER BY timestamp ASC, sequence_number ASC" : " ORDER BY timestamp DESC, sequence_number DESC"
+        if let after = query.afterSequence {
+            sql += " AND sequence_number > ?"
+            _ = arguments.append(contentsOf: [after])
+        }
+        if let cursor = query.page?.after {
+            let id = cursor.replicaId.uuidString.lowercased()
+            if query.afterSequence != nil {
+                sql += " AND (sequence_number, replica_id) > (?, ?)"
+                _ = arguments.append(contentsOf: [cursor.sequenceNumber, id])
+            } else {
+                sql += " AND (timestamp, sequence_number, replica_id) \(query.ascending ? ">" : "<") (?, ?, ?)"
+                _ = arguments.append(contentsOf: [Timestamp.string(cursor.timestamp), cursor.sequenceNumber, id])
+            }
+        }
+        if query.afterSequence != nil {
+            sql += " ORDER BY sequence_number ASC, replica_id ASC"
+        } else {
+            sql += query.ascending
+                ? " ORDER BY timestamp ASC, sequence_number ASC, replica_id ASC" : " ORDER BY timestamp DESC, sequence_number DESC, replica_id DESC"
+        }
+        if let page = query.page { sql += " LIMIT \(page.limit + 1)" }
         return try await database.pool.read { [sql, arguments] db in try Self.replicas(db, sql: sql, arguments: arguments) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GeoJSON
+import HTTPTypes
 import Hummingbird
 import JSONValues
 import MapDepotCore
@@ -37,13 +38,25 @@ struct ReplicationRoutes: Sendable {
         router.get("replica") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request))
-            return JSONResponse.make(.array(try await replication.replicas(query).map { $0.json(links: api.components.replicaLinks) }))
+            let (replicas, next) = try await replication.replicaPage(query)
+            var response = JSONResponse.make(.array(replicas.map { $0.json(links: api.components.replicaLinks) }))
+            if let next { response.headers[HTTPField.Name("Link")!] = "<\(Self.nextPage(request, cursor: next.text))>; rel=\"next\"" }
+            return response
         }
         router.get("replica/latest") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request), latest: true)
             return JSONResponse.make(try await replication.latest(query).json(links: api.components.replicaLinks))
         }
+    }
+
+    /// The request's own path and query with `cursor` set to the next page's (issue #14: `Link: rel="next"`).
+    static func nextPage(_ request: Request, cursor: String) -> String {
+        var components = URLComponents()
+        components.path = request.uri.path
+        components.queryItems = request.uri.queryParameters.filter { $0.key != "cursor" }.map { URLQueryItem(name: String($0.key), value: String($0.value)) }
+            + [URLQueryItem(name: "cursor", value: cursor)]
+        return components.string ?? request.uri.path
     }
 
     /// Query parameters; the first value of a repeated one.
