@@ -171,45 +171,59 @@ public struct PostgresReplicationStore: ReplicationStore {
         return result
     }
 
-    /// One insert for produced and registered replicas, numbered next in the chain (after every replica of it, whoever
-    /// made it and whatever its state); nil when the id is taken.
-    private static func insert(_ replica: Replica, producing: Bool, on database: PostgresDatabase, logger: Logger) async throws -> Replica? {
+    /// One insert for produced and registered replicas: hidden, not numbered yet (0); false when the id is taken.
+    private static func insert(_ replica: Replica, producing: Bool, on database: PostgresDatabase, logger: Logger) async throws -> Bool {
         let rows = try await database.query(
             """
             INSERT INTO replicas (replica_id, layer_id, geometry_type, replica_type, sequence_number, timestamp, from_timestamp, change_sequence,
               from_change_sequence, is_hidden, files, created_at, origin, bucket_name, producing)
             VALUES (\(replica.replicaId.uuidString.lowercased()), \(replica.layerId), \(replica.geometryType.rawValue), \(replica.replicaType.rawValue),
-              (SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM replicas WHERE layer_id = \(replica.layerId)
-                AND geometry_type = \(replica.geometryType.rawValue) AND replica_type = \(replica.replicaType.rawValue)),
-              \(Timestamp.string(replica.timestamp)), \(replica.fromTimestamp.map(Timestamp.string)), \(replica.changeSequence),
-              \(replica.fromChangeSequence), \(replica.isHidden), '[]', \(Timestamp.string(replica.timestamp)), \(replica.origin.rawValue),
+              0, \(Timestamp.string(replica.timestamp)), \(replica.fromTimestamp.map(Timestamp.string)), \(replica.changeSequence),
+              \(replica.fromChangeSequence), true, '[]', \(Timestamp.string(replica.timestamp)), \(replica.origin.rawValue),
               \(replica.bucketName), \(producing))
-            ON CONFLICT (replica_id) DO NOTHING RETURNING sequence_number
+            ON CONFLICT (replica_id) DO NOTHING RETURNING replica_id
             """, logger: logger
         ).all()
-        guard let row = rows.first else { return nil }
-        var stored = replica
-        stored.sequenceNumber = try row["sequence_number"].decode(Int.self)
-        return stored
+        return !rows.isEmpty
     }
 
-    public func insertHiddenReplica(_ replica: Replica) async throws -> Replica {
-        var hidden = replica
-        hidden.isHidden = true
-        guard let stored = try await Self.insert(hidden, producing: true, on: database, logger: logger) else {
+    /// Numbers a visible replica that has no number yet, next in its chain. The chain's advisory lock, held to commit,
+    /// keeps two nodes from taking one number.
+    private static func number(_ replica: Replica, connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let chain = "replica-chain:\(replica.layerId):\(replica.geometryType.rawValue):\(replica.replicaType.rawValue)"
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(chain)))", logger: logger)
+        let rows = try await connection.query(
+            """
+            UPDATE replicas SET sequence_number = (SELECT COALESCE(MAX(c.sequence_number), 0) + 1 FROM replicas c
+              WHERE c.layer_id = replicas.layer_id AND c.geometry_type = replicas.geometry_type AND c.replica_type = replicas.replica_type)
+            WHERE replica_id = \(replica.replicaId.uuidString.lowercased()) AND NOT is_hidden AND sequence_number = 0
+            RETURNING sequence_number
+            """, logger: logger
+        ).all()
+        return try rows.first.map { try $0["sequence_number"].decode(Int.self) } ?? replica.sequenceNumber
+    }
+
+    public func insertHiddenReplica(_ replica: Replica) async throws {
+        guard try await Self.insert(replica, producing: true, on: database, logger: logger) else {
             throw ServiceError(.conflict, "replica with id \(replica.replicaId.uuidString.lowercased()) already exists")
         }
-        return stored
     }
 
-    public func publishReplica(_ replica: Replica) async throws {
-        try await database.query(
-            """
-            UPDATE replicas SET is_hidden = false, producing = false, files = \(ReplicaFile.storedText(replica.files))
-            WHERE replica_id = \(replica.replicaId.uuidString.lowercased())
-            """,
-            logger: logger
-        )
+    public func publishReplica(_ replica: Replica) async throws -> Replica {
+        let logger = self.logger
+        return try await database.transaction { connection in
+            try await connection.query(
+                """
+                UPDATE replicas SET is_hidden = false, producing = false, files = \(ReplicaFile.storedText(replica.files))
+                WHERE replica_id = \(replica.replicaId.uuidString.lowercased())
+                """,
+                logger: logger
+            )
+            var published = replica
+            published.isHidden = false
+            published.sequenceNumber = try await Self.number(published, connection: connection, logger: logger)
+            return published
+        }
     }
 
     public func deleteReplica(id: UUID) async throws {
@@ -300,7 +314,7 @@ public struct PostgresReplicationStore: ReplicationStore {
     // MARK: The registry
 
     public func registerReplica(_ replica: Replica) async throws -> Bool {
-        try await Self.insert(replica, producing: false, on: database, logger: logger) != nil
+        try await Self.insert(replica, producing: false, on: database, logger: logger)
     }
 
     public func registryReplicas(_ selection: ReplicaSelection) async throws -> [Replica] {
@@ -317,10 +331,12 @@ public struct PostgresReplicationStore: ReplicationStore {
                     """
                     UPDATE replicas SET timestamp = \(Timestamp.string(replica.timestamp)), layer_id = \(replica.layerId),
                       geometry_type = \(replica.geometryType.rawValue), replica_type = \(replica.replicaType.rawValue),
-                      bucket_name = \(replica.bucketName), is_hidden = \(replica.isHidden)
+                      bucket_name = \(replica.bucketName), is_hidden = \(replica.isHidden), sequence_number = \(replica.sequenceNumber)
                     WHERE replica_id = \(replica.replicaId.uuidString.lowercased()) AND NOT producing
                     """, logger: logger
                 )
+                // Visible and not numbered (published now, or moved to another chain): next in its chain.
+                if !replica.isHidden && replica.sequenceNumber == 0 { _ = try await Self.number(replica, connection: connection, logger: logger) }
             }
         }
     }

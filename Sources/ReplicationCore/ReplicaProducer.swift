@@ -248,8 +248,7 @@ public struct ReplicaProducer: Sendable {
     private func publish(
         _ replica: Replica, skipWhenEmpty: Bool, produce: () async throws -> (files: [ReplicaFile], entries: Int)
     ) async throws -> Replica? {
-        // The store numbers it: next in its chain, after registered replicas too.
-        let replica = try await store.insertHiddenReplica(replica)
+        try await store.insertHiddenReplica(replica)
         do {
             let (files, entries) = try await produce()
             if skipWhenEmpty && entries == 0 {
@@ -259,8 +258,8 @@ public struct ReplicaProducer: Sendable {
             }
             var published = replica
             published.files = files
-            try await store.publishReplica(published)
-            return published
+            // The store numbers it as it becomes visible: next in its chain, after registered replicas too.
+            return try await store.publishReplica(published)
         } catch {
             try? await store.deleteReplica(id: replica.replicaId)
             try? await artifacts.delete(prefix: Self.keyPrefix(replica))

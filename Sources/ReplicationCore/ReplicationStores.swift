@@ -33,11 +33,15 @@ public protocol ReplicationStore: Sendable {
     func acquireChain(layerId: Int, type: GeometryType, owner: String, until: Date, now: Date) async throws -> Bool
     func releaseChain(layerId: Int, type: GeometryType, owner: String) async throws
 
-    /// Stores a replica the producer is making: hidden, and numbered next in its chain (after every replica of the
-    /// chain, whoever made it). It is invisible, and out of the registry's reach, until ``publishReplica(_:)``.
-    func insertHiddenReplica(_ replica: Replica) async throws -> Replica
-    /// Makes a replica visible with its files, atomically.
-    func publishReplica(_ replica: Replica) async throws
+    /// Stores a replica the producer is making, hidden and not yet numbered. It is invisible, and out of the registry's
+    /// reach, until ``publishReplica(_:)``.
+    func insertHiddenReplica(_ replica: Replica) async throws
+    /// Makes a replica visible with its files and numbers it next in its chain, atomically; returns it numbered.
+    ///
+    /// Every replica is numbered when it first becomes visible (here, or by the registry), after every replica of its
+    /// chain, whoever made it: publication order is sequence order, so a client that follows sequence numbers never
+    /// skips a replica published late (issue #14).
+    func publishReplica(_ replica: Replica) async throws -> Replica
     /// Removes one replica row, whatever its state.
     func deleteReplica(id: UUID) async throws
     /// Removes the replicas a killed producer left being made — those of chains nobody holds a live lease on — and
@@ -54,11 +58,12 @@ public protocol ReplicationStore: Sendable {
     // The registry (replica-server's internal operations, issue #12). It reaches every replica except those being
     // produced, hidden ones included.
 
-    /// Stores a registered replica (hidden, numbered next in its chain); false when its id is taken.
+    /// Stores a registered replica (hidden, not yet numbered); false when its id is taken.
     func registerReplica(_ replica: Replica) async throws -> Bool
     /// The selected replicas, oldest first.
     func registryReplicas(_ selection: ReplicaSelection) async throws -> [Replica]
-    /// Writes what the registry may change (timestamp, layer, geometry type, replica type, bucket, hidden) of each.
+    /// Writes what the registry may change (timestamp, layer, geometry type, replica type, bucket, hidden) of each; a
+    /// visible replica without a number (0) is numbered next in its chain, as ``publishReplica(_:)`` numbers.
     func updateRegistryFields(_ replicas: [Replica]) async throws
     /// Removes the selected replicas and returns them, files listed.
     func deleteReplicas(_ selection: ReplicaSelection) async throws -> [Replica]

@@ -178,46 +178,49 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
-    /// The next number of a replica's chain: after every replica of it, whoever made it and whatever its state.
+    /// The next number of a replica's chain (`replicas.*` in the statement): after every replica of it, whoever made it.
+    /// SQLite has one writer, so two statements never take the same number.
     private static let nextSequence = """
-        (SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM replicas WHERE layer_id = ? AND geometry_type = ? AND replica_type = ?)
+        (SELECT COALESCE(MAX(c.sequence_number), 0) + 1 FROM replicas c WHERE c.layer_id = replicas.layer_id
+          AND c.geometry_type = replicas.geometry_type AND c.replica_type = replicas.replica_type)
         """
 
-    /// One insert for produced and registered replicas.
-    private static func insert(_ replica: Replica, producing: Bool, in db: Database) throws -> Replica {
+    /// One insert for produced and registered replicas: hidden, not numbered yet (0).
+    private static func insert(_ replica: Replica, producing: Bool, in db: Database) throws {
         try db.execute(
             sql: """
                 INSERT INTO replicas (replica_id, layer_id, geometry_type, replica_type, sequence_number, timestamp,
                   from_timestamp, change_sequence, from_change_sequence, is_hidden, files, created_at, origin, bucket_name, producing)
-                VALUES (?, ?, ?, ?, \(nextSequence), ?, ?, ?, ?, ?, '[]', ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, 1, '[]', ?, ?, ?, ?)
                 """,
             arguments: [
                 replica.replicaId.uuidString.lowercased(), replica.layerId, replica.geometryType.rawValue, replica.replicaType.rawValue,
-                replica.layerId, replica.geometryType.rawValue, replica.replicaType.rawValue, Timestamp.string(replica.timestamp),
-                replica.fromTimestamp.map(Timestamp.string), replica.changeSequence, replica.fromChangeSequence, replica.isHidden,
-                Timestamp.string(replica.timestamp), replica.origin.rawValue, replica.bucketName, producing,
+                Timestamp.string(replica.timestamp), replica.fromTimestamp.map(Timestamp.string), replica.changeSequence,
+                replica.fromChangeSequence, Timestamp.string(replica.timestamp), replica.origin.rawValue, replica.bucketName, producing,
             ]
         )
-        var stored = replica
-        stored.sequenceNumber = try Int.fetchOne(
-            db, sql: "SELECT sequence_number FROM replicas WHERE replica_id = ?", arguments: [replica.replicaId.uuidString.lowercased()]
-        ) ?? 0
-        return stored
     }
 
-    public func insertHiddenReplica(_ replica: Replica) async throws -> Replica {
-        var hidden = replica
-        hidden.isHidden = true
-        return try await database.pool.write { [hidden] db in try Self.insert(hidden, producing: true, in: db) }
+    public func insertHiddenReplica(_ replica: Replica) async throws {
+        try await database.pool.write { db in try Self.insert(replica, producing: true, in: db) }
     }
 
-    public func publishReplica(_ replica: Replica) async throws {
+    public func publishReplica(_ replica: Replica) async throws -> Replica {
         let files = ReplicaFile.storedText(replica.files)
-        try await database.pool.write { db in
+        let id = replica.replicaId.uuidString.lowercased()
+        return try await database.pool.write { db in
             try db.execute(
-                sql: "UPDATE replicas SET is_hidden = 0, producing = 0, files = ? WHERE replica_id = ?",
-                arguments: [files, replica.replicaId.uuidString.lowercased()]
+                sql: """
+                    UPDATE replicas SET is_hidden = 0, producing = 0, files = ?,
+                      sequence_number = CASE WHEN sequence_number = 0 THEN \(Self.nextSequence) ELSE sequence_number END
+                    WHERE replica_id = ?
+                    """,
+                arguments: [files, id]
             )
+            var published = replica
+            published.isHidden = false
+            published.sequenceNumber = try Int.fetchOne(db, sql: "SELECT sequence_number FROM replicas WHERE replica_id = ?", arguments: [id]) ?? 0
+            return published
         }
     }
 
@@ -325,7 +328,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
         try await database.pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM replicas WHERE replica_id = ?", arguments: [replica.replicaId.uuidString.lowercased()]) != true
             else { return false }
-            _ = try Self.insert(replica, producing: false, in: db)
+            try Self.insert(replica, producing: false, in: db)
             return true
         }
     }
@@ -342,13 +345,18 @@ public struct SQLiteReplicationStore: ReplicationStore {
             for replica in replicas {
                 try db.execute(
                     sql: """
-                        UPDATE replicas SET timestamp = ?, layer_id = ?, geometry_type = ?, replica_type = ?, bucket_name = ?, is_hidden = ?
-                        WHERE replica_id = ? AND producing = 0
+                        UPDATE replicas SET timestamp = ?, layer_id = ?, geometry_type = ?, replica_type = ?, bucket_name = ?, is_hidden = ?,
+                          sequence_number = ? WHERE replica_id = ? AND producing = 0
                         """,
                     arguments: [
                         Timestamp.string(replica.timestamp), replica.layerId, replica.geometryType.rawValue, replica.replicaType.rawValue,
-                        replica.bucketName, replica.isHidden, replica.replicaId.uuidString.lowercased(),
+                        replica.bucketName, replica.isHidden, replica.sequenceNumber, replica.replicaId.uuidString.lowercased(),
                     ]
+                )
+                // Visible and not numbered (published now, or moved to another chain): next in its chain.
+                try db.execute(
+                    sql: "UPDATE replicas SET sequence_number = \(Self.nextSequence) WHERE replica_id = ? AND is_hidden = 0 AND sequence_number = 0",
+                    arguments: [replica.replicaId.uuidString.lowercased()]
                 )
             }
         }

@@ -124,14 +124,23 @@ import TestSupport
             #expect(try await client.call(.patch, "/replica/\(id)", token: server.admin, body: #"{"isHidden":false}"#).status == .ok)
             #expect(try await client.call(.get, zipPath, token: server.reader).status == .ok)
 
-            // A registered snapshot in the same chain takes number 2; the producer's next is 3.
+            // Numbers are taken when a replica becomes visible: a registered snapshot stamped in 2020 and published after
+            // the producer's second is number 3, so a client following sequences (after 2) gets it (issue #14).
             let registered = "9e4b7d1f-5a6c-4f8e-8d0b-4a5f6e7d8c93"
             _ = try await client.call(
                 .post, "/replica", token: server.admin,
                 body: #"{"replicaId":"\#(registered)","replicaType":"snapshot","geometryType":"point","layerId":5,"bucketName":"outside","timestamp":"2020-01-01T00:00:00Z"}"#
             )
             let next = try await client.call(.post, "/layers/5/replicas", token: server.writer, body: #"{"replicaType":"snapshot","geometryType":"point"}"#)
-            #expect(next.json.objectValue?["sequenceNumber"] == .number(3))
+            #expect(next.json.objectValue?["sequenceNumber"] == .number(2))
+            #expect(try await client.call(.patch, "/replica/\(registered)", token: server.admin, body: #"{"isHidden":false}"#).status == .ok)
+            let followed = try await client.call(.get, listing + "&after_sequence=2", token: server.reader).json.arrayValue ?? []
+            #expect(followed.count == 1 && followed.first?.objectValue?["sequenceNumber"] == .number(3) && followed.first?.objectValue?["timestamp"] == .string("2020-01-01T00:00:00.000Z"))
+            // Hidden and shown again, it keeps its number.
+            _ = try await client.call(.patch, "/replica/\(registered)", token: server.admin, body: #"{"isHidden":true}"#)
+            _ = try await client.call(.patch, "/replica/\(registered)", token: server.admin, body: #"{"isHidden":false}"#)
+            #expect(try await client.call(.get, "/replica/\(registered)", token: server.reader).json.objectValue?["sequenceNumber"] == .number(3))
+            _ = try await client.call(.delete, "/replica/\(registered)", token: server.admin)
 
             let deleted = try await client.call(.delete, "/replica/\(id)", token: server.admin)
             #expect(deleted.status == .ok && deleted.json.objectValue?["urls"]?.arrayValue?.first?.stringValue == url)

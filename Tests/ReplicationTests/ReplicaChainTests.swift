@@ -195,7 +195,7 @@ import ZipPackaging
             replicaId: UUID(), layerId: 1, geometryType: .point, replicaType: .snapshot, sequenceNumber: 1, timestamp: Date(),
             fromTimestamp: nil, changeSequence: 1, fromChangeSequence: nil, files: []
         )
-        _ = try await dying.store.insertHiddenReplica(hidden)
+        try await dying.store.insertHiddenReplica(hidden)
         let staged = try dying.artifacts.stagingPath(for: ReplicaProducer.keyPrefix(hidden) + "/half.zip")
         _ = FileManager.default.createFile(atPath: staged, contents: Data("PK".utf8))
         let restarted = ReplicaProducer(

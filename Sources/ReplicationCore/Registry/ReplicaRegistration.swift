@@ -92,6 +92,10 @@ public struct ReplicaPatch: Sendable, Hashable {
         if let bucketName { result.bucketName = bucketName }
         if let replicaType { result.replicaType = replicaType }
         if let isHidden { result.isHidden = isHidden }
+        // Moved to another chain: numbered again there when visible (0 = not numbered yet).
+        if (result.layerId, result.geometryType, result.replicaType) != (replica.layerId, replica.geometryType, replica.replicaType) {
+            result.sequenceNumber = 0
+        }
         return result
     }
 }
