@@ -35,11 +35,12 @@ public struct PostgresReplicationStore: ReplicationStore {
             }
             try await connection.query(
                 """
-                INSERT INTO layers (layer_id, layer_name, geometry_types, created_at)
-                VALUES (\(id), \(draft.layerName), \(draft.geometryTypes.map(\.rawValue).joined(separator: ",")), \(Timestamp.string(now)))
+                INSERT INTO layers (layer_id, layer_name, geometry_types, created_at, source_id)
+                VALUES (\(id), \(draft.layerName), \(draft.geometryTypes.map(\.rawValue).joined(separator: ",")), \(Timestamp.string(now)),
+                  \(draft.sourceId.uuidString.lowercased()))
                 """, logger: logger
             )
-            return Layer(layerId: id, layerName: draft.layerName, geometryTypes: draft.geometryTypes, createdAt: now)
+            return Layer(layerId: id, layerName: draft.layerName, geometryTypes: draft.geometryTypes, createdAt: now, sourceId: draft.sourceId)
         }
     }
 
@@ -171,6 +172,9 @@ public struct PostgresReplicationStore: ReplicationStore {
         return result
     }
 
+    /// A replica row with its layer's source id.
+    static let replicaColumns = "replicas.*, (SELECT l.source_id FROM layers l WHERE l.layer_id = replicas.layer_id) AS source_id"
+
     /// One insert for produced and registered replicas: hidden, not numbered yet (0); false when the id is taken.
     private static func insert(_ replica: Replica, producing: Bool, on database: PostgresDatabase, logger: Logger) async throws -> Bool {
         let rows = try await database.query(
@@ -235,7 +239,7 @@ public struct PostgresReplicationStore: ReplicationStore {
             database.query(
                 """
                 DELETE FROM replicas WHERE producing AND NOT EXISTS (SELECT 1 FROM replica_chain_leases l WHERE l.layer_id = replicas.layer_id
-                  AND l.geometry_type = replicas.geometry_type AND l.expires_at > \(Timestamp.string(now))) RETURNING *
+                  AND l.geometry_type = replicas.geometry_type AND l.expires_at > \(Timestamp.string(now))) RETURNING \(unescaped: Self.replicaColumns)
                 """, logger: logger
             ),
             files: nil
@@ -267,7 +271,7 @@ public struct PostgresReplicationStore: ReplicationStore {
             return "$\(binds.count)"
         }
         var sql = """
-            SELECT * FROM replicas WHERE NOT is_hidden AND layer_id = \(bind(query.layerId)) AND geometry_type = \(bind(query.geometryType.rawValue))
+            SELECT \(Self.replicaColumns) FROM replicas WHERE NOT is_hidden AND layer_id = \(bind(query.layerId)) AND geometry_type = \(bind(query.geometryType.rawValue))
               AND replica_type = \(bind(query.replicaType.rawValue))
             """
         if let from = query.exclusiveFrom { sql += " AND timestamp > \(bind(Timestamp.string(from)))" }
@@ -296,7 +300,7 @@ public struct PostgresReplicationStore: ReplicationStore {
         try await Self.replicas(
             database.query(
                 """
-                SELECT * FROM replicas WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue) AND replica_type = \(replicaType.rawValue)
+                SELECT \(unescaped: Self.replicaColumns) FROM replicas WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue) AND replica_type = \(replicaType.rawValue)
                   AND NOT is_hidden AND (\(origin?.rawValue)::text IS NULL OR origin = \(origin?.rawValue))
                 ORDER BY timestamp DESC, sequence_number DESC LIMIT 1
                 """, logger: logger
@@ -307,7 +311,7 @@ public struct PostgresReplicationStore: ReplicationStore {
 
     public func replica(id: UUID) async throws -> Replica? {
         try await Self.replicas(
-            database.query("SELECT * FROM replicas WHERE replica_id = \(id.uuidString.lowercased()) AND NOT is_hidden", logger: logger), files: database
+            database.query("SELECT \(unescaped: Self.replicaColumns) FROM replicas WHERE replica_id = \(id.uuidString.lowercased()) AND NOT is_hidden", logger: logger), files: database
         ).first
     }
 
@@ -318,7 +322,7 @@ public struct PostgresReplicationStore: ReplicationStore {
     }
 
     public func registryReplicas(_ selection: ReplicaSelection) async throws -> [Replica] {
-        var sql = Self.selecting(selection, "SELECT * FROM replicas")
+        var sql = Self.selecting(selection, "SELECT \(Self.replicaColumns) FROM replicas")
         sql.sql += " ORDER BY timestamp, sequence_number"
         return try await Self.replicas(database.query(sql, logger: logger), files: database)
     }
@@ -345,7 +349,7 @@ public struct PostgresReplicationStore: ReplicationStore {
         let logger = self.logger
         return try await database.transaction { connection in
             // Files first (they go with their replica by cascade).
-            var select = Self.selecting(selection, "SELECT * FROM replicas")
+            var select = Self.selecting(selection, "SELECT \(Self.replicaColumns) FROM replicas")
             select.sql += " ORDER BY timestamp, sequence_number FOR UPDATE"
             let rows = try await connection.query(select, logger: logger).all()
             let selected = try await Self.attachFiles(

@@ -130,5 +130,7 @@ enum PostgresSchema {
         ),
         // A DEM export's parameters on its job, for the worker (issue #13).
         ("v7-job-options", ["ALTER TABLE export_jobs ADD COLUMN options TEXT"]),
+        // A layer's stable source id (issue #14), made for the layers that exist.
+        ("v8-layer-source-id", ["ALTER TABLE layers ADD COLUMN source_id TEXT", "UPDATE layers SET source_id = gen_random_uuid()::text"]),
     ]
 }

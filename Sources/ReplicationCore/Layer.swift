@@ -11,8 +11,12 @@ public struct Layer: Sendable, Hashable {
     public var createdAt: Date
     /// The sequence number of the last accepted change (0 for none).
     public var lastSequence: Int
+    /// Stable for the layer's life (issue #14): every replica and listing carries it, so a client cannot mix two
+    /// servers' (or two incarnations of a layer's) chains.
+    public var sourceId: UUID
 
-    public init(layerId: Int, layerName: String, geometryTypes: [GeometryType], createdAt: Date, lastSequence: Int = 0) {
+    public init(layerId: Int, layerName: String, geometryTypes: [GeometryType], createdAt: Date, lastSequence: Int = 0, sourceId: UUID) {
+        self.sourceId = sourceId
         self.layerId = layerId
         self.layerName = layerName
         self.geometryTypes = geometryTypes
@@ -20,11 +24,11 @@ public struct Layer: Sendable, Hashable {
         self.lastSequence = lastSequence
     }
 
-    /// The contract's shape, exactly: `{layerId, layerName, geometryTypes}`.
+    /// The contract's shape, `{layerId, layerName, geometryTypes}`, and MapDepot's `sourceId`.
     public var json: JSONValue {
         .object([
             "layerId": .number(Double(layerId)), "layerName": .string(layerName),
-            "geometryTypes": .array(geometryTypes.map { .string($0.rawValue) }),
+            "geometryTypes": .array(geometryTypes.map { .string($0.rawValue) }), "sourceId": .string(sourceId.uuidString.lowercased()),
         ])
     }
 }
@@ -34,6 +38,8 @@ public struct LayerDraft: Sendable {
     public var layerId: Int?
     public var layerName: String
     public var geometryTypes: [GeometryType]
+    /// Made once, when the layer is created.
+    public var sourceId = UUID()
 
     public init(layerId: Int?, layerName: String, geometryTypes: [GeometryType]) {
         self.layerId = layerId

@@ -15,6 +15,7 @@ extension Replica {
             "geometryType": .string(geometryType.rawValue),
             "replicaType": .string(replicaType.rawValue),
             "sequenceNumber": .number(Double(sequenceNumber)),
+            "sourceId": sourceId.map { .string($0.uuidString.lowercased()) } ?? .null,
         ]
         var files: [JSONValue] = self.files.map {
             .object([

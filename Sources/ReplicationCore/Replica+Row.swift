@@ -13,7 +13,7 @@ extension Layer {
         }
         self.init(
             layerId: try row.int("layer_id"), layerName: try row.string("layer_name"), geometryTypes: types, createdAt: try row.date("created_at"),
-            lastSequence: try row.int("last_sequence")
+            lastSequence: try row.int("last_sequence"), sourceId: try row.uuid("source_id")
         )
     }
 }
@@ -25,7 +25,8 @@ extension Replica {
             replicaType: try row.value("replica_type"), sequenceNumber: try row.int("sequence_number"), timestamp: try row.date("timestamp"),
             fromTimestamp: try row.optionalDate("from_timestamp"), changeSequence: try row.int("change_sequence"),
             fromChangeSequence: try row.optionalInt("from_change_sequence"), files: try ReplicaFile.list(stored: try row.string("files")),
-            origin: try row.value("origin"), bucketName: try row.optionalString("bucket_name"), isHidden: try row.bool("is_hidden")
+            origin: try row.value("origin"), bucketName: try row.optionalString("bucket_name"), isHidden: try row.bool("is_hidden"),
+            sourceId: try row.optionalString("source_id").flatMap(UUID.init(uuidString:))
         )
     }
 }

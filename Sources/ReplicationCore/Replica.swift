@@ -52,12 +52,15 @@ public struct Replica: Sendable, Hashable {
     public var isHidden: Bool
     /// A registered replica's files (`POST /replica/{id}/file`), in the order they were added.
     public var registeredFiles: [UUID]
+    /// Its layer's ``Layer/sourceId``, read with it (nil for a registered replica of a layer MapDepot does not hold).
+    public var sourceId: UUID?
 
     public init(
         replicaId: UUID, layerId: Int, geometryType: GeometryType, replicaType: ReplicaType, sequenceNumber: Int,
         timestamp: Date, fromTimestamp: Date?, changeSequence: Int, fromChangeSequence: Int?, files: [ReplicaFile],
-        origin: ReplicaOrigin = .produced, bucketName: String? = nil, isHidden: Bool = false, registeredFiles: [UUID] = []
+        origin: ReplicaOrigin = .produced, bucketName: String? = nil, isHidden: Bool = false, registeredFiles: [UUID] = [], sourceId: UUID? = nil
     ) {
+        self.sourceId = sourceId
         self.origin = origin
         self.bucketName = bucketName
         self.isHidden = isHidden

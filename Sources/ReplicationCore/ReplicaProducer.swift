@@ -146,7 +146,7 @@ public struct ReplicaProducer: Sendable {
         let replica = Replica(
             replicaId: UUID(), layerId: layer.layerId, geometryType: type, replicaType: .snapshot,
             sequenceNumber: 0, timestamp: timestamp, fromTimestamp: nil,
-            changeSequence: sequence, fromChangeSequence: nil, files: []
+            changeSequence: sequence, fromChangeSequence: nil, files: [], sourceId: layer.sourceId
         )
         let store = self.store
         let pageSize = self.pageSize
@@ -187,7 +187,7 @@ public struct ReplicaProducer: Sendable {
         let replica = Replica(
             replicaId: UUID(), layerId: layer.layerId, geometryType: type, replicaType: .delta,
             sequenceNumber: 0, timestamp: timestamp,
-            fromTimestamp: start?.timestamp ?? layer.createdAt, changeSequence: sequence, fromChangeSequence: from, files: []
+            fromTimestamp: start?.timestamp ?? layer.createdAt, changeSequence: sequence, fromChangeSequence: from, files: [], sourceId: layer.sourceId
         )
         if skipEmpty && sequence <= from { return nil }
         var entries = 0

@@ -227,6 +227,16 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
         migrator.registerMigration("v8-job-options") { db in
             try db.execute(sql: "ALTER TABLE export_jobs ADD COLUMN options TEXT")
         }
+        // A layer's stable source id (issue #14), made for the layers that exist.
+        migrator.registerMigration("v9-layer-source-id") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE layers ADD COLUMN source_id TEXT;
+                    UPDATE layers SET source_id = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-'
+                      || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));
+                    """
+            )
+        }
         return migrator
     }
 }

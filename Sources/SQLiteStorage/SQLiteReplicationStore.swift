@@ -32,10 +32,13 @@ public struct SQLiteReplicationStore: ReplicationStore {
                 id = (try Int.fetchOne(db, sql: "SELECT max(layer_id) FROM layers") ?? 0) + 1
             }
             try db.execute(
-                sql: "INSERT INTO layers (layer_id, layer_name, geometry_types, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [id, draft.layerName, draft.geometryTypes.map(\.rawValue).joined(separator: ","), Timestamp.string(now)]
+                sql: "INSERT INTO layers (layer_id, layer_name, geometry_types, created_at, source_id) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    id, draft.layerName, draft.geometryTypes.map(\.rawValue).joined(separator: ","), Timestamp.string(now),
+                    draft.sourceId.uuidString.lowercased(),
+                ]
             )
-            return Layer(layerId: id, layerName: draft.layerName, geometryTypes: draft.geometryTypes, createdAt: now)
+            return Layer(layerId: id, layerName: draft.layerName, geometryTypes: draft.geometryTypes, createdAt: now, sourceId: draft.sourceId)
         }
     }
 
@@ -178,6 +181,9 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
+    /// A replica row with its layer's source id.
+    static let replicaColumns = "replicas.*, (SELECT l.source_id FROM layers l WHERE l.layer_id = replicas.layer_id) AS source_id"
+
     /// The next number of a replica's chain (`replicas.*` in the statement): after every replica of it, whoever made it.
     /// SQLite has one writer, so two statements never take the same number.
     private static let nextSequence = """
@@ -237,7 +243,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
             """
         let stamp = Timestamp.string(now)
         return try await database.pool.write { db in
-            let hidden = try Self.replicas(db, sql: "SELECT * FROM replicas WHERE \(condition)", arguments: [stamp])
+            let hidden = try Self.replicas(db, sql: "SELECT \(Self.replicaColumns) FROM replicas WHERE \(condition)", arguments: [stamp])
             try db.execute(sql: "DELETE FROM replicas WHERE \(condition)", arguments: [stamp])
             return hidden
         }
@@ -269,7 +275,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
     }
 
     public func replicas(_ query: ReplicaQuery) async throws -> [Replica] {
-        var sql = "SELECT * FROM replicas WHERE is_hidden = 0 AND layer_id = ? AND geometry_type = ? AND replica_type = ?"
+        var sql = "SELECT \(Self.replicaColumns) FROM replicas WHERE is_hidden = 0 AND layer_id = ? AND geometry_type = ? AND replica_type = ?"
         var arguments: StatementArguments = [query.layerId, query.geometryType.rawValue, query.replicaType.rawValue]
         if let from = query.exclusiveFrom {
             sql += " AND timestamp > ?"
@@ -308,7 +314,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
             try Self.replicas(
                 db,
                 sql: """
-                    SELECT * FROM replicas WHERE layer_id = ? AND geometry_type = ? AND replica_type = ? AND is_hidden = 0
+                    SELECT \(Self.replicaColumns) FROM replicas WHERE layer_id = ? AND geometry_type = ? AND replica_type = ? AND is_hidden = 0
                       AND (? IS NULL OR origin = ?) ORDER BY timestamp DESC, sequence_number DESC LIMIT 1
                     """,
                 arguments: [layerId, type.rawValue, replicaType.rawValue, origin?.rawValue, origin?.rawValue]
@@ -318,7 +324,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
 
     public func replica(id: UUID) async throws -> Replica? {
         try await database.pool.read { db in
-            try Self.replicas(db, sql: "SELECT * FROM replicas WHERE replica_id = ? AND is_hidden = 0", arguments: [id.uuidString.lowercased()]).first
+            try Self.replicas(db, sql: "SELECT \(Self.replicaColumns) FROM replicas WHERE replica_id = ? AND is_hidden = 0", arguments: [id.uuidString.lowercased()]).first
         }
     }
 
@@ -336,7 +342,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
     public func registryReplicas(_ selection: ReplicaSelection) async throws -> [Replica] {
         let (condition, arguments) = Self.condition(selection)
         return try await database.pool.read { db in
-            try Self.replicas(db, sql: "SELECT * FROM replicas WHERE \(condition) ORDER BY timestamp, sequence_number", arguments: arguments)
+            try Self.replicas(db, sql: "SELECT \(Self.replicaColumns) FROM replicas WHERE \(condition) ORDER BY timestamp, sequence_number", arguments: arguments)
         }
     }
 
@@ -365,7 +371,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
     public func deleteReplicas(_ selection: ReplicaSelection) async throws -> [Replica] {
         let (condition, arguments) = Self.condition(selection)
         return try await database.pool.write { db in
-            let selected = try Self.replicas(db, sql: "SELECT * FROM replicas WHERE \(condition) ORDER BY timestamp, sequence_number", arguments: arguments)
+            let selected = try Self.replicas(db, sql: "SELECT \(Self.replicaColumns) FROM replicas WHERE \(condition) ORDER BY timestamp, sequence_number", arguments: arguments)
             try db.execute(sql: "DELETE FROM replicas WHERE \(condition)", arguments: arguments)
             return selected
         }

@@ -28,7 +28,11 @@ import TestSupport
             #expect(try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":3,"layerName":"places","geometryTypes":["polygon","point"]}"#).status == .created)
             #expect(try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":3,"layerName":"other","geometryTypes":["point"]}"#).status == .conflict)
             let layers = try await client.call(.get, "/layers", token: server.reader)
-            #expect(layers.json == (try JSONValue.parse(Data(#"[{"layerId":3,"layerName":"places","geometryTypes":["point","polygon"]},{"layerId":7,"layerName":"roads","geometryTypes":["linestring"]}]"#.utf8))))
+            // The contract's members, and MapDepot's stable sourceId (issue #14).
+            let listed = layers.json.arrayValue?.compactMap(\.objectValue) ?? []
+            #expect(listed.map { $0.filter { $0.key != "sourceId" } } == (try JSONValue.parse(Data(#"[{"layerId":3,"layerName":"places","geometryTypes":["point","polygon"]},{"layerId":7,"layerName":"roads","geometryTypes":["linestring"]}]"#.utf8))).arrayValue?.compactMap(\.objectValue))
+            let sourceId = try #require(listed.first?["sourceId"]?.stringValue)
+            #expect(UUID(uuidString: sourceId) != nil && listed[1]["sourceId"]?.stringValue != sourceId)
 
             // Changes need replication:write.
             #expect(try await client.call(.post, "/layers/3/changes", token: server.reader, body: Self.upserts(Self.feature("{a}", 1, "A"))).status == .forbidden)
@@ -41,6 +45,7 @@ import TestSupport
             #expect(snapshot.status == .created)
             let snapshotObject = snapshot.json.objectValue ?? [:]
             #expect(snapshotObject["replicaType"] == .string("snapshot"))
+            #expect(snapshotObject["sourceId"] == .string(sourceId), "a replica names its layer's source")
             #expect(snapshotObject["sequenceNumber"] == .number(1))
             let urls = snapshotObject["urls"]?.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(urls.count == 1 && urls[0].hasSuffix(".zip"))

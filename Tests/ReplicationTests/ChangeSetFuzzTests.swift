@@ -13,7 +13,7 @@ import TestSupport
 @Suite struct ChangeSetFuzzTests {
     static var count: Int { Int(ProcessInfo.processInfo.environment["MAPDEPOT_FUZZ_INPUTS"] ?? "") ?? 2_000 }
 
-    static let layer = Layer(layerId: 1, layerName: "cities", geometryTypes: [.point], createdAt: Date(timeIntervalSince1970: 0))
+    static let layer = Layer(layerId: 1, layerName: "cities", geometryTypes: [.point], createdAt: Date(timeIntervalSince1970: 0), sourceId: UUID())
 
     /// Three real cities as upserts, and a delete.
     static let seed: [UInt8] = {

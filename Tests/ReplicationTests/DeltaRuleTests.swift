@@ -44,7 +44,7 @@ import Testing
 }
 
 @Suite struct ChangeSetTests {
-    let layer = Layer(layerId: 1, layerName: "l", geometryTypes: [.point], createdAt: Date())
+    let layer = Layer(layerId: 1, layerName: "l", geometryTypes: [.point], createdAt: Date(), sourceId: UUID())
 
     @Test(arguments: [
         (#"{"upserts":{"type":"FeatureCollection","features":[{"type":"Feature","id":"a","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}]}}"#, "is a Polygon (polygon), which layer 1 does not hold"),
