@@ -78,7 +78,7 @@ let package = Package(
             name: "ReplicationCore",
             dependencies: [
                 "JSONValues", "MapDepotCore", "GeoJSON", "Geometry",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

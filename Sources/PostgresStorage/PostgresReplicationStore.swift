@@ -218,8 +218,8 @@ public struct PostgresReplicationStore: ReplicationStore {
         return try await database.transaction { connection in
             try await connection.query(
                 """
-                UPDATE replicas SET is_hidden = false, producing = false, files = \(ReplicaFile.storedText(replica.files))
-                WHERE replica_id = \(replica.replicaId.uuidString.lowercased())
+                UPDATE replicas SET is_hidden = false, producing = false, files = \(ReplicaFile.storedText(replica.files)),
+                  layer_hash = \(replica.layerHash) WHERE replica_id = \(replica.replicaId.uuidString.lowercased())
                 """,
                 logger: logger
             )

@@ -132,5 +132,7 @@ enum PostgresSchema {
         ("v7-job-options", ["ALTER TABLE export_jobs ADD COLUMN options TEXT"]),
         // A layer's stable source id (issue #14), made for the layers that exist.
         ("v8-layer-source-id", ["ALTER TABLE layers ADD COLUMN source_id TEXT", "UPDATE layers SET source_id = gen_random_uuid()::text"]),
+        // A produced replica's layer hash (issue #14).
+        ("v9-replica-layer-hash", ["ALTER TABLE replicas ADD COLUMN layer_hash TEXT"]),
     ]
 }

@@ -28,6 +28,7 @@ extension Replica {
             object["fromTimestamp"] = fromTimestamp.map { .string(Timestamp.string($0)) } ?? .null
             object["changeSequence"] = .number(Double(changeSequence))
             object["fromChangeSequence"] = fromChangeSequence.map { .number(Double($0)) } ?? .null
+            object["layerHash"] = layerHash.map(JSONValue.string) ?? .null
         case .registered:
             let bucket = bucketName ?? ""
             files += registeredFiles.map { fileId in

@@ -28,5 +28,6 @@ extension Replica {
             origin: try row.value("origin"), bucketName: try row.optionalString("bucket_name"), isHidden: try row.bool("is_hidden"),
             sourceId: try row.optionalString("source_id").flatMap(UUID.init(uuidString:))
         )
+        layerHash = try row.optionalString("layer_hash")
     }
 }

@@ -54,6 +54,8 @@ public struct Replica: Sendable, Hashable {
     public var registeredFiles: [UUID]
     /// Its layer's ``Layer/sourceId``, read with it (nil for a registered replica of a layer MapDepot does not hold).
     public var sourceId: UUID?
+    /// Produced replicas: the ``LayerHash`` of the layer's state (this geometry type) after it.
+    public var layerHash: String?
 
     public init(
         replicaId: UUID, layerId: Int, geometryType: GeometryType, replicaType: ReplicaType, sequenceNumber: Int,

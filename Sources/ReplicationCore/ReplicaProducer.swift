@@ -156,23 +156,36 @@ public struct ReplicaProducer: Sendable {
         let ranges = zip([""] + splits, splits.map(Optional.some) + [nil]).map { (after: $0, before: $1) }
         let published = try await publish(replica, skipWhenEmpty: false) {
             // Each id range gets its own writer (and so its own zips) on its own task; files keep range order.
-            let parts = try await withThrowingTaskGroup(of: (Int, [ReplicaFile], Int).self) { group in
+            let parts = try await withThrowingTaskGroup(of: (Int, [ReplicaFile], Int, LayerHash).self) { group in
                 for (index, range) in ranges.enumerated() {
                     group.addTask {
                         let writer = try packaging.makeWriter(keyPrefix: prefix, alwaysWriteFeatureFile: index == 0)
                         var count = 0
+                        var hash = LayerHash()
                         try await Self.pages(pageSize: pageSize, id: \.id, first: range.after) { after in
                             try await store.snapshotPage(layerId: layer.layerId, type: type, asOf: sequence, after: after, before: range.before, limit: pageSize)
                         } each: { page in
-                            try await Offload.run { for feature in page { try writer.add(feature: feature.featureText()) } }
+                            hash.combine(
+                                try await Offload.run {
+                                    var part = LayerHash()
+                                    for feature in page {
+                                        let text = feature.featureText()
+                                        try writer.add(feature: text)
+                                        part.toggle(text)
+                                    }
+                                    return part
+                                }
+                            )
                             count += page.count
                         }
-                        return (index, try await writer.finish(), count)
+                        return (index, try await writer.finish(), count, hash)
                     }
                 }
-                return try await group.reduce(into: [(Int, [ReplicaFile], Int)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }
+                return try await group.reduce(into: [(Int, [ReplicaFile], Int, LayerHash)]()) { $0.append($1) }.sorted { $0.0 < $1.0 }
             }
-            return (parts.flatMap(\.1), parts.reduce(0) { $0 + $1.2 })
+            var hash = LayerHash()
+            for part in parts { hash.combine(part.3) }
+            return (parts.flatMap(\.1), parts.reduce(0) { $0 + $1.2 }, hash)
         }
         // A snapshot is never skipped (skipWhenEmpty is false), so it is always published.
         return published!
@@ -191,6 +204,9 @@ public struct ReplicaProducer: Sendable {
         )
         if skipEmpty && sequence <= from { return nil }
         var entries = 0
+        // The state after the delta: the one it starts from, with every changed feature's old and new text toggled. A
+        // chain that starts at a replica without a hash (made before hashes) has none.
+        var hash: LayerHash? = start.map { $0.layerHash.flatMap(LayerHash.init(hex:)) } ?? LayerHash()
         let store = self.store
         let pageSize = self.pageSize
         let writer = try packaging.makeWriter(keyPrefix: Self.keyPrefix(replica), alwaysWriteFeatureFile: false)
@@ -198,9 +214,12 @@ public struct ReplicaProducer: Sendable {
             try await Self.pages(pageSize: pageSize, id: \.id, first: "") { after in
                 try await store.deltaPage(layerId: layer.layerId, type: type, from: from, to: sequence, after: after, limit: pageSize)
             } each: { page in
-                entries += try await Offload.run {
+                let (added, changed) = try await Offload.run {
                     var added = 0
+                    var changed = LayerHash()
                     for item in page {
+                        if let before = item.before { changed.toggle(before.featureText()) }
+                        if let after = item.after { changed.toggle(after.featureText()) }
                         switch try DeltaRule.entry(before: item.before, after: item.after) {
                         case .upsert(let state, let diff)?:
                             try writer.add(feature: state.featureText(diff: diff))
@@ -212,11 +231,13 @@ public struct ReplicaProducer: Sendable {
                             break
                         }
                     }
-                    return added
+                    return (added, changed)
                 }
+                entries += added
+                hash?.combine(changed)
             }
             // An empty delta publishes no zip (nothing was added).
-            return (try await writer.finish(), entries)
+            return (try await writer.finish(), entries, hash)
         }
         return published
     }
@@ -246,11 +267,11 @@ public struct ReplicaProducer: Sendable {
     /// Hidden row → content → zips published → visible. Nothing visible on failure: the hidden row and every
     /// file under the replica's key prefix (staged or published) go.
     private func publish(
-        _ replica: Replica, skipWhenEmpty: Bool, produce: () async throws -> (files: [ReplicaFile], entries: Int)
+        _ replica: Replica, skipWhenEmpty: Bool, produce: () async throws -> (files: [ReplicaFile], entries: Int, hash: LayerHash?)
     ) async throws -> Replica? {
         try await store.insertHiddenReplica(replica)
         do {
-            let (files, entries) = try await produce()
+            let (files, entries, hash) = try await produce()
             if skipWhenEmpty && entries == 0 {
                 try await store.deleteReplica(id: replica.replicaId)
                 try await artifacts.delete(prefix: Self.keyPrefix(replica))
@@ -258,6 +279,7 @@ public struct ReplicaProducer: Sendable {
             }
             var published = replica
             published.files = files
+            published.layerHash = hash?.hex
             // The store numbers it as it becomes visible: next in its chain, after registered replicas too.
             return try await store.publishReplica(published)
         } catch {

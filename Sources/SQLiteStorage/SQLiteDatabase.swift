@@ -237,6 +237,10 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
                     """
             )
         }
+        // A produced replica's layer hash (issue #14).
+        migrator.registerMigration("v10-replica-layer-hash") { db in
+            try db.execute(sql: "ALTER TABLE replicas ADD COLUMN layer_hash TEXT")
+        }
         return migrator
     }
 }

@@ -74,6 +74,17 @@ import ZipPackaging
             let changes = try harness.contents(delta)
             #expect(delta.fromChangeSequence == snapshots[type]!.changeSequence)
             #expect(delta.changeSequence == next.changeSequence)
+            // The layer hash after the delta is the next snapshot's, and a client recomputes it from the features it
+            // holds: SHA-256 of each feature's canonical text, XORed (issue #14).
+            #expect(delta.layerHash != nil && delta.layerHash == next.layerHash, "seed \(seed) \(type)")
+            var recomputed = LayerHash()
+            for (id, feature) in after {
+                recomputed.toggle(
+                    #"{"type":"Feature","id":"# + CanonicalJSON.text(.string(id)) + #","geometry":"# + CanonicalJSON.text(feature["geometry"] ?? .null)
+                        + #","properties":"# + CanonicalJSON.text(feature["properties"] ?? .object([:])) + "}"
+                )
+            }
+            #expect(recomputed.hex == next.layerHash, "seed \(seed) \(type)")
             #expect(delta.fromTimestamp == snapshots[type]!.timestamp)
 
             // Apply the delta to the earlier snapshot: the result is the later one.
