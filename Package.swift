@@ -198,14 +198,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GeometryTests", dependencies: ["Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "RasterTests", dependencies: ["Raster", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RasterTests", dependencies: ["Raster", "MapDepotCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ThreeDTilesTests", dependencies: ["ThreeDTiles", "Geometry", "GeoJSON", "JSONValues", "TestSupport"], swiftSettings: swiftSettings
         ),
         .testTarget(name: "TileGridTests", dependencies: ["JSONValues", "TileGrid", "Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GeoPackageTests",
-            dependencies: ["GeoPackage", "Geometry", "TileGrid", "Raster", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["GeoPackage", "Geometry", "TileGrid", "Raster", "MapDepotCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

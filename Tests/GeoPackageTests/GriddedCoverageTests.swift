@@ -1,6 +1,7 @@
 import Foundation
 import GeoPackage
 import Geometry
+import MapDepotCore
 import Raster
 import Testing
 import TestSupport
@@ -13,7 +14,8 @@ import TileGrid
     static let dem = Fixtures.sharedData.appendingPathComponent("jacksboro_dem_4326.tif").path
 
     static func write(_ encoding: CoverageEncoding, zoom: Int, to path: String) async throws -> (ElevationGrid, Int) {
-        let grid = try TIFFReader(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: dem)))).grid()
+        // Decoding and rendering off Swift's cooperative threads: seconds of CPU in a debug build starved other suites.
+        let grid = try await Offload.run { try TIFFReader(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: dem)))).grid() }
         let bounds = grid.bounds
         let writer = try GriddedCoverageWriter(
             path: path,
@@ -22,10 +24,9 @@ import TileGrid
                 maxZoom: zoom, lastChange: Date(timeIntervalSince1970: 1_800_000_000), encoding: encoding
             )
         )
-        var tiles: [(tile: TileCoordinate, data: [UInt8], statistics: TileStatistics)] = []
-        for tile in GriddedCoverageWriter.tiles(of: grid, zoom: zoom) {
-            if let rendered = try GriddedCoverageWriter.render(grid, tile: tile, resampling: .nearest, encoding: encoding) {
-                tiles.append((tile, rendered.data, rendered.statistics))
+        let tiles = try await Offload.run {
+            try GriddedCoverageWriter.tiles(of: grid, zoom: zoom).compactMap { tile in
+                try GriddedCoverageWriter.render(grid, tile: tile, resampling: .nearest, encoding: encoding).map { (tile: tile, data: $0.data, statistics: $0.statistics) }
             }
         }
         try await writer.append(tiles)
@@ -48,7 +49,7 @@ import TileGrid
         let type = if case .float32 = encoding { "Float32" } else { "Int16" }
         #expect(info.output.contains("Type=\(type)") && info.output.contains("NoData Value=-32768"), "\(info.output.suffix(1_500)) \(info.error)")
         // Our reader (a DEM source may be a coverage) reads the same values back on the WorldCRS84Quad grid.
-        let back = try GriddedCoverageReader(path: path).grid()
+        let back = try await Offload.run { try GriddedCoverageReader(path: path).grid() }
         // Source cell centres, spread over the grid.
         for (column, row) in [(0, 0), (402, 343), (100, 200), (250, 37), (17, 300), (390, 5), (201, 172)] {
             let longitude = grid.originX + (Double(column) + 0.5) * grid.pixelX
@@ -73,8 +74,8 @@ import TileGrid
         let path = directory + "/dem.gpkg"
         let made = try await Shell.execute("gdal_translate", ["-q", "-of", "GPKG"] + options + [GriddedCoverageTests.dem, path])
         try #require(made.status == 0, "\(made.error)")
-        let grid = try GriddedCoverageReader(path: path).grid()
-        let source = try TIFFReader(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: GriddedCoverageTests.dem)))).grid()
+        let grid = try await Offload.run { try GriddedCoverageReader(path: path).grid() }
+        let source = try await Offload.run { try TIFFReader(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: GriddedCoverageTests.dem)))).grid() }
         #expect(grid.width == source.width && grid.height == source.height)
         #expect(abs(grid.originX - source.originX) < 1e-9 && abs(grid.originY - source.originY) < 1e-9)
         #expect(grid.values == source.values, "every cell")

@@ -49,7 +49,7 @@ import TileGrid
             }
             #expect(try await client.call(.post, "/export-tasks", token: server.alice, body: Self.request(#"{"dataType":"FLOAT64"}"#)).message.contains("FLOAT32"))
 
-            let grid = try RasterFixture.jacksboro()
+            let grid = try await Offload.run { try RasterFixture.jacksboro() }
             for (parameters, type) in [(#"{"dataType":"INT16"}"#, "Int16"), (#"{"dataType":"FLOAT32","resampleMethod":"nearest"}"#, "Float32")] {
                 let estimate = try await client.call(.post, "/export-tasks/estimate", token: server.alice, body: Self.request(parameters))
                 let tiles = try #require(estimate.json.objectValue?["tiles"]?.numberValue, "\(estimate.message)")
@@ -100,7 +100,7 @@ import TileGrid
             let url = try #require(task["artifacts"]?.arrayValue?.first?.objectValue?["url"]?.stringValue.flatMap(URL.init(string:)))
             let path = directory + "/export.gpkg"
             try Data(try await client.call(.get, url.path + "?" + (url.query ?? "")).body.readableBytesView).write(to: URL(fileURLWithPath: path))
-            let grid = try RasterFixture.jacksboro()
+            let grid = try await Offload.run { try RasterFixture.jacksboro() }
             try await Self.expectSourceElevations(in: path, grid: grid)
         }
     }
@@ -110,12 +110,14 @@ import TileGrid
     @Test func aPyramidOfFloatTilesIsADEMSourceToo() async throws {
         let directory = try Fixtures.temporaryDirectory("dem-pyramid")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let grid = try RasterFixture.jacksboro()
-        for tile in GriddedCoverageWriter.tiles(of: grid, zoom: 10) {
-            guard let rendered = try GriddedCoverageWriter.render(grid, tile: tile, resampling: .nearest, encoding: .float32(null: -32768)) else { continue }
-            let folder = "\(directory)/10/\(tile.column)"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try Data(rendered.data).write(to: URL(fileURLWithPath: "\(folder)/\(tile.row).tif"))
+        let grid = try await Offload.run { try RasterFixture.jacksboro() }
+        try await Offload.run {
+            for tile in GriddedCoverageWriter.tiles(of: grid, zoom: 10) {
+                guard let rendered = try GriddedCoverageWriter.render(grid, tile: tile, resampling: .nearest, encoding: .float32(null: -32768)) else { continue }
+                let folder = "\(directory)/10/\(tile.column)"
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try Data(rendered.data).write(to: URL(fileURLWithPath: "\(folder)/\(tile.row).tif"))
+            }
         }
         let server = try await TestServer.make()
         try await server.run { client in

@@ -63,10 +63,13 @@ extension CatalogService {
         }
         let source = try DEMSource(draft.source)
         let noData = draft.noDataValue
-        let grid = try await Offload.run { try source.grid(noDataValue: noData) }
+        // Reading and scanning every cell is CPU work: off the cooperative pool.
+        let (grid, integral) = try await Offload.run {
+            let grid = try source.grid(noDataValue: noData)
+            return (grid, grid.values.allSatisfy { $0.rounded() == $0 || grid.isNoData($0) })
+        }
         let bounds = grid.bounds
         let box = BoundingBox(minX: bounds.west, minY: bounds.south, maxX: bounds.east, maxY: bounds.north)
-        let integral = grid.values.allSatisfy { $0.rounded() == $0 || grid.isNoData($0) }
         let elevation = ElevationProperties(
             noDataValue: grid.nodata.map(Double.init), units: draft.units ?? "m", verticalDatum: draft.verticalDatum,
             dataType: integral ? .int16 : .float32, sourceResolutionDeg: grid.pixelX

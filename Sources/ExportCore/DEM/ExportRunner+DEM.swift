@@ -22,8 +22,12 @@ extension ExportRunner {
         let options = try DEMOptions(parameters: json, record: record)
         let elevation = record.elevation
         let source = try DEMSource(record.source)
-        let grid = try await Offload.run { try source.grid(noDataValue: elevation?.noDataValue) }
-        guard let encoding = options.encoding(for: grid, noDataValue: elevation?.noDataValue) else {
+        // Reading the source and scanning its values for the encoding are CPU work: off the cooperative pool.
+        let (grid, chosen) = try await Offload.run {
+            let grid = try source.grid(noDataValue: elevation?.noDataValue)
+            return (grid, options.encoding(for: grid, noDataValue: elevation?.noDataValue))
+        }
+        guard let encoding = chosen else {
             throw ServiceError.invalid("the DEM's values do not fit INT16 beside its nodata; export it as FLOAT32")
         }
         let planner = self.planner
