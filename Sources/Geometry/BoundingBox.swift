@@ -1,3 +1,5 @@
+import GeoJSON
+
 /// An axis-aligned rectangle, `min` inclusive and `max` inclusive.
 public struct BoundingBox: Sendable, Hashable {
     public var minX: Double
@@ -47,5 +49,12 @@ public struct BoundingBox: Sendable, Hashable {
     /// The rectangle's corners, counter-clockwise from the lower left.
     public var corners: [Point] {
         [Point(minX, minY), Point(maxX, minY), Point(maxX, maxY), Point(minX, maxY)]
+    }
+}
+
+extension PolygonCoordinates {
+    /// The rectangle as a closed GeoJSON ring, counter-clockwise (a footprint made from a box).
+    public init(rectangle box: BoundingBox) {
+        self.init(rings: [(box.corners + [box.corners[0]]).map { Position($0.x, $0.y) }])
     }
 }

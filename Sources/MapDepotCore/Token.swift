@@ -107,10 +107,7 @@ public struct TokenService: Sendable {
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
-        let token = "mdp_" + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let token = "mdp_" + Base64URL.encode(Data(bytes))
         let now = clock.now()
         let stored = StoredToken(
             hash: Self.hash(token), subject: subject, scopes: scopes, createdAt: Timestamp.milliseconds(now),

@@ -21,14 +21,11 @@ public struct ReplicaCursor: Sendable, Hashable {
 
     public var text: String {
         let raw = "\(Timestamp.string(timestamp))|\(sequenceNumber)|\(replicaId.uuidString.lowercased())"
-        return Data(raw.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(Data(raw.utf8))
     }
 
     public init?(text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard text.count <= 200, let data = Data(base64Encoded: base64), let raw = String(data: data, encoding: .utf8) else { return nil }
+        guard text.count <= 200, let data = Base64URL.decode(text), let raw = String(data: data, encoding: .utf8) else { return nil }
         let parts = raw.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let timestamp = Timestamp.parse(parts[0]), let sequence = Int(parts[1]), sequence >= 0,
             let id = UUID(uuidString: parts[2])

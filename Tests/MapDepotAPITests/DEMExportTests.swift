@@ -33,6 +33,18 @@ import TileGrid
         }
     }
 
+    /// Exports the test's ROI with `parameters`, waits for it and downloads the coverage into `directory`.
+    static func export(_ parameters: String, client: some TestClientProtocol, token: String, into directory: String) async throws -> String {
+        let created = try await client.call(.post, "/export-tasks", token: token, body: Self.request(parameters))
+        let id = Int(try #require(created.json.objectValue?["id"]?.numberValue, "\(created.message)"))
+        let task = try await client.waitForTask(id, token: token)
+        #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
+        let url = try #require(task["artifacts"]?.arrayValue?.first?.objectValue?["url"]?.stringValue.flatMap(URL.init(string:)))
+        let path = directory + "/export.gpkg"
+        try Data(try await client.call(.get, url.path + "?" + (url.query ?? "")).body.readableBytesView).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     @Test func partOfADEMIsExportedAsAGriddedCoverageGDALReads() async throws {
         let server = try await TestServer.make()
         try await server.run { client in
@@ -93,13 +105,7 @@ import TileGrid
             let record = #"{"id":"\#(Self.recordID)","productId":"jacksboro-gpkg","productType":"DTM","domain":"DEM","source":{"type":"geopackage","path":"\#(source)"}}"#
             let added = try await client.call(.post, "/catalog/records", token: server.admin, body: record)
             #expect(added.status == .created && added.json.objectValue?["dataType"] == .string("INT16"), "\(added.message)")
-            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: Self.request(#"{"dataType":"INT16"}"#))
-            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue, "\(created.message)"))
-            let task = try await client.waitForTask(id, token: server.alice)
-            #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
-            let url = try #require(task["artifacts"]?.arrayValue?.first?.objectValue?["url"]?.stringValue.flatMap(URL.init(string:)))
-            let path = directory + "/export.gpkg"
-            try Data(try await client.call(.get, url.path + "?" + (url.query ?? "")).body.readableBytesView).write(to: URL(fileURLWithPath: path))
+            let path = try await Self.export(#"{"dataType":"INT16"}"#, client: client, token: server.alice, into: directory)
             let grid = try await Offload.run { try RasterFixture.jacksboro() }
             try await Self.expectSourceElevations(in: path, grid: grid)
         }
@@ -124,13 +130,7 @@ import TileGrid
             let record = #"{"id":"\#(Self.recordID)","productId":"jacksboro-tiles","productType":"DTM","domain":"DEM","noDataValue":-32768,"source":{"type":"directory","path":"\#(directory)","scheme":"xyz","format":"tiff"}}"#
             let added = try await client.call(.post, "/catalog/records", token: server.admin, body: record)
             #expect(added.status == .created && added.json.objectValue?["maxResolutionDeg"] == .number(0.703125 / 1024), "\(added.message)")
-            let created = try await client.call(.post, "/export-tasks", token: server.alice, body: Self.request(#"{"dataType":"FLOAT32"}"#))
-            let id = Int(try #require(created.json.objectValue?["id"]?.numberValue, "\(created.message)"))
-            let task = try await client.waitForTask(id, token: server.alice)
-            #expect(task["status"] == .string("COMPLETED"), "\(task["errorReason"] ?? .null)")
-            let url = try #require(task["artifacts"]?.arrayValue?.first?.objectValue?["url"]?.stringValue.flatMap(URL.init(string:)))
-            let path = directory + "/export.gpkg"
-            try Data(try await client.call(.get, url.path + "?" + (url.query ?? "")).body.readableBytesView).write(to: URL(fileURLWithPath: path))
+            let path = try await Self.export(#"{"dataType":"FLOAT32"}"#, client: client, token: server.alice, into: directory)
             try await Self.expectSourceElevations(in: path, grid: grid)
             // A TIFF pyramid is not a RASTER source.
             let raster = record.replacingOccurrences(of: #""domain":"DEM""#, with: #""domain":"RASTER""#).replacingOccurrences(of: Self.recordID, with: UUID().uuidString)

@@ -129,9 +129,7 @@ public struct CatalogService: Sendable {
         for (run, span) in open { rectangles.append((run, span.top..<(span.bottom + 1))) }
         let polygons = rectangles.sorted { ($0.rows.lowerBound, $0.columns.lowerBound) < ($1.rows.lowerBound, $1.columns.lowerBound) }
             .map { rectangle in
-                let box = WorldCRS84Quad.bounds(zoom: zoom, columns: rectangle.columns, rows: rectangle.rows)
-                let ring = (box.corners + [box.corners[0]]).map { Position($0.x, $0.y) }
-                return PolygonCoordinates(rings: [ring])
+                PolygonCoordinates(rectangle: WorldCRS84Quad.bounds(zoom: zoom, columns: rectangle.columns, rows: rectangle.rows))
             }
         return polygons.count == 1 ? .polygon(polygons[0]) : .multiPolygon(polygons)
     }

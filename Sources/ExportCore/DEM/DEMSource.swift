@@ -77,7 +77,7 @@ extension CatalogService {
         let zoom = DEMSource.fullZoom(sourceResolutionDeg: grid.pixelX)
         return CatalogRecord(
             id: draft.id ?? UUID(), productId: draft.productId, productName: draft.productName, productVersion: draft.productVersion,
-            productType: draft.productType, domain: .dem, footprint: draft.footprint ?? .polygon(ThreeDSource.rectangle(box)),
+            productType: draft.productType, domain: .dem, footprint: draft.footprint ?? .polygon(PolygonCoordinates(rectangle: box)),
             maxResolutionDeg: WorldCRS84Quad.resolution(zoom), maxResolutionMeter: draft.maxResolutionMeter ?? (grid.pixelX * 111_319.490_793_273_58 * 100).rounded() / 100,
             tileOutputFormat: .png, transparency: .transparent, description: draft.description, source: draft.source, statistics: [],
             createdAt: clock.now(), elevation: elevation

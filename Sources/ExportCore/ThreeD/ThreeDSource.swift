@@ -36,13 +36,9 @@ struct ThreeDSource: Sendable {
 
     /// What the root tile covers on the map, for a record without a footprint.
     func footprint() throws(ServiceError) -> GeoJSONGeometry {
-        let whole = try subset([ROIFeature(polygons: [Self.rectangle(BoundingBox(minX: -180, minY: -90, maxX: 180, maxY: 90))])])
+        let whole = try subset([ROIFeature(polygons: [PolygonCoordinates(rectangle: BoundingBox(minX: -180, minY: -90, maxX: 180, maxY: 90))])])
         guard let bounds = whole.rootBounds else { throw ServiceError.invalid("tileset: the root tile has no bounding volume") }
-        return .polygon(Self.rectangle(bounds))
-    }
-
-    static func rectangle(_ box: BoundingBox) -> PolygonCoordinates {
-        PolygonCoordinates(rings: [(box.corners + [box.corners[0]]).map { Position($0.x, $0.y) }])
+        return .polygon(PolygonCoordinates(rectangle: bounds))
     }
 }
 

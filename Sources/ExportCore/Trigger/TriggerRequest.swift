@@ -23,7 +23,7 @@ public struct TriggerRequest: Sendable {
         guard let body = json.objectValue else { throw .invalid("request/body must be object") }
         guard let id = body["dbId"] else { throw .invalid("request/body must have required property 'dbId'") }
         guard case .string(let text) = id else { throw .invalid("request/body/dbId must be string") }
-        guard text.utf8.count == 36, let uuid = UUID(uuidString: text) else { throw .invalid(#"request/body/dbId must match format "uuid""#) }
+        guard let uuid = UUID(formatted: text) else { throw .invalid(#"request/body/dbId must match format "uuid""#) }
         dbId = uuid
         if let roi = body["roi"] { try Self.checkROI(roi) }
         roi = body["roi"]

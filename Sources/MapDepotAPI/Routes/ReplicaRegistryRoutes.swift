@@ -55,7 +55,7 @@ struct ReplicaRegistryRoutes: Sendable {
 
     /// The path's replica id, refused in replica-server's words.
     static func replicaId(_ context: BasicRequestContext) throws(ServiceError) -> UUID {
-        guard let text = context.parameters.get("replicaId"), text.utf8.count == 36, let id = UUID(uuidString: text) else {
+        guard let text = context.parameters.get("replicaId"), let id = UUID(formatted: text) else {
             throw .invalid(#"request/params/replicaId must match format "uuid""#)
         }
         return id

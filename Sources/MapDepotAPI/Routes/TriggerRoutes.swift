@@ -21,7 +21,7 @@ struct TriggerRoutes: Sendable {
         router.get("export/:jobId/status") { request, context in
             let principal = try await api.principal(request, requiring: .exportTrigger)
             let jobId = context.parameters.get("jobId") ?? ""
-            guard jobId.utf8.count == 36, UUID(uuidString: jobId) != nil else {
+            guard UUID(formatted: jobId) != nil else {
                 throw ServiceError.invalid(#"request/params/jobId must match format "uuid""#)
             }
             return JSONResponse.make(try await exports.triggerTask(jobId: jobId, customer: principal.subject).triggerStatusJSON)

@@ -17,13 +17,8 @@ enum RegistryValidation {
 
     static func uuid(_ value: JSONValue, at path: String) throws(ServiceError) -> UUID {
         guard case .string(let text) = value else { throw .invalid("\(path) must be string") }
-        guard let id = uuid(text) else { throw .invalid(#"\#(path) must match format "uuid""#) }
+        guard let id = UUID(formatted: text) else { throw .invalid(#"\#(path) must match format "uuid""#) }
         return id
-    }
-
-    /// ajv's `uuid` format: 8-4-4-4-12 hex digits, any case.
-    static func uuid(_ text: String) -> UUID? {
-        text.utf8.count == 36 ? UUID(uuidString: text) : nil
     }
 
     static func dateTime(_ value: JSONValue, at path: String) throws(ServiceError) -> Date {
