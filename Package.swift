@@ -115,6 +115,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `mapdepot replicate`'s rules and engine (issue #14): cursor, next step, verify, apply one whole replica at a time.
+        .target(
+            name: "ReplicationClient",
+            dependencies: [
+                "JSONValues", "ReplicationCore", "MapDepotCore", "GeoJSON", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Its adapters: the local copy (a features GeoPackage, a directory of GeoJSON), the server over HTTP, replica zips.
+        .target(
+            name: "ReplicationMirror",
+            dependencies: [
+                "ReplicationClient", "ReplicationCore", "MapDepotCore", "JSONValues", "GeoJSON", "GeoPackage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The PostgreSQL backend of every store: several nodes on one database.
         .target(
             name: "PostgresStorage",
@@ -162,7 +185,9 @@ let package = Package(
             name: "MapDepotCLI",
             dependencies: [
                 "JSONValues", "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "FileStorage", "TileSources", "ZipPackaging", "GeoJSON", "TileGrid",
+                "ReplicationClient", "ReplicationMirror",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -10,7 +10,7 @@ struct MapDepot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mapdepot",
         abstract: "MapDepot: map data export (GeoPackage) and replication server.",
-        subcommands: [Serve.self, WorkerCommand.self, TokenCommand.self, CatalogCommand.self, ExportCommand.self, LayerCommand.self]
+        subcommands: [Serve.self, WorkerCommand.self, TokenCommand.self, CatalogCommand.self, ExportCommand.self, LayerCommand.self, ReplicateCommand.self]
     )
 
     /// ArgumentParser's own `main`, with errors said in plain words (issue #9: `Error Domain=NSCocoaErrorDomain

@@ -219,7 +219,7 @@ public struct PostgresReplicationStore: ReplicationStore {
             try await connection.query(
                 """
                 UPDATE replicas SET is_hidden = false, producing = false, files = \(ReplicaFile.storedText(replica.files)),
-                  layer_hash = \(replica.layerHash) WHERE replica_id = \(replica.replicaId.uuidString.lowercased())
+                  layer_hash = \(replica.layerHash), linked_sequence = \(replica.linkedSequence) WHERE replica_id = \(replica.replicaId.uuidString.lowercased())
                 """,
                 logger: logger
             )

@@ -134,5 +134,7 @@ enum PostgresSchema {
         ("v8-layer-source-id", ["ALTER TABLE layers ADD COLUMN source_id TEXT", "UPDATE layers SET source_id = gen_random_uuid()::text"]),
         // A produced replica's layer hash (issue #14).
         ("v9-replica-layer-hash", ["ALTER TABLE replicas ADD COLUMN layer_hash TEXT"]),
+        // Where a produced replica links to the other chain (issue #14: the snapshot a delta chains from).
+        ("v10-replica-linked-sequence", ["ALTER TABLE replicas ADD COLUMN linked_sequence BIGINT"]),
     ]
 }

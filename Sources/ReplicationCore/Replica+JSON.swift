@@ -29,6 +29,8 @@ extension Replica {
             object["changeSequence"] = .number(Double(changeSequence))
             object["fromChangeSequence"] = fromChangeSequence.map { .number(Double($0)) } ?? .null
             object["layerHash"] = layerHash.map(JSONValue.string) ?? .null
+            let linked = linkedSequence.map { JSONValue.number(Double($0)) } ?? .null
+            object[replicaType == .delta ? "snapshotSequenceNumber" : "deltaSequenceNumber"] = linked
         case .registered:
             let bucket = bucketName ?? ""
             files += registeredFiles.map { fileId in

@@ -29,5 +29,6 @@ extension Replica {
             sourceId: try row.optionalString("source_id").flatMap(UUID.init(uuidString:))
         )
         layerHash = try row.optionalString("layer_hash")
+        linkedSequence = try row.optionalInt("linked_sequence")
     }
 }

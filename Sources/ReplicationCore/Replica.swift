@@ -56,6 +56,11 @@ public struct Replica: Sendable, Hashable {
     public var sourceId: UUID?
     /// Produced replicas: the ``LayerHash`` of the layer's state (this geometry type) after it.
     public var layerHash: String?
+    /// Produced replicas: where this replica links to the other chain of its (layer, geometry type) (issue #14 item 1).
+    /// A delta: the sequence number of the snapshot it chains from (the newest when it was made; nil before any). A
+    /// snapshot: the sequence number of the delta it sits on (the last delta at or before its change sequence; 0 before
+    /// any), which is where a client that applied the snapshot continues with `after_sequence`.
+    public var linkedSequence: Int?
 
     public init(
         replicaId: UUID, layerId: Int, geometryType: GeometryType, replicaType: ReplicaType, sequenceNumber: Int,

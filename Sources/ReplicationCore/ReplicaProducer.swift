@@ -135,19 +135,22 @@ public struct ReplicaProducer: Sendable {
         case .delta:
             return try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: skipEmptyDelta)
         case .snapshot:
+            var onDelta = lastDelta
             if let lastDelta, sequence > lastDelta.changeSequence {
-                _ = try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: true)
+                onDelta = try await delta(layer: layer, type: type, to: sequence, at: timestamp, after: lastDelta, snapshot: lastSnapshot, skipEmpty: true)
+                    ?? lastDelta
             }
-            return try await snapshot(layer: layer, type: type, sequence: sequence, at: timestamp)
+            return try await snapshot(layer: layer, type: type, sequence: sequence, at: timestamp, onDelta: onDelta?.sequenceNumber ?? 0)
         }
     }
 
-    private func snapshot(layer: Layer, type: GeometryType, sequence: Int, at timestamp: Date) async throws -> Replica {
-        let replica = Replica(
+    private func snapshot(layer: Layer, type: GeometryType, sequence: Int, at timestamp: Date, onDelta: Int) async throws -> Replica {
+        var replica = Replica(
             replicaId: UUID(), layerId: layer.layerId, geometryType: type, replicaType: .snapshot,
             sequenceNumber: 0, timestamp: timestamp, fromTimestamp: nil,
             changeSequence: sequence, fromChangeSequence: nil, files: [], sourceId: layer.sourceId
         )
+        replica.linkedSequence = onDelta
         let store = self.store
         let pageSize = self.pageSize
         let packaging = self.packaging
@@ -197,11 +200,12 @@ public struct ReplicaProducer: Sendable {
     ) async throws -> Replica? {
         let start = previous ?? snapshot
         let from = start?.changeSequence ?? 0
-        let replica = Replica(
+        var replica = Replica(
             replicaId: UUID(), layerId: layer.layerId, geometryType: type, replicaType: .delta,
             sequenceNumber: 0, timestamp: timestamp,
             fromTimestamp: start?.timestamp ?? layer.createdAt, changeSequence: sequence, fromChangeSequence: from, files: [], sourceId: layer.sourceId
         )
+        replica.linkedSequence = snapshot?.sequenceNumber
         if skipEmpty && sequence <= from { return nil }
         var entries = 0
         // The state after the delta: the one it starts from, with every changed feature's old and new text toggled. A

@@ -241,6 +241,10 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
         migrator.registerMigration("v10-replica-layer-hash") { db in
             try db.execute(sql: "ALTER TABLE replicas ADD COLUMN layer_hash TEXT")
         }
+        // Where a produced replica links to the other chain (issue #14: the snapshot a delta chains from).
+        migrator.registerMigration("v11-replica-linked-sequence") { db in
+            try db.execute(sql: "ALTER TABLE replicas ADD COLUMN linked_sequence INTEGER")
+        }
         return migrator
     }
 }

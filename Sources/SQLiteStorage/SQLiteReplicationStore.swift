@@ -217,11 +217,11 @@ public struct SQLiteReplicationStore: ReplicationStore {
         return try await database.pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE replicas SET is_hidden = 0, producing = 0, files = ?, layer_hash = ?,
+                    UPDATE replicas SET is_hidden = 0, producing = 0, files = ?, layer_hash = ?, linked_sequence = ?,
                       sequence_number = CASE WHEN sequence_number = 0 THEN \(Self.nextSequence) ELSE sequence_number END
                     WHERE replica_id = ?
                     """,
-                arguments: [files, replica.layerHash, id]
+                arguments: [files, replica.layerHash, replica.linkedSequence, id]
             )
             var published = replica
             published.isHidden = false

@@ -1,0 +1,56 @@
+import Foundation
+import GeoJSON
+import JSONValues
+import MapDepotCore
+import ReplicationCore
+
+/// A feature of a replica: its geometry and properties for the copy's columns, and its canonical text (what the server
+/// hashed) for the layer hash.
+public struct MirrorFeature: Sendable {
+    public var state: FeatureState
+    public var geometry: GeoJSONGeometry
+    public var properties: [String: JSONValue]
+
+    /// The text is encoded from the file's values as they are, not turned to the right-hand rule again: the server wrote
+    /// them canonical, and turning a degenerate (zero-area) hole is not idempotent.
+    public init(id: String, geometry: GeoJSONGeometry, properties: [String: JSONValue]) {
+        self.geometry = geometry
+        self.properties = properties
+        state = FeatureState(
+            id: id, geometryType: GeometryType(geometry), geometry: CanonicalJSON.text(geometry.json), properties: CanonicalJSON.text(.object(properties))
+        )
+    }
+}
+
+/// What one replica holds, from its zips' entries: features (`*.geojson` FeatureCollections) and deleted ids
+/// (`deleted_*.json` arrays), in the replication README's layout.
+public struct ReplicaContent: Sendable {
+    public var upserts: [MirrorFeature]
+    public var deletions: [String]
+
+    public init(upserts: [MirrorFeature] = [], deletions: [String] = []) {
+        self.upserts = upserts
+        self.deletions = deletions
+    }
+
+    /// Adds one zip entry. Features are read back into MapDepot's canonical form (the texts the server hashed).
+    public mutating func add(entry name: String, data: Data) throws {
+        let json = try JSONValue.parse(data)
+        let base = name.split(separator: "/").last.map(String.init) ?? name
+        if base.hasPrefix("deleted_") {
+            guard let ids = json.arrayValue else { throw SyncError.protocolViolation("\(name) is not an array of ids") }
+            for id in ids {
+                guard let text = id.stringValue else { throw SyncError.protocolViolation("\(name) holds an id that is not a string") }
+                deletions.append(text)
+            }
+        } else if base.hasSuffix(".geojson") {
+            let collection = try FeatureCollection(json: json, path: name)
+            for (index, feature) in collection.features.enumerated() {
+                guard case .string(let id)? = feature.id, let geometry = feature.geometry else {
+                    throw SyncError.protocolViolation("\(name) feature \(index) has no string id or no geometry")
+                }
+                upserts.append(MirrorFeature(id: id, geometry: geometry, properties: feature.properties ?? [:]))
+            }
+        }
+    }
+}
