@@ -9,7 +9,7 @@ import ReplicationClient
 import ReplicationCore
 
 /// A MapDepot server's replication API over HTTP (AsyncHTTPClient): `GET /replica/latest`, `GET /replica?…&after_sequence`
-/// and `GET /downloads/…` with `Range`. Redirects to an object store are followed by hand, without the bearer token (a
+/// and `GET /downloads/…` with `Range`. Redirects to an object store are followed by hand, without the token (a
 /// pre-signed URL carries its own authorization, and S3 refuses a request with two).
 public struct HTTPReplicaServer: ReplicaServer {
     let base: String
@@ -64,7 +64,7 @@ public struct HTTPReplicaServer: ReplicaServer {
             defer { try? handle.close() }
             var offset = Int64(try await fileIO.readFileSize(fileHandle: handle, eventLoop: MultiThreadedEventLoopGroup.singleton.next()).get())
             var request = HTTPClientRequest(url: url)
-            if authorized, let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            if authorized, let token { request.headers.add(name: "x-api-key", value: token) }
             if offset > 0 { request.headers.add(name: "Range", value: "bytes=\(offset)-") }
             let response = try await client.execute(request, timeout: timeout)
             switch response.status.code {
@@ -98,7 +98,7 @@ public struct HTTPReplicaServer: ReplicaServer {
 
     private func getJSON(_ pathAndQuery: String) async throws -> (Int, JSONValue) {
         var request = HTTPClientRequest(url: base + pathAndQuery)
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let token { request.headers.add(name: "x-api-key", value: token) }
         request.headers.add(name: "Accept", value: "application/json")
         let response = try await client.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 64 << 20)
