@@ -281,7 +281,8 @@ let package = Package(
             name: "MapDepotAPITests",
             dependencies: [
                 "ReplicationCore", "MapDepotCore", "JSONValues", "MapDepotAPI", "ExportCore", "PostgresStorage", "S3Storage", "TestSupport", "GeoJSON", "Geometry", "TileGrid",
-                "Raster", "GeoPackage",
+                "Raster", "GeoPackage", "ReplicationClient", "ReplicationMirror",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

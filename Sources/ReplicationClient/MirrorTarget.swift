@@ -12,10 +12,20 @@ public protocol MirrorTarget: Sendable {
     /// Applies a delta's upserts and deletions and stores `cursor`, with the same hash check: the hash before (from the
     /// stored cursor) with every replaced or deleted feature's stored text and every new text toggled.
     func apply(_ content: ReplicaContent, cursor: MirrorCursor) async throws
-    /// The layer hash recomputed from every stored feature (`status --verify`).
-    func storedHash() async throws -> LayerHash
+    /// Every stored feature's canonical text by id, read back from what the copy holds (`status --verify` hashes it; tests
+    /// compare it with the server's snapshot feature for feature).
+    func storedFeatures() async throws -> [String: String]
     /// How many features the copy holds.
     func count() async throws -> Int
+}
+
+extension MirrorTarget {
+    /// The layer hash recomputed from every stored feature.
+    public func storedHash() async throws -> LayerHash {
+        var hash = LayerHash()
+        for text in try await storedFeatures().values { hash.toggle(text) }
+        return hash
+    }
 }
 
 /// The server side of a sync: listings and downloads.

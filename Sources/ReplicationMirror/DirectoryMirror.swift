@@ -40,7 +40,8 @@ public struct DirectoryMirror: MirrorTarget {
 
     public func apply(_ content: ReplicaContent, cursor: MirrorCursor) async throws {
         try await Offload.run {
-            guard let state = try self.state() else { throw SyncError.protocolViolation("the local copy has no cursor to apply a delta to") }
+            // A copy that started empty (no snapshot on the server yet) has no state before its first delta.
+            let state = try self.state() ?? (MirrorCursor.empty(layerId: cursor.layerId, geometryType: cursor.geometryType), nil)
             var features = try state.data.map { try self.features(in: $0) } ?? [:]
             var hash = state.cursor.layerHash.flatMap(LayerHash.init(hex:))
             for id in content.deletions {
@@ -56,13 +57,8 @@ public struct DirectoryMirror: MirrorTarget {
         }
     }
 
-    public func storedHash() async throws -> LayerHash {
-        try await Offload.run {
-            var hash = LayerHash()
-            guard let data = try self.state()?.data else { return hash }
-            for text in try self.features(in: data).values { hash.toggle(text) }
-            return hash
-        }
+    public func storedFeatures() async throws -> [String: String] {
+        try await Offload.run { try self.state()?.data.map { try self.features(in: $0) } ?? [:] }
     }
 
     public func count() async throws -> Int {

@@ -71,11 +71,7 @@ public struct GeoPackageMirror: MirrorTarget {
                 try db.execute(sql: "DELETE FROM \(Self.quoted(table))")
             } else {
                 columns = Self.stableColumns(content.upserts)
-                try GeoPackageFeatures.createTable(
-                    db, table: table, geometryTypeName: Self.geometryTypeName(cursor.geometryType),
-                    columns: [.init(name: "feature_id", type: "TEXT", notNull: true, unique: true), .init(name: "properties", type: "TEXT")] + columns,
-                    description: "layer \(cursor.layerId) \(cursor.geometryType.rawValue), replicated by mapdepot"
-                )
+                try Self.createTable(db, table: table, cursor: cursor, columns: columns)
             }
             // A bulk load: the R-tree is filled once at the end instead of by a trigger per row.
             try GeoPackageFeatures.dropTriggers(db, table: table)
@@ -98,25 +94,22 @@ public struct GeoPackageMirror: MirrorTarget {
         let table = self.table
         let crashPoints = self.crashPoints
         try await queue.write { db in
-            guard let before = try Self.cursor(db) else { throw SyncError.protocolViolation("the local copy has no cursor to apply a delta to") }
-            guard try db.tableExists(table) else {
-                // A copy that started empty (no snapshot on the server): its table is made by the first delta.
-                try GeoPackageFeatures.createTable(
-                    db, table: table, geometryTypeName: Self.geometryTypeName(cursor.geometryType),
-                    columns: [.init(name: "feature_id", type: "TEXT", notNull: true, unique: true), .init(name: "properties", type: "TEXT")],
-                    description: "layer \(cursor.layerId) \(cursor.geometryType.rawValue), replicated by mapdepot"
-                )
-                try Self.apply(content, cursor: cursor, before: before, table: table, crashPoints: crashPoints, db)
-                return
+            // A copy that started empty (no snapshot on the server yet) has no cursor before its first delta.
+            let before = try Self.cursor(db) ?? .empty(layerId: cursor.layerId, geometryType: cursor.geometryType)
+            var columns = try Self.propertyColumns(db)
+            if try !db.tableExists(table) {
+                // ... and its table is made by that delta, with the columns its features suggest.
+                columns = Self.stableColumns(content.upserts)
+                try Self.createTable(db, table: table, cursor: cursor, columns: columns)
             }
-            try Self.apply(content, cursor: cursor, before: before, table: table, crashPoints: crashPoints, db)
+            try Self.apply(content, cursor: cursor, before: before, columns: columns, table: table, crashPoints: crashPoints, db)
         }
     }
 
     private static func apply(
-        _ content: ReplicaContent, cursor: MirrorCursor, before: MirrorCursor, table: String, crashPoints: CrashPoints, _ db: Database
+        _ content: ReplicaContent, cursor: MirrorCursor, before: MirrorCursor, columns: [GeoPackageFeatures.Column], table: String,
+        crashPoints: CrashPoints, _ db: Database
     ) throws {
-        let columns = try propertyColumns(db)
         var hash = before.layerHash.flatMap(LayerHash.init(hex:))
         let q = quoted(table)
         let select = try db.cachedStatement(sql: "SELECT fid, geom, properties FROM \(q) WHERE feature_id = ?")
@@ -161,23 +154,21 @@ public struct GeoPackageMirror: MirrorTarget {
         try GeoPackageFeatures.updateContents(db, table: table, lastChange: Date())
     }
 
-    public func storedHash() async throws -> LayerHash {
+    public func storedFeatures() async throws -> [String: String] {
         let table = self.table
         return try await queue.read { db in
-            var hash = LayerHash()
-            guard try db.tableExists(table) else { return hash }
+            var features: [String: String] = [:]
+            guard try db.tableExists(table) else { return features }
             let rows = try Row.fetchCursor(db, sql: "SELECT feature_id, geom, properties FROM \(Self.quoted(table))")
             while let row = try rows.next() {
                 let blob: Data = row["geom"]
                 let geometry = try GeoPackageGeometry.geometry([UInt8](blob))
-                hash.toggle(
-                    FeatureState(
-                        id: row["feature_id"], geometryType: GeometryType(geometry), geometry: CanonicalJSON.text(geometry.json),
-                        properties: row["properties"] ?? "{}"
-                    ).featureText()
-                )
+                let id: String = row["feature_id"]
+                features[id] = FeatureState(
+                    id: id, geometryType: GeometryType(geometry), geometry: CanonicalJSON.text(geometry.json), properties: row["properties"] ?? "{}"
+                ).featureText()
             }
-            return hash
+            return features
         }
     }
 
@@ -266,9 +257,14 @@ public struct GeoPackageMirror: MirrorTarget {
         return values
     }
 
-    static func geometryTypeName(_ type: GeometryType) -> String {
-        // Each geometry type holds its Multi* too (GeometryType), so the column is declared as the general type.
-        "GEOMETRY"
+    /// The features table: `feature_id`, `properties` and the property columns. Each geometry type holds its Multi* too
+    /// (``GeometryType``), so the geometry column is declared as the general `GEOMETRY`.
+    static func createTable(_ db: Database, table: String, cursor: MirrorCursor, columns: [GeoPackageFeatures.Column]) throws {
+        try GeoPackageFeatures.createTable(
+            db, table: table, geometryTypeName: "GEOMETRY",
+            columns: [.init(name: "feature_id", type: "TEXT", notNull: true, unique: true), .init(name: "properties", type: "TEXT")] + columns,
+            description: "layer \(cursor.layerId) \(cursor.geometryType.rawValue), replicated by mapdepot"
+        )
     }
 
     static func quoted(_ identifier: String) -> String {
