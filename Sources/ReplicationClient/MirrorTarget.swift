@@ -30,6 +30,8 @@ extension MirrorTarget {
 
 /// The server side of a sync: listings and downloads.
 public protocol ReplicaServer: Sendable {
+    /// The layer's ``Layer/sourceId`` on this server (`GET /layers`), nil when it has no such layer.
+    func sourceId() async throws -> UUID?
     /// The newest replica of a type, or nil when the server has none.
     func latest(_ type: ReplicaType) async throws -> RemoteReplica?
     /// Deltas numbered after `sequence`, in sequence order, at most `limit`.

@@ -47,6 +47,14 @@ public struct ReplicaSync: Sendable {
                     "the local copy holds layer \(stored.layerId) \(stored.geometryType.rawValue), not layer \(layerId) \(geometryType.rawValue)"
                 )
             }
+            // Checked before anything is listed: a copy pointed at another server's layer of the same id is refused even when
+            // that server has nothing after the cursor to list.
+            if let mine = stored.sourceId, let theirs = try await server.sourceId(), mine != theirs {
+                throw SyncError.foreignSource(
+                    "the local copy is of source \(mine.uuidString.lowercased()), the server's layer \(layerId) is \(theirs.uuidString.lowercased()): "
+                        + "it is another server's layer"
+                )
+            }
             cursor = stored
         } else if let snapshot = try await server.latest(.snapshot) {
             cursor = try await applySnapshot(snapshot, over: nil)

@@ -36,6 +36,13 @@ public struct HTTPReplicaServer: ReplicaServer {
         return HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: configuration)
     }
 
+    public func sourceId() async throws -> UUID? {
+        let (status, json) = try await getJSON("/layers")
+        try Self.expectOK(status, json)
+        let layer = json.arrayValue?.first { $0.objectValue?["layerId"]?.numberValue == Double(layerId) }
+        return layer?.objectValue?["sourceId"]?.stringValue.flatMap(UUID.init(uuidString:))
+    }
+
     public func latest(_ type: ReplicaType) async throws -> RemoteReplica? {
         let (status, json) = try await getJSON("/replica/latest?layer_id=\(layerId)&geometry_type=\(geometryType.rawValue)&replica_type=\(type.rawValue)")
         if status == 404 { return nil }

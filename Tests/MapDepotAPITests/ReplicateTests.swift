@@ -128,4 +128,150 @@ import ZIPFoundation
             #expect(info.contains("name: String") && info.contains("n: Real") && !info.contains("tags:"), "stable keys are columns: \(info)")
         }
     }
+
+    /// The real binary's `replicate` (or `replicate status --json`) with a crash point, waited for on its own thread.
+    static func replicate(
+        _ arguments: [String], base: String, token: String, layer: Int, into: String, crashAt: String? = nil
+    ) async throws -> Shell.Result {
+        let binary = CrashSafetyTests.binary
+        return try await OwnThread.run {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["replicate"] + arguments + [
+                "--server", base, "--token", token, "--layer", "\(layer)", "--geometry", "polygon", "--into", into,
+            ]
+            var environment = ProcessInfo.processInfo.environment
+            environment["MAPDEPOT_DEBUG_CRASH_AT"] = crashAt
+            process.environment = environment
+            return try Shell.wait(for: process)
+        }
+    }
+
+    static func status(base: String, token: String, layer: Int, into: String) async throws -> [String: JSONValue] {
+        let result = try await replicate(["status", "--json", "--verify"], base: base, token: token, layer: layer, into: into)
+        #expect(result.status == 0, "\(result.error)")
+        return try JSONValue.parse(Data(result.output.utf8)).objectValue ?? [:]
+    }
+
+    /// `count` features with a random 600-character property each, so that their zip is megabytes and arrives in many chunks.
+    static func bulky(_ count: Int, _ random: inout SeededGenerator, salt: String) -> String {
+        let features = (0..<count).map { index in
+            let blob = (0..<75).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max, using: &random)) }.joined()
+            let x = Double(index % 300) - 150, y = Double(index / 300) - 40
+            return #"{"type":"Feature","id":"b\#(index)","geometry":{"type":"Polygon","coordinates":[[[\#(x),\#(y)],[\#(x + 0.5),\#(y)],[\#(x + 0.5),\#(y + 0.5)],[\#(x),\#(y)]]]},"properties":{"blob":"\#(salt)\#(blob)","n":\#(index)}}"#
+        }
+        return #"{"upserts":{"type":"FeatureCollection","features":[\#(features.joined(separator: ","))]}}"#
+    }
+
+    @Test func aKillMidDownloadOrMidApplyLeavesTheLastWholeReplicaAndTheNextRunResumes() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
+        let server = try await Self.server()
+        let directory = try Fixtures.temporaryDirectory("mirror-kill")
+        let into = directory + "/copy.gpkg"
+        try await server.run { client in
+            let base = Self.base(client)
+            _ = try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":6,"layerName":"bulky","geometryTypes":["polygon"]}"#)
+            var random = SeededGenerator(seed: 6)
+            #expect(try await client.call(.post, "/layers/6/changes", token: server.writer, body: Self.bulky(2_000, &random, salt: "a")).status == .ok)
+            _ = try await client.call(.post, "/layers/6/replicas", token: server.writer, body: #"{"replicaType":"snapshot","geometryType":"polygon"}"#)
+            let first = try await Self.replicate([], base: base, token: server.reader, layer: 6, into: into)
+            #expect(first.status == 0, "\(first.error)")
+            let before = try await GeoPackageMirror(path: into, table: "layer_6_polygon").storedFeatures()
+            #expect(before.count == 2_000)
+
+            #expect(try await client.call(.post, "/layers/6/changes", token: server.writer, body: Self.bulky(2_000, &random, salt: "b")).status == .ok)
+            let delta = try await client.call(.post, "/layers/6/replicas", token: server.writer, body: #"{"replicaType":"delta","geometryType":"polygon"}"#)
+            let file = try #require(delta.json.objectValue?["files"]?.arrayValue?.first?.objectValue)
+            let size = try #require(file["size"]?.numberValue)
+            let sha256 = try #require(file["sha256"]?.stringValue)
+            #expect(size > 500_000)
+
+            // Killed after its first chunk: part of the file is staged, the copy is untouched.
+            let killedDownload = try await Self.replicate([], base: base, token: server.reader, layer: 6, into: into, crashAt: "sync-download:1")
+            #expect(killedDownload.status == SIGKILL, "\(killedDownload.error)")
+            let part = into + ".downloads/\(sha256).zip.part"
+            let staged = try FileManager.default.attributesOfItem(atPath: part)[.size] as? Int ?? 0
+            #expect(staged > 0 && Double(staged) < size, "staged \(staged) of \(size) bytes")
+            #expect(try await GeoPackageMirror(path: into, table: "layer_6_polygon").storedFeatures() == before)
+
+            // Killed in the middle of applying (the rest of the download resumed with Range first): rolled back.
+            let killedApply = try await Self.replicate([], base: base, token: server.reader, layer: 6, into: into, crashAt: "sync-apply:700")
+            #expect(killedApply.status == SIGKILL, "\(killedApply.error)")
+            #expect(!FileManager.default.fileExists(atPath: part) && FileManager.default.fileExists(atPath: into + ".downloads/\(sha256).zip"))
+            let afterKill = try await Self.status(base: base, token: server.reader, layer: 6, into: into)
+            #expect(afterKill["localDeltaSequence"] == .number(0) && afterKill["verified"] == .bool(true), "\(afterKill)")
+            #expect(try await GeoPackageMirror(path: into, table: "layer_6_polygon").storedFeatures() == before)
+
+            let resumed = try await Self.replicate([], base: base, token: server.reader, layer: 6, into: into)
+            #expect(resumed.status == 0 && resumed.output.contains("up to date"), "\(resumed.output) \(resumed.error)")
+            #expect(try await GeoPackageMirror(path: into, table: "layer_6_polygon").storedFeatures() == (try await Self.freshSnapshot(client, server, layer: 6)))
+            #expect(try await GDAL.validate(into) == "")
+        }
+    }
+
+    @Test func limitsExitCodesGapsAndAnotherServersLayer() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
+        let server = try await Self.server()
+        let other = try await Self.server()
+        let directory = try Fixtures.temporaryDirectory("mirror-limits")
+        let into = directory + "/copy"
+        try await server.run { client in
+            let base = Self.base(client)
+            _ = try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":8,"layerName":"limits","geometryTypes":["polygon"]}"#)
+            var random = SeededGenerator(seed: 8)
+            var alive: Set<String> = []
+            var deltaIds: [String] = []
+            func round() async throws {
+                #expect(try await client.call(.post, "/layers/8/changes", token: server.writer, body: Self.randomChanges(&random, alive: &alive)).status == .ok)
+                let delta = try await client.call(.post, "/layers/8/replicas", token: server.writer, body: #"{"replicaType":"delta","geometryType":"polygon"}"#)
+                let url = delta.json.objectValue?["files"]?.arrayValue?.first?.objectValue?["url"]?.stringValue ?? ""
+                deltaIds.append(url.split(separator: "/").dropLast().last.map(String.init) ?? "")
+            }
+            for _ in 0..<4 { try await round() }
+            func run(_ arguments: [String]) async throws -> Shell.Result {
+                try await Self.replicate(arguments, base: base, token: server.reader, layer: 8, into: into)
+            }
+            func position() async throws -> JSONValue? {
+                try await Self.status(base: base, token: server.reader, layer: 8, into: into)["localDeltaSequence"]
+            }
+
+            // No snapshot yet: the copy starts empty and takes deltas from the layer's creation.
+            #expect(try await run(["--until-sequence", "2"]).status == 0)
+            #expect(try await position() == .number(2))
+            #expect(try await run(["--once"]).status == 1, "--once with more to apply is partial")
+            #expect(try await position() == .number(3))
+            #expect(try await run(["--max-bytes", "1"]).status == 0, "at least one replica per run; the last one leaves it up to date")
+            #expect(try await position() == .number(4))
+            try await round()
+            try await round()
+            #expect(try await run(["--max-bytes", "1"]).status == 1, "the byte cap stops a run after one replica")
+            #expect(try await run([]).status == 0)
+            #expect(try await position() == .number(6))
+
+            // A delta that is gone (deleted through the registry) leaves a gap: the copy needs a new snapshot.
+            try await round()
+            try await round()
+            #expect(try await client.call(.delete, "/replica/\(deltaIds[6])", token: server.admin).status == .ok)
+            _ = try await client.call(.post, "/layers/8/replicas", token: server.writer, body: #"{"replicaType":"snapshot","geometryType":"polygon"}"#)
+            let refused = try await run(["--no-resnapshot"])
+            #expect(refused.status == 3 && refused.output.contains("cursor too old"), "\(refused.output) \(refused.error)")
+            #expect(try await position() == .number(6), "the copy is left where it was")
+            let resnapshot = try await run([])
+            #expect(resnapshot.status == 0 && resnapshot.error.contains("taking a new snapshot"), "\(resnapshot.output) \(resnapshot.error)")
+            let stored = try await DirectoryMirror(directory: into).storedFeatures()
+            #expect(stored == (try await Self.freshSnapshot(client, server, layer: 8)))
+
+            // The same layer id on another server is another source: refused, the copy unchanged.
+            var elsewhere: Set<String> = []
+            let otherChanges = Self.randomChanges(&random, alive: &elsewhere)
+            try await other.run { otherClient in
+                _ = try await otherClient.call(.post, "/layers", token: other.admin, body: #"{"layerId":8,"layerName":"limits","geometryTypes":["polygon"]}"#)
+                #expect(try await otherClient.call(.post, "/layers/8/changes", token: other.writer, body: otherChanges).status == .ok)
+                _ = try await otherClient.call(.post, "/layers/8/replicas", token: other.writer, body: #"{"replicaType":"delta","geometryType":"polygon"}"#)
+                let foreign = try await Self.replicate([], base: Self.base(otherClient), token: other.reader, layer: 8, into: into)
+                #expect(foreign.status == 2 && foreign.error.contains("another server"), "\(foreign.output) \(foreign.error)")
+            }
+            #expect(try await DirectoryMirror(directory: into).storedFeatures() == stored)
+        }
+    }
 }
