@@ -230,7 +230,9 @@ let package = Package(
         .testTarget(name: "TileGridTests", dependencies: ["JSONValues", "TileGrid", "Geometry", "GeoJSON", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GeoPackageTests",
-            dependencies: ["GeoPackage", "Geometry", "TileGrid", "Raster", "MapDepotCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "GeoPackage", "GeoJSON", "Geometry", "TileGrid", "Raster", "MapDepotCore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -266,6 +268,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ReplicationClientTests", dependencies: ["ReplicationClient", "ReplicationCore", "JSONValues"], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3StorageTests",
             dependencies: [

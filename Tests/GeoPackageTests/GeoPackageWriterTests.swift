@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GeoJSON
 import GeoPackage
 import Geometry
 import Testing
@@ -104,5 +105,25 @@ import TileGrid
         var deep = options
         deep.maxZoom = 23
         #expect(throws: GeoPackageError.self) { try GeoPackageTileWriter(path: path + "2", options: deep) }
+    }
+}
+
+/// Geometry blobs (issue #14's local copy): every 2D type round-trips, the header envelope is the geometry's.
+@Suite struct GeoPackageGeometryTests {
+    @Test func everyTypeRoundTripsWithItsEnvelope() throws {
+        let ring = [Position(0, 0), Position(2, 0), Position(2, 1), Position(0, 0)]
+        let geometries: [GeoJSONGeometry] = [
+            .point(Position(-71.5, 42.25)), .multiPoint([Position(1, 2), Position(3, -4)]), .lineString([Position(0, 0), Position(1e-9, 89.999)]),
+            .multiLineString([[Position(0, 0), Position(1, 1)], [Position(5, 5), Position(6, 7)]]), .polygon(PolygonCoordinates(rings: [ring])),
+            .multiPolygon([PolygonCoordinates(rings: [ring]), PolygonCoordinates(rings: [ring.map { Position($0.longitude + 10, $0.latitude - 3) }])]),
+        ]
+        for geometry in geometries {
+            let blob = GeoPackageGeometry.blob(geometry)
+            #expect(Array(blob.prefix(2)) == [0x47, 0x50] && !GeoPackageGeometry.isEmpty(blob))
+            #expect(try GeoPackageGeometry.geometry(blob) == geometry)
+        }
+        let envelope = try #require(GeoPackageGeometry.headerEnvelope(GeoPackageGeometry.blob(geometries[5])))
+        #expect(envelope.minX == 0 && envelope.maxX == 12 && envelope.minY == -3 && envelope.maxY == 1)
+        #expect(throws: GeoPackageError.self) { try GeoPackageGeometry.geometry([0x47, 0x50, 0, 3]) }
     }
 }
