@@ -40,6 +40,8 @@ public struct MapDepotComponents: Sendable {
     let links: SignedLinks
     /// Replica files' URLs: produced ones through ``links``, registered ones in their producer's object store.
     let replicaLinks: ReplicaLinks
+    /// Pruning of old replicas and history (issue #14), run by the scheduler.
+    public let retention: ReplicaRetention
 
     /// The stores of one backend.
     struct Stores {
@@ -193,10 +195,13 @@ public struct MapDepotComponents: Sendable {
             artifacts: artifacts, clock: clock, chainLease: config.replication.chainLeaseSeconds, exclusive: config.database.url == nil
         )
         replication = ReplicationService(store: replicationStore, producer: producer, artifacts: artifacts, clock: clock)
+        retention = ReplicaRetention(
+            store: replicationStore, artifacts: artifacts, clock: clock, window: max(0, config.replication.retentionDays) * 86_400
+        )
         replicationScheduler = ReplicationScheduler(
             store: replicationStore, producer: producer, clock: clock, deltaInterval: config.replication.deltaIntervalSeconds,
             snapshotInterval: config.replication.snapshotIntervalSeconds,
-            checkInterval: .milliseconds(Int64(config.replication.schedulerCheckSeconds * 1000)), logger: logger
+            checkInterval: .milliseconds(Int64(config.replication.schedulerCheckSeconds * 1000)), retention: retention, logger: logger
         )
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONValues
 
 /// A request MapDepot refuses, as a small typed value, shared by the export and replication domains. The HTTP layer maps ``Kind`` to a status code in one
 /// place; the message says what is wrong and, where it can, how to fix it.
@@ -14,6 +15,8 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         case notFound
         /// 409: the operation does not fit the current state.
         case conflict
+        /// 410: what was asked for existed and is no longer kept (a replica cursor older than the retention window).
+        case gone
         /// 413: the body is too large.
         case payloadTooLarge
         /// 422: the ROI covers more tiles than allowed.
@@ -30,11 +33,14 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     public var message: String
     /// Seconds after which the request may succeed (`Retry-After` on 429 and 503).
     public var retryAfterSeconds: Int?
+    /// Members the answer carries beside `message` (the 410's `latestSnapshot`).
+    public var details: [String: JSONValue]
 
-    public init(_ kind: Kind, _ message: String, retryAfterSeconds: Int? = nil) {
+    public init(_ kind: Kind, _ message: String, retryAfterSeconds: Int? = nil, details: [String: JSONValue] = [:]) {
         self.kind = kind
         self.message = message
         self.retryAfterSeconds = retryAfterSeconds
+        self.details = details
     }
 
     public static func invalid(_ message: String) -> ServiceError { ServiceError(.invalid, message) }

@@ -230,6 +230,63 @@ public struct PostgresReplicationStore: ReplicationStore {
         }
     }
 
+    public func pruneReplicas(layerId: Int, type: GeometryType, before: Date) async throws -> [Replica] {
+        let logger = self.logger
+        return try await database.transaction { connection in
+            let removed = try await Self.replicas(
+                connection.query(
+                    """
+                    DELETE FROM replicas WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue) AND origin = 'produced' AND NOT is_hidden
+                      AND NOT producing AND timestamp < \(Timestamp.string(before))
+                      AND sequence_number < (SELECT MAX(c.sequence_number) FROM replicas c WHERE c.layer_id = replicas.layer_id
+                        AND c.geometry_type = replicas.geometry_type AND c.replica_type = replicas.replica_type)
+                    RETURNING \(unescaped: Self.replicaColumns)
+                    """, logger: logger
+                ),
+                files: nil
+            )
+            for replicaType in ReplicaType.allCases {
+                guard let highest = removed.filter({ $0.replicaType == replicaType }).map(\.sequenceNumber).max() else { continue }
+                try await connection.query(
+                    """
+                    INSERT INTO replica_pruning VALUES (\(layerId), \(type.rawValue), \(replicaType.rawValue), \(highest))
+                    ON CONFLICT (layer_id, geometry_type, replica_type)
+                    DO UPDATE SET pruned_through = GREATEST(replica_pruning.pruned_through, EXCLUDED.pruned_through)
+                    """, logger: logger
+                )
+            }
+            return removed
+        }
+    }
+
+    public func prunedThrough(layerId: Int, type: GeometryType, replicaType: ReplicaType) async throws -> Int {
+        let rows = try await database.query(
+            """
+            SELECT pruned_through FROM replica_pruning WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue)
+              AND replica_type = \(replicaType.rawValue)
+            """, logger: logger
+        ).all()
+        return try rows.first.map { try $0["pruned_through"].decode(Int.self) } ?? 0
+    }
+
+    public func pruneHistory(layerId: Int, through sequence: Int) async throws -> Int {
+        let logger = self.logger
+        return try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                WITH removed AS (DELETE FROM feature_versions v WHERE v.layer_id = \(layerId) AND v.sequence <= \(sequence) AND (v.geometry IS NULL
+                  OR EXISTS (SELECT 1 FROM feature_versions n WHERE n.layer_id = v.layer_id AND n.feature_id = v.feature_id
+                    AND n.sequence > v.sequence AND n.sequence <= \(sequence))) RETURNING 1)
+                SELECT count(*) AS n FROM removed
+                """, logger: logger
+            ).all()
+            try await connection.query(
+                "UPDATE layers SET history_from = GREATEST(history_from, \(sequence)) WHERE layer_id = \(layerId)", logger: logger
+            )
+            return try rows.first.map { try $0["n"].decode(Int.self) } ?? 0
+        }
+    }
+
     public func deleteReplica(id: UUID) async throws {
         try await database.query("DELETE FROM replicas WHERE replica_id = \(id.uuidString.lowercased())", logger: logger)
     }

@@ -136,5 +136,16 @@ enum PostgresSchema {
         ("v9-replica-layer-hash", ["ALTER TABLE replicas ADD COLUMN layer_hash TEXT"]),
         // Where a produced replica links to the other chain (issue #14: the snapshot a delta chains from).
         ("v10-replica-linked-sequence", ["ALTER TABLE replicas ADD COLUMN linked_sequence BIGINT"]),
+        // Retention (issue #14): how far each chain and each layer's history are pruned.
+        (
+            "v11-retention",
+            [
+                "ALTER TABLE layers ADD COLUMN history_from BIGINT NOT NULL DEFAULT 0",
+                """
+                CREATE TABLE replica_pruning (layer_id BIGINT NOT NULL, geometry_type TEXT NOT NULL, replica_type TEXT NOT NULL,
+                  pruned_through BIGINT NOT NULL, PRIMARY KEY (layer_id, geometry_type, replica_type))
+                """,
+            ]
+        ),
     ]
 }

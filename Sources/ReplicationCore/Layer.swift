@@ -14,6 +14,8 @@ public struct Layer: Sendable, Hashable {
     /// Stable for the layer's life (issue #14): every replica and listing carries it, so a client cannot mix two
     /// servers' (or two incarnations of a layer's) chains.
     public var sourceId: UUID
+    /// History before this change sequence is pruned (issue #14 retention): states as of it and later are exact.
+    public var historyFrom: Int = 0
 
     public init(layerId: Int, layerName: String, geometryTypes: [GeometryType], createdAt: Date, lastSequence: Int = 0, sourceId: UUID) {
         self.sourceId = sourceId

@@ -15,6 +15,7 @@ extension Layer {
             layerId: try row.int("layer_id"), layerName: try row.string("layer_name"), geometryTypes: types, createdAt: try row.date("created_at"),
             lastSequence: try row.int("last_sequence"), sourceId: try row.uuid("source_id")
         )
+        historyFrom = try row.optionalInt("history_from") ?? 0
     }
 }
 

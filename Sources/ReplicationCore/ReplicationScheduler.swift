@@ -13,11 +13,14 @@ public struct ReplicationScheduler: Sendable {
     public let snapshotInterval: TimeInterval
     private let checkInterval: Duration
     private let logger: Logger
+    /// Run once a minute of this clock's time, between ticks.
+    private let retention: ReplicaRetention?
 
     public init(
         store: any ReplicationStore, producer: ReplicaProducer, clock: any WallClock, deltaInterval: TimeInterval,
-        snapshotInterval: TimeInterval = 86_400, checkInterval: Duration = .seconds(5), logger: Logger
+        snapshotInterval: TimeInterval = 86_400, checkInterval: Duration = .seconds(5), retention: ReplicaRetention? = nil, logger: Logger
     ) {
+        self.retention = retention
         self.store = store
         self.producer = producer
         self.clock = clock
@@ -41,8 +44,20 @@ public struct ReplicationScheduler: Sendable {
                 try await clock.sleep(for: checkInterval)
             }
         }
+        var pruned: Date?
         while !Task.isCancelled {
             await tick()
+            if let retention, pruned.map({ clock.now().timeIntervalSince($0) >= 60 }) ?? true {
+                pruned = clock.now()
+                do {
+                    let report = try await retention.prune()
+                    if report.replicas + report.versions > 0 {
+                        logger.info("retention pruned", metadata: ["replication.replicas": "\(report.replicas)", "replication.versions": "\(report.versions)"])
+                    }
+                } catch {
+                    logger.error("retention failed; trying again in a minute", metadata: ["error": "\(error)"])
+                }
+            }
             try await clock.sleep(for: checkInterval)
         }
     }

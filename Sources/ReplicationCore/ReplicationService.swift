@@ -51,7 +51,19 @@ public struct ReplicationService: Sendable {
     }
 
     /// Visible replicas of a chain; with a page, at most its limit and the cursor of the next page, when there is one.
+    /// - Throws: ``ReplicaHistoryGone`` for an `after_sequence` below what retention kept (issue #14: the client needs a
+    ///   new snapshot; a timestamp query, the MapColonies contract's, just lists what is kept).
     public func replicaPage(_ query: ReplicaQuery) async throws -> (replicas: [Replica], next: ReplicaCursor?) {
+        if let after = query.afterSequence {
+            let pruned = try await store.prunedThrough(layerId: query.layerId, type: query.geometryType, replicaType: query.replicaType)
+            if after < pruned {
+                throw ReplicaHistoryGone(
+                    message: "the \(query.replicaType.rawValue)s after sequence \(after) of layer \(query.layerText) \(query.geometryType.rawValue) are no longer "
+                        + "kept (pruned through \(pruned)); take latestSnapshot and continue after its deltaSequenceNumber",
+                    latestSnapshot: try await store.latestReplica(layerId: query.layerId, type: query.geometryType, replicaType: .snapshot, origin: .produced)
+                )
+            }
+        }
         var replicas = try await store.replicas(query)
         guard let page = query.page, replicas.count > page.limit else { return (replicas, nil) }
         replicas.removeLast(replicas.count - page.limit)
@@ -75,4 +87,10 @@ public struct ReplicationService: Sendable {
         }
         return replica
     }
+}
+
+/// A sequence cursor older than what retention kept: answered 410 with the latest snapshot to start again from.
+public struct ReplicaHistoryGone: Error, Sendable {
+    public var message: String
+    public var latestSnapshot: Replica?
 }

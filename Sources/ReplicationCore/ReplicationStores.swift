@@ -55,6 +55,17 @@ public protocol ReplicationStore: Sendable {
     /// A visible replica.
     func replica(id: UUID) async throws -> Replica?
 
+    // Retention (issue #14 item 2).
+
+    /// Removes the chain's produced, visible replicas older than `before`, except the newest of each replica type (so
+    /// numbering never goes back), records the highest number removed per replica type, and returns them.
+    func pruneReplicas(layerId: Int, type: GeometryType, before: Date) async throws -> [Replica]
+    /// The highest sequence number retention removed from a chain (0 when none): a cursor below it is too old.
+    func prunedThrough(layerId: Int, type: GeometryType, replicaType: ReplicaType) async throws -> Int
+    /// Removes feature versions no state as of `sequence` or later needs (versions superseded at or before it, and
+    /// deletions at or before it), and records `sequence` as the layer's ``Layer/historyFrom``; returns how many went.
+    func pruneHistory(layerId: Int, through sequence: Int) async throws -> Int
+
     // The registry (replica-server's internal operations, issue #12). It reaches every replica except those being
     // produced, hidden ones included.
 

@@ -245,6 +245,16 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
         migrator.registerMigration("v11-replica-linked-sequence") { db in
             try db.execute(sql: "ALTER TABLE replicas ADD COLUMN linked_sequence INTEGER")
         }
+        // Retention (issue #14): how far each chain and each layer's history are pruned.
+        migrator.registerMigration("v12-retention") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE layers ADD COLUMN history_from INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE replica_pruning (layer_id INTEGER NOT NULL, geometry_type TEXT NOT NULL, replica_type TEXT NOT NULL,
+                      pruned_through INTEGER NOT NULL, PRIMARY KEY (layer_id, geometry_type, replica_type));
+                    """
+            )
+        }
         return migrator
     }
 }

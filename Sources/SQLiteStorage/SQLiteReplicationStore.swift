@@ -230,6 +230,55 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
+    public func pruneReplicas(layerId: Int, type: GeometryType, before: Date) async throws -> [Replica] {
+        let condition = """
+            layer_id = ? AND geometry_type = ? AND origin = 'produced' AND is_hidden = 0 AND producing = 0 AND timestamp < ?
+              AND sequence_number < (SELECT MAX(c.sequence_number) FROM replicas c WHERE c.layer_id = replicas.layer_id
+                AND c.geometry_type = replicas.geometry_type AND c.replica_type = replicas.replica_type)
+            """
+        let arguments: StatementArguments = [layerId, type.rawValue, Timestamp.string(before)]
+        return try await database.pool.write { db in
+            let removed = try Self.replicas(db, sql: "SELECT \(Self.replicaColumns) FROM replicas WHERE \(condition)", arguments: arguments)
+            try db.execute(sql: "DELETE FROM replicas WHERE \(condition)", arguments: arguments)
+            for replicaType in ReplicaType.allCases {
+                guard let highest = removed.filter({ $0.replicaType == replicaType }).map(\.sequenceNumber).max() else { continue }
+                try db.execute(
+                    sql: """
+                        INSERT INTO replica_pruning VALUES (?, ?, ?, ?) ON CONFLICT (layer_id, geometry_type, replica_type)
+                        DO UPDATE SET pruned_through = MAX(pruned_through, excluded.pruned_through)
+                        """,
+                    arguments: [layerId, type.rawValue, replicaType.rawValue, highest]
+                )
+            }
+            return removed
+        }
+    }
+
+    public func prunedThrough(layerId: Int, type: GeometryType, replicaType: ReplicaType) async throws -> Int {
+        try await database.pool.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT pruned_through FROM replica_pruning WHERE layer_id = ? AND geometry_type = ? AND replica_type = ?",
+                arguments: [layerId, type.rawValue, replicaType.rawValue]
+            ) ?? 0
+        }
+    }
+
+    public func pruneHistory(layerId: Int, through sequence: Int) async throws -> Int {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM feature_versions WHERE layer_id = ? AND sequence <= ? AND (geometry IS NULL OR EXISTS (
+                      SELECT 1 FROM feature_versions n WHERE n.layer_id = feature_versions.layer_id AND n.feature_id = feature_versions.feature_id
+                        AND n.sequence > feature_versions.sequence AND n.sequence <= ?))
+                    """,
+                arguments: [layerId, sequence, sequence]
+            )
+            let removed = db.changesCount
+            try db.execute(sql: "UPDATE layers SET history_from = MAX(history_from, ?) WHERE layer_id = ?", arguments: [sequence, layerId])
+            return removed
+        }
+    }
+
     public func deleteReplica(id: UUID) async throws {
         try await database.pool.write { db in
             try db.execute(sql: "DELETE FROM replicas WHERE replica_id = ?", arguments: [id.uuidString.lowercased()])

@@ -102,6 +102,9 @@ public struct AppConfig: Sendable {
         public var chainLeaseSeconds: Double = 600
         /// How often the scheduler looks for due replicas.
         public var schedulerCheckSeconds: Double = 5
+        /// Replicas and history older than this are pruned (issue #14), keeping the newest snapshot and what follows it;
+        /// 0 keeps everything.
+        public var retentionDays: Double = 30
         /// The object store registered replicas' files are in (replica-server's `objectStorage`: protocol, host,
         /// port, optional project id), for their URLs.
         public var objectStorageProtocol = "http"
@@ -215,6 +218,7 @@ extension AppConfig {
         config.replication.featuresPerFile = reader.int(forKey: "replication.features.per.file", default: config.replication.featuresPerFile)
         config.replication.maxZipBytes = Int64(reader.int(forKey: "replication.zip.max.bytes", default: Int(config.replication.maxZipBytes)))
         config.replication.deltaIntervalSeconds = reader.double(forKey: "replication.delta.interval.seconds", default: config.replication.deltaIntervalSeconds)
+        config.replication.retentionDays = reader.double(forKey: "replication.retention.days", default: config.replication.retentionDays)
         config.webhooks.retryBudgetSeconds = reader.double(forKey: "webhooks.retry.budget.seconds", default: config.webhooks.retryBudgetSeconds)
         config.webhooks.firstRetrySeconds = reader.double(forKey: "webhooks.first.retry.seconds", default: config.webhooks.firstRetrySeconds)
         config.webhooks.timeoutSeconds = reader.int(forKey: "webhooks.timeout.seconds", default: config.webhooks.timeoutSeconds)

@@ -2,6 +2,7 @@ import ExportCore
 import MapDepotCore
 import Foundation
 import HTTPTypes
+import JSONValues
 import Hummingbird
 import Logging
 import NIOCore
@@ -16,7 +17,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as ServiceError {
-            var response = JSONResponse.message(error.message, status: Self.status(of: error.kind))
+            var response =
+                error.details.isEmpty
+                ? JSONResponse.message(error.message, status: Self.status(of: error.kind))
+                : JSONResponse.make(.object(error.details.merging(["message": .string(error.message)]) { $1 }), status: Self.status(of: error.kind))
             if let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = "\(seconds)" }
             return response
         } catch let error as NIOTooManyBytesError {
@@ -81,6 +85,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .forbidden: .forbidden
         case .notFound: .notFound
         case .conflict: .conflict
+        case .gone: .gone
         case .payloadTooLarge: .contentTooLarge
         case .tooManyTiles: .unprocessableContent
         case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")

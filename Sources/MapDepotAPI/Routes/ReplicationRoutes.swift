@@ -38,7 +38,14 @@ struct ReplicationRoutes: Sendable {
         router.get("replica") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request))
-            let (replicas, next) = try await replication.replicaPage(query)
+            let replicas: [Replica]
+            let next: ReplicaCursor?
+            do {
+                (replicas, next) = try await replication.replicaPage(query)
+            } catch let gone as ReplicaHistoryGone {
+                let snapshot = gone.latestSnapshot?.json(links: api.components.replicaLinks) ?? .null
+                throw ServiceError(.gone, gone.message, details: ["latestSnapshot": snapshot])
+            }
             var response = JSONResponse.make(.array(replicas.map { $0.json(links: api.components.replicaLinks) }))
             if let next { response.headers[HTTPField.Name("Link")!] = "<\(Self.nextPage(request, cursor: next.text))>; rel=\"next\"" }
             return response
