@@ -10,7 +10,7 @@ import ReplicationCore
 struct LayerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layer", abstract: "Manage vector layers for replication.",
-        subcommands: [Create.self, Import.self, List.self, Produce.self]
+        subcommands: [Create.self, Import.self, List.self, Produce.self, Prune.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -91,6 +91,20 @@ struct LayerCommand: AsyncParsableCommand {
             for file in replica.files {
                 print("  \(file.key)  \(file.size) bytes  \(file.features) features  \(file.deletions) deletions  sha256 \(file.sha256)")
             }
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Prune replicas and history older than replication.retention.days now (the scheduler does it every minute)."
+        )
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let config = try await global.load()
+            let components = try await MapDepotComponents.open(config: config, logger: global.logger(config))
+            let report = try await components.retention.prune()
+            print("\(report.replicas) replicas and \(report.versions) feature versions pruned (window \(config.replication.retentionDays) days)")
         }
     }
 }

@@ -4,6 +4,7 @@ import GeoJSON
 import HTTPTypes
 import HummingbirdTesting
 import JSONValues
+import Logging
 import MapDepotAPI
 import MapDepotCore
 import NIOCore
@@ -272,6 +273,48 @@ import ZIPFoundation
                 #expect(foreign.status == 2 && foreign.error.contains("another server"), "\(foreign.output) \(foreign.error)")
             }
             #expect(try await DirectoryMirror(directory: into).storedFeatures() == stored)
+        }
+    }
+
+    @Test func aCursorOlderThanRetentionAnswers410AndTheClientTakesTheNewSnapshot() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
+        // A window of about a millisecond: everything but the newest snapshot and what follows it is old.
+        let server = try await TestServer.make {
+            $0.http.publicURL = ""
+            $0.replication.retentionDays = 1e-8
+        }
+        let directory = try Fixtures.temporaryDirectory("mirror-retention")
+        let into = directory + "/copy.gpkg"
+        try await server.run { client in
+            let base = Self.base(client)
+            _ = try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":9,"layerName":"kept","geometryTypes":["polygon"]}"#)
+            var random = SeededGenerator(seed: 9)
+            var alive: Set<String> = []
+            func round(_ type: String) async throws {
+                #expect(try await client.call(.post, "/layers/9/changes", token: server.writer, body: Self.randomChanges(&random, alive: &alive)).status == .ok)
+                _ = try await client.call(.post, "/layers/9/replicas", token: server.writer, body: #"{"replicaType":"\#(type)","geometryType":"polygon"}"#)
+            }
+            try await round("delta")
+            try await round("delta")
+            #expect(try await Self.replicate([], base: base, token: server.reader, layer: 9, into: into).status == 0)
+            for type in ["delta", "snapshot", "delta", "delta", "snapshot", "delta"] { try await round(type) }
+            try await Task.sleep(for: .milliseconds(20))
+            let components = try await MapDepotComponents.open(config: server.config, logger: Logger(label: "test"))
+            let report = try await components.retention.prune()
+            components.close()
+            #expect(report.replicas > 0 && report.versions > 0, "\(report)")
+
+            let gone = try await client.call(.get, "/replica?layer_id=9&geometry_type=polygon&replica_type=delta&after_sequence=2", token: server.reader)
+            #expect(gone.status == .gone && gone.message.contains("no longer kept"), "\(gone.status) \(gone.message)")
+            #expect(gone.json.objectValue?["latestSnapshot"]?.objectValue?["sequenceNumber"] == .number(2))
+            let plain = try await client.call(.get, "/replica?layer_id=9&geometry_type=polygon&replica_type=delta", token: server.reader)
+            #expect(plain.status == .ok && (plain.json.arrayValue?.count ?? 0) >= 1, "the contract's timestamp listing shows what is kept")
+
+            let refused = try await Self.replicate(["--no-resnapshot"], base: base, token: server.reader, layer: 9, into: into)
+            #expect(refused.status == 3, "\(refused.output) \(refused.error)")
+            let resumed = try await Self.replicate([], base: base, token: server.reader, layer: 9, into: into)
+            #expect(resumed.status == 0 && resumed.error.contains("taking a new snapshot"), "\(resumed.output) \(resumed.error)")
+            #expect(try await GeoPackageMirror(path: into, table: "layer_9_polygon").storedFeatures() == (try await Self.freshSnapshot(client, server, layer: 9)))
         }
     }
 }
