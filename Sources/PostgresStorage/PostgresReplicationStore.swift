@@ -230,6 +230,49 @@ public struct PostgresReplicationStore: ReplicationStore {
         }
     }
 
+    public func changeSequence(layerId: Int, at time: Date) async throws -> Int {
+        let rows = try await database.query(
+            "SELECT COALESCE(MAX(sequence), 0) AS n FROM layer_changes WHERE layer_id = \(layerId) AND timestamp <= \(Timestamp.string(time))",
+            logger: logger
+        ).all()
+        return try rows.first.map { try $0["n"].decode(Int.self) } ?? 0
+    }
+
+    public func changeTime(layerId: Int, sequence: Int) async throws -> Date? {
+        let rows = try await database.query(
+            "SELECT timestamp FROM layer_changes WHERE layer_id = \(layerId) AND sequence = \(sequence)", logger: logger
+        ).all()
+        return try rows.first.map { try $0["timestamp"].decode(String.self) }.flatMap(Timestamp.rfc3339)
+    }
+
+    public func windowDelta(key: String) async throws -> WindowDelta? {
+        try await Self.windows(database.query("SELECT * FROM window_deltas WHERE key = \(key)", logger: logger)).first
+    }
+
+    public func windowDelta(buildId: UUID) async throws -> WindowDelta? {
+        try await Self.windows(database.query("SELECT * FROM window_deltas WHERE build_id = \(buildId.uuidString.lowercased())", logger: logger)).first
+    }
+
+    public func insertWindowDelta(_ delta: WindowDelta) async throws -> WindowDelta {
+        try await database.query(
+            """
+            INSERT INTO window_deltas (key, build_id, layer_id, geometry_type, from_change_sequence, change_sequence, bbox, files, created_at)
+            VALUES (\(delta.key), \(delta.buildId.uuidString.lowercased()), \(delta.layerId), \(delta.geometryType.rawValue), \(delta.fromChangeSequence),
+              \(delta.changeSequence), \(WindowDelta.bboxText(delta.bbox)), \(ReplicaFile.storedText(delta.files)), \(Timestamp.string(delta.createdAt)))
+            ON CONFLICT (key) DO NOTHING
+            """, logger: logger
+        )
+        return try await windowDelta(key: delta.key) ?? delta
+    }
+
+    public func pruneWindowDeltas(before time: Date) async throws -> [WindowDelta] {
+        try await Self.windows(database.query("DELETE FROM window_deltas WHERE created_at < \(Timestamp.string(time)) RETURNING *", logger: logger))
+    }
+
+    private static func windows(_ rows: PostgresRowSequence) async throws -> [WindowDelta] {
+        try await rows.all().map { try WindowDelta(row: PostgresStoredRow(row: $0, table: "window_deltas")) }
+    }
+
     public func pruneReplicas(layerId: Int, type: GeometryType, before: Date) async throws -> [Replica] {
         let logger = self.logger
         return try await database.transaction { connection in

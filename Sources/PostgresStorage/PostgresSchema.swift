@@ -147,5 +147,17 @@ enum PostgresSchema {
                 """,
             ]
         ),
+        // Deltas over any window and area (issue #14), kept by their window and filter.
+        (
+            "v12-window-deltas",
+            [
+                """
+                CREATE TABLE window_deltas (key TEXT PRIMARY KEY, build_id TEXT NOT NULL UNIQUE, layer_id BIGINT NOT NULL,
+                  geometry_type TEXT NOT NULL, from_change_sequence BIGINT NOT NULL, change_sequence BIGINT NOT NULL, bbox TEXT,
+                  files TEXT NOT NULL, created_at TEXT NOT NULL)
+                """,
+                "CREATE INDEX window_deltas_created ON window_deltas (created_at)",
+            ]
+        ),
     ]
 }

@@ -33,3 +33,14 @@ extension Replica {
         linkedSequence = try row.optionalInt("linked_sequence")
     }
 }
+
+extension WindowDelta {
+    public init(row: some StoredRow) throws {
+        self.init(
+            key: try row.string("key"), buildId: try row.uuid("build_id"), layerId: try row.int("layer_id"), geometryType: try row.value("geometry_type"),
+            fromChangeSequence: try row.int("from_change_sequence"), changeSequence: try row.int("change_sequence"),
+            bbox: WindowDelta.bbox(text: try row.optionalString("bbox")), files: try ReplicaFile.list(stored: try row.string("files")),
+            createdAt: try row.date("created_at")
+        )
+    }
+}

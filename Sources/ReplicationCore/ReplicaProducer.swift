@@ -1,4 +1,7 @@
 import Foundation
+import JSONValues
+import Geometry
+import GeoJSON
 import Logging
 import MapDepotCore
 
@@ -218,25 +221,7 @@ public struct ReplicaProducer: Sendable {
             try await Self.pages(pageSize: pageSize, id: \.id, first: "") { after in
                 try await store.deltaPage(layerId: layer.layerId, type: type, from: from, to: sequence, after: after, limit: pageSize)
             } each: { page in
-                let (added, changed) = try await Offload.run {
-                    var added = 0
-                    var changed = LayerHash()
-                    for item in page {
-                        if let before = item.before { changed.toggle(before.featureText()) }
-                        if let after = item.after { changed.toggle(after.featureText()) }
-                        switch try DeltaRule.entry(before: item.before, after: item.after) {
-                        case .upsert(let state, let diff)?:
-                            try writer.add(feature: state.featureText(diff: diff))
-                            added += 1
-                        case .delete(let id)?:
-                            try writer.add(deletedId: id)
-                            added += 1
-                        case nil:
-                            break
-                        }
-                    }
-                    return (added, changed)
-                }
+                let (added, changed) = try await Offload.run { try Self.write(page, to: writer, area: nil) }
                 entries += added
                 hash?.combine(changed)
             }
@@ -244,6 +229,62 @@ public struct ReplicaProducer: Sendable {
             return (try await writer.finish(), entries, hash)
         }
         return published
+    }
+
+    /// Writes one page of a delta's changed features (``DeltaRule``) and returns how many entries it wrote and the XOR of
+    /// every old and new state's hash. With an area, a state whose geometry does not meet it counts as absent: a feature
+    /// that left the area is a deletion, one that entered it a creation (issue #14 item 4).
+    static func write(
+        _ page: [(id: String, before: FeatureState?, after: FeatureState?)], to writer: any ReplicaWriter, area: BoundingBox?
+    ) throws -> (entries: Int, changed: LayerHash) {
+        func within(_ state: FeatureState?) throws -> FeatureState? {
+            guard let state, let area else { return state }
+            let geometry = try GeoJSONGeometry(json: try JSONValue.parse(Data(state.geometry.utf8)), path: "geometry")
+            return area.meets(geometry) ? state : nil
+        }
+        var added = 0
+        var changed = LayerHash()
+        for item in page {
+            let before = try within(item.before)
+            let after = try within(item.after)
+            if let before { changed.toggle(before.featureText()) }
+            if let after { changed.toggle(after.featureText()) }
+            switch try DeltaRule.entry(before: before, after: after) {
+            case .upsert(let state, let diff)?:
+                try writer.add(feature: state.featureText(diff: diff))
+                added += 1
+            case .delete(let id)?:
+                try writer.add(deletedId: id)
+                added += 1
+            case nil:
+                break
+            }
+        }
+        return (added, changed)
+    }
+
+    /// A delta over any kept window of the layer's changes, optionally of one area, outside every chain (issue #14 item
+    /// 4): the same pages, rules and zips as a chain delta, in a folder of its own build id. Nothing is left on failure.
+    public func window(layer: Layer, type: GeometryType, from: Int, to: Int, bbox: BoundingBox?) async throws -> WindowDelta {
+        let buildId = UUID()
+        let prefix = "replicas/\(layer.layerId)/\(type.rawValue)/\(buildId.uuidString.lowercased())"
+        let store = self.store
+        let pageSize = self.pageSize
+        do {
+            let writer = try packaging.makeWriter(keyPrefix: prefix, alwaysWriteFeatureFile: false)
+            try await Self.pages(pageSize: pageSize, id: \.id, first: "") { after in
+                try await store.deltaPage(layerId: layer.layerId, type: type, from: from, to: to, after: after, limit: pageSize)
+            } each: { page in
+                _ = try await Offload.run { try Self.write(page, to: writer, area: bbox) }
+            }
+            return WindowDelta(
+                key: WindowDelta.key(layerId: layer.layerId, type: type, from: from, to: to, bbox: bbox), buildId: buildId, layerId: layer.layerId,
+                geometryType: type, fromChangeSequence: from, changeSequence: to, bbox: bbox, files: try await writer.finish(), createdAt: clock.now()
+            )
+        } catch {
+            try? await artifacts.delete(prefix: prefix)
+            throw error
+        }
     }
 
     /// Walks pages in id order with the next page already being read while the current one is written:

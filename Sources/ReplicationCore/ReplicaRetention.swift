@@ -8,7 +8,8 @@ import MapDepotCore
 /// everything: a client can only start from the empty layer. History goes back to the oldest change any kept replica
 /// starts from, over every geometry type of the layer; states as of that change and later stay exact, so every kept
 /// delta and every window inside it can be made again. A cursor older than what is kept answers 410 with the latest
-/// snapshot (``ReplicationService/replicaPage(_:)``). Registered replicas are the registry's, never pruned.
+/// snapshot (``ReplicationService/replicaPage(_:)``). Registered replicas are the registry's, never pruned. Window deltas
+/// (``WindowDelta``) older than the window go too.
 public struct ReplicaRetention: Sendable {
     let store: any ReplicationStore
     let artifacts: any ArtifactStore
@@ -41,6 +42,10 @@ public struct ReplicaRetention: Sendable {
         var report = Report()
         guard window > 0 else { return report }
         let now = clock.now()
+        for window in try await store.pruneWindowDeltas(before: now.addingTimeInterval(-self.window)) {
+            try await artifacts.delete(prefix: "replicas/\(window.layerId)/\(window.geometryType.rawValue)/\(window.buildId.uuidString.lowercased())")
+            report.replicas += 1
+        }
         for layer in try await store.layers() {
             var horizon: Int? = layer.lastSequence
             for type in layer.geometryTypes {

@@ -70,12 +70,73 @@ public struct ReplicationService: Sendable {
         return (replicas, replicas.last.map(ReplicaCursor.init))
     }
 
-    /// A published replica's file, for download: hidden replicas (being produced) and unknown keys are not found.
+    /// A published replica's file, for download: hidden replicas (being produced) and unknown keys are not found. A
+    /// window delta's files are in a folder of its build id, as a replica's are in one of its id.
     public func publishedFile(replicaId: UUID, key: String) async throws -> ReplicaFile {
-        guard let replica = try await store.replica(id: replicaId), let file = replica.files.first(where: { $0.key == key }) else {
-            throw ServiceError.notFound("no replica file at \(key)")
-        }
+        var files = try await store.replica(id: replicaId)?.files
+        if files == nil { files = try await store.windowDelta(buildId: replicaId)?.files }
+        guard let file = files?.first(where: { $0.key == key }) else { throw ServiceError.notFound("no replica file at \(key)") }
         return file
+    }
+
+    /// What `POST /layers/{layerId}/deltas` answers: the delta, the times of its window's ends, and whether it was made
+    /// before.
+    public struct WindowAnswer: Sendable {
+        public var delta: WindowDelta
+        public var cached: Bool
+        public var fromTimestamp: Date?
+        public var timestamp: Date?
+        public var sourceId: UUID
+    }
+
+    /// A delta over any kept window of a layer's changes, optionally of one area (issue #14 item 4), made once per
+    /// (layer, window, area) and answered from the cache after.
+    /// - Throws: ``ReplicaHistoryGone`` when the window starts before the history retention kept.
+    public func windowDelta(layerId: Int, _ request: WindowRequest) async throws -> WindowAnswer {
+        let layer = try await layer(id: layerId)
+        let type = request.geometryType
+        guard layer.geometryTypes.contains(type) else {
+            throw ServiceError.invalid("layer \(layerId) holds no \(type.rawValue) features (it holds \(layer.geometryTypes.map(\.rawValue).joined(separator: ", ")))")
+        }
+        func sequence(_ bound: WindowRequest.Bound) async throws -> Int {
+            switch bound {
+            case .sequence(let value): value
+            case .time(let date): try await store.changeSequence(layerId: layerId, at: date)
+            }
+        }
+        let from = try await sequence(request.from)
+        var to = layer.lastSequence
+        if let bound = request.to { to = try await sequence(bound) }
+        guard from <= to else { throw ServiceError.invalid("from (change \(from)) is after to (change \(to))") }
+        guard to <= layer.lastSequence else {
+            throw ServiceError.invalid("to (change \(to)) is after the layer's last change (\(layer.lastSequence))")
+        }
+        guard from >= layer.historyFrom else {
+            throw ReplicaHistoryGone(
+                message: "changes before \(layer.historyFrom) of layer \(layerId) are no longer kept; ask for a window from \(layer.historyFrom) "
+                    + "or take latestSnapshot",
+                latestSnapshot: try await store.latestReplica(layerId: layerId, type: type, replicaType: .snapshot, origin: .produced)
+            )
+        }
+        func time(_ sequence: Int) async throws -> Date? {
+            sequence == 0 ? layer.createdAt : try await store.changeTime(layerId: layerId, sequence: sequence)
+        }
+        let key = WindowDelta.key(layerId: layerId, type: type, from: from, to: to, bbox: request.bbox)
+        var cached = true
+        var delta: WindowDelta
+        if let found = try await store.windowDelta(key: key) {
+            delta = found
+        } else {
+            let built = try await producer.window(layer: layer, type: type, from: from, to: to, bbox: request.bbox)
+            delta = try await store.insertWindowDelta(built)
+            // Two identical requests at once: the first stored wins, the other's files go.
+            if delta.buildId != built.buildId {
+                try await artifacts.delete(prefix: "replicas/\(layerId)/\(type.rawValue)/\(built.buildId.uuidString.lowercased())")
+            } else {
+                cached = false
+            }
+        }
+        return WindowAnswer(delta: delta, cached: cached, fromTimestamp: try await time(from), timestamp: try await time(to), sourceId: layer.sourceId)
     }
 
     /// The newest visible replica, or the contract's 404 text.

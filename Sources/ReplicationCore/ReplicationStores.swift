@@ -55,6 +55,19 @@ public protocol ReplicationStore: Sendable {
     /// A visible replica.
     func replica(id: UUID) async throws -> Replica?
 
+    // Windows (issue #14 item 4).
+
+    /// The layer's change sequence as of `time`: the last change accepted at or before it (0 before any).
+    func changeSequence(layerId: Int, at time: Date) async throws -> Int
+    /// When a change was accepted; nil for 0 or an unknown sequence.
+    func changeTime(layerId: Int, sequence: Int) async throws -> Date?
+    func windowDelta(key: String) async throws -> WindowDelta?
+    func windowDelta(buildId: UUID) async throws -> WindowDelta?
+    /// Stores a built window delta, unless one of its key is stored already; returns the stored one (this or the earlier).
+    func insertWindowDelta(_ delta: WindowDelta) async throws -> WindowDelta
+    /// Removes the window deltas made before `time` and returns them, so their files can go too.
+    func pruneWindowDeltas(before time: Date) async throws -> [WindowDelta]
+
     // Retention (issue #14 item 2).
 
     /// Removes the chain's produced, visible replicas older than `before`, except the newest of each replica type (so

@@ -255,6 +255,17 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
                     """
             )
         }
+        // Deltas over any window and area (issue #14), kept by their window and filter.
+        migrator.registerMigration("v13-window-deltas") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE window_deltas (key TEXT PRIMARY KEY, build_id TEXT NOT NULL UNIQUE, layer_id INTEGER NOT NULL,
+                      geometry_type TEXT NOT NULL, from_change_sequence INTEGER NOT NULL, change_sequence INTEGER NOT NULL, bbox TEXT,
+                      files TEXT NOT NULL, created_at TEXT NOT NULL);
+                    CREATE INDEX window_deltas_created ON window_deltas (created_at);
+                    """
+            )
+        }
         return migrator
     }
 }

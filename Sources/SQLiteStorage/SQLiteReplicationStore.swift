@@ -230,6 +230,60 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
+    public func changeSequence(layerId: Int, at time: Date) async throws -> Int {
+        try await database.pool.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM layer_changes WHERE layer_id = ? AND timestamp <= ?",
+                arguments: [layerId, Timestamp.string(time)]
+            ) ?? 0
+        }
+    }
+
+    public func changeTime(layerId: Int, sequence: Int) async throws -> Date? {
+        try await database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT timestamp FROM layer_changes WHERE layer_id = ? AND sequence = ?", arguments: [layerId, sequence])
+                .flatMap(Timestamp.rfc3339)
+        }
+    }
+
+    public func windowDelta(key: String) async throws -> WindowDelta? {
+        try await database.pool.read { db in try Self.windows(db, "WHERE key = ?", [key]).first }
+    }
+
+    public func windowDelta(buildId: UUID) async throws -> WindowDelta? {
+        try await database.pool.read { db in try Self.windows(db, "WHERE build_id = ?", [buildId.uuidString.lowercased()]).first }
+    }
+
+    public func insertWindowDelta(_ delta: WindowDelta) async throws -> WindowDelta {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO window_deltas (key, build_id, layer_id, geometry_type, from_change_sequence, change_sequence, bbox, files, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    delta.key, delta.buildId.uuidString.lowercased(), delta.layerId, delta.geometryType.rawValue, delta.fromChangeSequence,
+                    delta.changeSequence, WindowDelta.bboxText(delta.bbox), ReplicaFile.storedText(delta.files), Timestamp.string(delta.createdAt),
+                ]
+            )
+            return try Self.windows(db, "WHERE key = ?", [delta.key]).first ?? delta
+        }
+    }
+
+    public func pruneWindowDeltas(before time: Date) async throws -> [WindowDelta] {
+        try await database.pool.write { db in
+            let removed = try Self.windows(db, "WHERE created_at < ?", [Timestamp.string(time)])
+            try db.execute(sql: "DELETE FROM window_deltas WHERE created_at < ?", arguments: [Timestamp.string(time)])
+            return removed
+        }
+    }
+
+    private static func windows(_ db: Database, _ condition: String, _ arguments: StatementArguments) throws -> [WindowDelta] {
+        try Row.fetchAll(db, sql: "SELECT * FROM window_deltas \(condition)", arguments: arguments).map {
+            try WindowDelta(row: SQLiteStoredRow($0, table: "window_deltas"))
+        }
+    }
+
     public func pruneReplicas(layerId: Int, type: GeometryType, before: Date) async throws -> [Replica] {
         let condition = """
             layer_id = ? AND geometry_type = ? AND origin = 'produced' AND is_hidden = 0 AND producing = 0 AND timestamp < ?

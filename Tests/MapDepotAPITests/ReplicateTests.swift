@@ -307,6 +307,8 @@ import ZIPFoundation
             let gone = try await client.call(.get, "/replica?layer_id=9&geometry_type=polygon&replica_type=delta&after_sequence=2", token: server.reader)
             #expect(gone.status == .gone && gone.message.contains("no longer kept"), "\(gone.status) \(gone.message)")
             #expect(gone.json.objectValue?["latestSnapshot"]?.objectValue?["sequenceNumber"] == .number(2))
+            let window = try await client.call(.post, "/layers/9/deltas", token: server.reader, body: #"{"geometryType":"polygon","from":0}"#)
+            #expect(window.status == .gone && window.json.objectValue?["latestSnapshot"]?.objectValue != nil, "\(window.message)")
             let plain = try await client.call(.get, "/replica?layer_id=9&geometry_type=polygon&replica_type=delta", token: server.reader)
             #expect(plain.status == .ok && (plain.json.arrayValue?.count ?? 0) >= 1, "the contract's timestamp listing shows what is kept")
 

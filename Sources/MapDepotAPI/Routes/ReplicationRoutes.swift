@@ -38,22 +38,36 @@ struct ReplicationRoutes: Sendable {
         router.get("replica") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request))
-            let replicas: [Replica]
-            let next: ReplicaCursor?
-            do {
-                (replicas, next) = try await replication.replicaPage(query)
-            } catch let gone as ReplicaHistoryGone {
-                let snapshot = gone.latestSnapshot?.json(links: api.components.replicaLinks) ?? .null
-                throw ServiceError(.gone, gone.message, details: ["latestSnapshot": snapshot])
-            }
+            let (replicas, next) = try await keptHistory { try await replication.replicaPage(query) }
             var response = JSONResponse.make(.array(replicas.map { $0.json(links: api.components.replicaLinks) }))
             if let next { response.headers[HTTPField.Name("Link")!] = "<\(Self.nextPage(request, cursor: next.text))>; rel=\"next\"" }
             return response
+        }
+        router.post("layers/:layerId/deltas") { request, context in
+            _ = try await api.principal(request, requiring: .replicationRead)
+            let layerId = try context.parameters.integer("layerId")
+            let window = try WindowRequest(json: try await api.json(request))
+            let answer = try await keptHistory { try await replication.windowDelta(layerId: layerId, window) }
+            let json = answer.delta.json(
+                links: api.components.replicaLinks, fromTimestamp: answer.fromTimestamp, timestamp: answer.timestamp, sourceId: answer.sourceId,
+                cached: answer.cached
+            )
+            return JSONResponse.make(json, status: answer.cached ? .ok : .created)
         }
         router.get("replica/latest") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request), latest: true)
             return JSONResponse.make(try await replication.latest(query).json(links: api.components.replicaLinks))
+        }
+    }
+
+    /// History older than retention kept: 410 with the latest snapshot to start again from (issue #14).
+    func keptHistory<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let gone as ReplicaHistoryGone {
+            let snapshot = gone.latestSnapshot?.json(links: api.components.replicaLinks) ?? .null
+            throw ServiceError(.gone, gone.message, details: ["latestSnapshot": snapshot])
         }
     }
 
