@@ -264,7 +264,7 @@ let package = Package(
             dependencies: [
                 "JSONValues", "ReplicationCore", "SQLiteStorage", "FileStorage", "ZipPackaging", "PostgresStorage", "MapDepotCore", "GeoJSON", "TestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PropertyBased", package: "swift-property-based"),
-                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"), .product(name: "Crypto", package: "swift-crypto"), "Geometry",
             ],
             swiftSettings: swiftSettings
         ),

@@ -315,6 +315,7 @@ public struct ReplicaProducer: Sendable {
         _ replica: Replica, skipWhenEmpty: Bool, produce: () async throws -> (files: [ReplicaFile], entries: Int, hash: LayerHash?)
     ) async throws -> Replica? {
         try await store.insertHiddenReplica(replica)
+        var published = replica
         do {
             let (files, entries, hash) = try await produce()
             if skipWhenEmpty && entries == 0 {
@@ -322,16 +323,55 @@ public struct ReplicaProducer: Sendable {
                 try await artifacts.delete(prefix: Self.keyPrefix(replica))
                 return nil
             }
-            var published = replica
+            published = replica
             published.files = files
             published.layerHash = hash?.hex
             // The store numbers it as it becomes visible: next in its chain, after registered replicas too.
-            return try await store.publishReplica(published)
+            published = try await store.publishReplica(published)
         } catch {
             try? await store.deleteReplica(id: replica.replicaId)
             try? await artifacts.delete(prefix: Self.keyPrefix(replica))
             throw error
         }
+        // Last, and outside the rollback: the replica is published whatever happens to the state file (the next
+        // publication writes it again).
+        try? await writeState(layerId: replica.layerId, type: replica.geometryType)
+        return published
+    }
+
+    /// `replicas/<layer>/<geometry type>/state.json` (issue #14 item 5), for mirrors that poll a plain file server (the
+    /// artifact directory or bucket served as it is): the newest produced snapshot and delta, each with its sequence,
+    /// change sequence, timestamp, layer hash and files (paths relative to the state file, size, SHA-256). Written after
+    /// the replica it names is published, by rename, so it never names a file that is not there.
+    func writeState(layerId: Int, type: GeometryType) async throws {
+        var object: [String: JSONValue] = ["layerId": .number(Double(layerId)), "geometryType": .string(type.rawValue)]
+        for replicaType in ReplicaType.allCases {
+            let latest = try await store.latestReplica(layerId: layerId, type: type, replicaType: replicaType, origin: .produced)
+            object[replicaType.rawValue] = latest.map { replica in
+                let chainFolder = "replicas/\(layerId)/\(type.rawValue)/"
+                var entry: [String: JSONValue] = [
+                    "sequenceNumber": .number(Double(replica.sequenceNumber)), "changeSequence": .number(Double(replica.changeSequence)),
+                    "timestamp": .string(Timestamp.string(replica.timestamp)), "layerHash": replica.layerHash.map(JSONValue.string) ?? .null,
+                    "files": .array(
+                        replica.files.map {
+                            .object([
+                                "path": .string(String($0.key.dropFirst(chainFolder.count))), "size": .number(Double($0.size)), "sha256": .string($0.sha256),
+                            ])
+                        }
+                    ),
+                ]
+                entry["fromChangeSequence"] = replica.fromChangeSequence.map { .number(Double($0)) }
+                entry[replicaType == .delta ? "snapshotSequenceNumber" : "deltaSequenceNumber"] = replica.linkedSequence.map { .number(Double($0)) }
+                return .object(entry)
+            } ?? .null
+            object["sourceId"] = latest?.sourceId.map { .string($0.uuidString.lowercased()) } ?? object["sourceId"]
+        }
+        object["updatedAt"] = .string(Timestamp.string(clock.now()))
+        let key = "replicas/\(layerId)/\(type.rawValue)/state.json"
+        let staging = try artifacts.stagingPath(for: key)
+        let text = CanonicalJSON.text(.object(object))
+        try await Offload.run { try Data(text.utf8).write(to: URL(fileURLWithPath: staging)) }
+        _ = try await artifacts.publish(stagingPath: staging, key: key)
     }
 
     /// `replicas/<layer>/<geometry type>/<replica id>`.
