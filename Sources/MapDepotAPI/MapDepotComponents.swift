@@ -192,7 +192,8 @@ public struct MapDepotComponents: Sendable {
                 artifacts: artifacts, featuresPerFile: config.replication.featuresPerFile, maxZipBytes: config.replication.maxZipBytes,
                 crashPoints: crashPoints
             ),
-            artifacts: artifacts, clock: clock, chainLease: config.replication.chainLeaseSeconds, exclusive: config.database.url == nil
+            artifacts: artifacts, clock: clock, chainLease: config.replication.chainLeaseSeconds, exclusive: config.database.url == nil,
+            webhookRetryBudget: config.webhooks.retryBudgetSeconds
         )
         replication = ReplicationService(store: replicationStore, producer: producer, artifacts: artifacts, clock: clock)
         retention = ReplicaRetention(

@@ -213,7 +213,7 @@ public struct PostgresReplicationStore: ReplicationStore {
         }
     }
 
-    public func publishReplica(_ replica: Replica) async throws -> Replica {
+    public func publishReplica(_ replica: Replica, notice: ReplicaNotice?) async throws -> Replica {
         let logger = self.logger
         return try await database.transaction { connection in
             try await connection.query(
@@ -226,8 +226,51 @@ public struct PostgresReplicationStore: ReplicationStore {
             var published = replica
             published.isHidden = false
             published.sequenceNumber = try await Self.number(published, connection: connection, logger: logger)
+            if let notice { try await Self.queueDeliveries(of: published, notice: notice, connection: connection, logger: logger) }
             return published
         }
+    }
+
+    /// One outbox row per subscription that wants the replica (export webhooks' table, task 0: no task's).
+    private static func queueDeliveries(of replica: Replica, notice: ReplicaNotice, connection: PostgresConnection, logger: Logger) async throws {
+        let subscriptions = try await connection.query("SELECT * FROM layer_subscriptions WHERE layer_id = \(replica.layerId)", logger: logger).all()
+            .map { try LayerSubscription(row: PostgresStoredRow(row: $0, table: "layer_subscriptions")) }
+            .filter { $0.wants(replica.geometryType) }
+        guard !subscriptions.isEmpty else { return }
+        let body = notice.message(replica)
+        for subscription in subscriptions {
+            try await connection.query(
+                """
+                INSERT INTO webhook_deliveries (id, task_id, event, url, secret, body, state, attempts, next_attempt_at, created_at, expires_at)
+                VALUES (\(UUID().uuidString.lowercased()), 0, 'REPLICA_PUBLISHED', \(subscription.url), \(subscription.secret), \(body), 'PENDING', 0,
+                  \(Timestamp.string(notice.now)), \(Timestamp.string(notice.now)), \(Timestamp.string(notice.expires)))
+                """, logger: logger
+            )
+        }
+    }
+
+    public func createSubscription(_ subscription: LayerSubscription) async throws {
+        try await database.query(
+            """
+            INSERT INTO layer_subscriptions (id, layer_id, subscriber, url, secret, geometry_types, created_at)
+            VALUES (\(subscription.id.uuidString.lowercased()), \(subscription.layerId), \(subscription.subscriber), \(subscription.url),
+              \(subscription.secret), \(subscription.geometryTypes.map(\.rawValue).joined(separator: ",")), \(Timestamp.string(subscription.createdAt)))
+            """, logger: logger
+        )
+    }
+
+    public func subscriptions(layerId: Int, subscriber: String) async throws -> [LayerSubscription] {
+        try await database.query(
+            "SELECT * FROM layer_subscriptions WHERE layer_id = \(layerId) AND subscriber = \(subscriber) ORDER BY created_at, id", logger: logger
+        ).all().map { try LayerSubscription(row: PostgresStoredRow(row: $0, table: "layer_subscriptions")) }
+    }
+
+    public func deleteSubscription(id: UUID, layerId: Int, subscriber: String) async throws -> Bool {
+        !(try await database.query(
+            """
+            DELETE FROM layer_subscriptions WHERE id = \(id.uuidString.lowercased()) AND layer_id = \(layerId) AND subscriber = \(subscriber) RETURNING id
+            """, logger: logger
+        ).all()).isEmpty
     }
 
     public func changeSequence(layerId: Int, at time: Date) async throws -> Int {

@@ -159,5 +159,16 @@ enum PostgresSchema {
                 "CREATE INDEX window_deltas_created ON window_deltas (created_at)",
             ]
         ),
+        // Webhook subscriptions to a layer's publications (issue #14).
+        (
+            "v13-layer-subscriptions",
+            [
+                """
+                CREATE TABLE layer_subscriptions (id TEXT PRIMARY KEY, layer_id BIGINT NOT NULL, subscriber TEXT NOT NULL, url TEXT NOT NULL,
+                  secret TEXT, geometry_types TEXT NOT NULL, created_at TEXT NOT NULL)
+                """,
+                "CREATE INDEX layer_subscriptions_layer ON layer_subscriptions (layer_id)",
+            ]
+        ),
     ]
 }

@@ -8,7 +8,10 @@ extension Replica {
     /// `sequenceNumber` and `files`, and for replicas MapDepot produced `fromTimestamp`, `changeSequence` and
     /// `fromChangeSequence`. Not `replicaId`, `bucketName` or `isHidden`: replica-server's document marks the first two
     /// write-only and never answers the third (issue #12); a produced file's URL carries the id.
-    public func json(links: ReplicaLinks) -> JSONValue {
+    ///
+    /// Without links (the stored form of a webhook body, ``ReplicaNotice``), produced files carry their artifact `key`
+    /// instead of `url`, and there are no `urls`: the webhook dispatcher adds them on sending.
+    public func json(links: ReplicaLinks?) -> JSONValue {
         var object: [String: JSONValue] = [
             "timestamp": .string(Timestamp.string(timestamp)),
             "layerId": .number(Double(layerId)),
@@ -17,11 +20,17 @@ extension Replica {
             "sequenceNumber": .number(Double(sequenceNumber)),
             "sourceId": sourceId.map { .string($0.uuidString.lowercased()) } ?? .null,
         ]
-        var files: [JSONValue] = self.files.map {
-            .object([
-                "url": .string(links.artifacts.url(for: $0.key, expires: nil)), "size": .number(Double($0.size)), "sha256": .string($0.sha256),
-                "features": .number(Double($0.features)), "deletions": .number(Double($0.deletions)),
-            ])
+        var files: [JSONValue] = self.files.map { file in
+            var fields: [String: JSONValue] = [
+                "size": .number(Double(file.size)), "sha256": .string(file.sha256),
+                "features": .number(Double(file.features)), "deletions": .number(Double(file.deletions)),
+            ]
+            if let links {
+                fields["url"] = .string(links.artifacts.url(for: file.key, expires: nil))
+            } else {
+                fields["key"] = .string(file.key)
+            }
+            return .object(fields)
         }
         switch origin {
         case .produced:
@@ -32,6 +41,7 @@ extension Replica {
             let linked = linkedSequence.map { JSONValue.number(Double($0)) } ?? .null
             object[replicaType == .delta ? "snapshotSequenceNumber" : "deltaSequenceNumber"] = linked
         case .registered:
+            guard let links else { break }
             let bucket = bucketName ?? ""
             files += registeredFiles.map { fileId in
                 .object([
@@ -40,7 +50,7 @@ extension Replica {
                 ])
             }
         }
-        object["urls"] = .array(files.map { $0.objectValue!["url"]! })
+        if links != nil { object["urls"] = .array(files.map { $0.objectValue!["url"]! }) }
         object["files"] = .array(files)
         return .object(object)
     }

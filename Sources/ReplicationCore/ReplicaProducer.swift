@@ -32,12 +32,15 @@ public struct ReplicaProducer: Sendable {
     /// The only producer using this state (the embedded backend): stored leases can only be a dead
     /// predecessor's, so they are ignored, and every hidden replica is a leftover.
     private let exclusive: Bool
+    /// How long a subscription's delivery of a publication is tried (the export webhooks' budget).
+    private let webhookRetryBudget: TimeInterval
 
     public init(
         store: any ReplicationStore, packaging: any ReplicaPackaging, artifacts: any ArtifactStore,
         clock: any WallClock, pageSize: Int = 5_000, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
-        chainLease: TimeInterval, exclusive: Bool = true
+        chainLease: TimeInterval, exclusive: Bool = true, webhookRetryBudget: TimeInterval = 86_400
     ) {
+        self.webhookRetryBudget = webhookRetryBudget
         self.chainLease = chainLease
         self.exclusive = exclusive
         self.store = store
@@ -327,7 +330,9 @@ public struct ReplicaProducer: Sendable {
             published.files = files
             published.layerHash = hash?.hex
             // The store numbers it as it becomes visible: next in its chain, after registered replicas too.
-            published = try await store.publishReplica(published)
+            let now = clock.now()
+            let notice = ReplicaNotice(now: now, expires: now.addingTimeInterval(webhookRetryBudget)) { ReplicaNotice.message($0, at: now) }
+            published = try await store.publishReplica(published, notice: notice)
         } catch {
             try? await store.deleteReplica(id: replica.replicaId)
             try? await artifacts.delete(prefix: Self.keyPrefix(replica))

@@ -1,5 +1,6 @@
 import Foundation
 import GeoJSON
+import JSONValues
 import MapDepotCore
 
 /// The replication API's operations: layers, change ingestion, replicas on demand, replica queries.
@@ -77,6 +78,28 @@ public struct ReplicationService: Sendable {
         if files == nil { files = try await store.windowDelta(buildId: replicaId)?.files }
         guard let file = files?.first(where: { $0.key == key }) else { throw ServiceError.notFound("no replica file at \(key)") }
         return file
+    }
+
+    /// Subscribes `subscriber` to a layer's publications (issue #14 item 5).
+    public func subscribe(_ json: JSONValue, layerId: Int, subscriber: String) async throws -> LayerSubscription {
+        let layer = try await layer(id: layerId)
+        let subscription = try LayerSubscription(json: json, layerId: layerId, subscriber: subscriber, now: clock.now())
+        if let other = subscription.geometryTypes.first(where: { !layer.geometryTypes.contains($0) }) {
+            throw ServiceError.invalid("layer \(layerId) holds no \(other.rawValue) features (it holds \(layer.geometryTypes.map(\.rawValue).joined(separator: ", ")))")
+        }
+        try await store.createSubscription(subscription)
+        return subscription
+    }
+
+    public func subscriptions(layerId: Int, subscriber: String) async throws -> [LayerSubscription] {
+        _ = try await layer(id: layerId)
+        return try await store.subscriptions(layerId: layerId, subscriber: subscriber)
+    }
+
+    public func unsubscribe(id: UUID, layerId: Int, subscriber: String) async throws {
+        guard try await store.deleteSubscription(id: id, layerId: layerId, subscriber: subscriber) else {
+            throw ServiceError.notFound("subscription \(id.uuidString.lowercased()) of layer \(layerId) was not found")
+        }
     }
 
     /// What `POST /layers/{layerId}/deltas` answers: the delta, the times of its window's ends, and whether it was made

@@ -34,14 +34,18 @@ public protocol ReplicationStore: Sendable {
     func releaseChain(layerId: Int, type: GeometryType, owner: String) async throws
 
     /// Stores a replica the producer is making, hidden and not yet numbered. It is invisible, and out of the registry's
-    /// reach, until ``publishReplica(_:)``.
+    /// reach, until ``publishReplica(_:notice:)``.
     func insertHiddenReplica(_ replica: Replica) async throws
     /// Makes a replica visible with its files and numbers it next in its chain, atomically; returns it numbered.
     ///
     /// Every replica is numbered when it first becomes visible (here, or by the registry), after every replica of its
     /// chain, whoever made it: publication order is sequence order, so a client that follows sequence numbers never
     /// skips a replica published late (issue #14).
-    func publishReplica(_ replica: Replica) async throws -> Replica
+    ///
+    /// With a notice, the same transaction queues a webhook delivery of the numbered replica to every subscription of
+    /// its layer and geometry type, in the export webhooks' outbox (issue #14: the publication and its notifications
+    /// commit together).
+    func publishReplica(_ replica: Replica, notice: ReplicaNotice?) async throws -> Replica
     /// Removes one replica row, whatever its state.
     func deleteReplica(id: UUID) async throws
     /// Removes the replicas a killed producer left being made — those of chains nobody holds a live lease on — and
@@ -54,6 +58,14 @@ public protocol ReplicationStore: Sendable {
     func latestReplica(layerId: Int, type: GeometryType, replicaType: ReplicaType, origin: ReplicaOrigin?) async throws -> Replica?
     /// A visible replica.
     func replica(id: UUID) async throws -> Replica?
+
+    // Subscriptions (issue #14 item 5).
+
+    func createSubscription(_ subscription: LayerSubscription) async throws
+    /// A layer's subscriptions made by `subscriber`, oldest first.
+    func subscriptions(layerId: Int, subscriber: String) async throws -> [LayerSubscription]
+    /// False when there is no such subscription of that subscriber.
+    func deleteSubscription(id: UUID, layerId: Int, subscriber: String) async throws -> Bool
 
     // Windows (issue #14 item 4).
 
@@ -87,7 +99,7 @@ public protocol ReplicationStore: Sendable {
     /// The selected replicas, oldest first.
     func registryReplicas(_ selection: ReplicaSelection) async throws -> [Replica]
     /// Writes what the registry may change (timestamp, layer, geometry type, replica type, bucket, hidden) of each; a
-    /// visible replica without a number (0) is numbered next in its chain, as ``publishReplica(_:)`` numbers.
+    /// visible replica without a number (0) is numbered next in its chain, as ``publishReplica(_:notice:)`` numbers.
     func updateRegistryFields(_ replicas: [Replica]) async throws
     /// Removes the selected replicas and returns them, files listed.
     func deleteReplicas(_ selection: ReplicaSelection) async throws -> [Replica]

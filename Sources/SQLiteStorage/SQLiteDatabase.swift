@@ -266,6 +266,16 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
                     """
             )
         }
+        // Webhook subscriptions to a layer's publications (issue #14).
+        migrator.registerMigration("v14-layer-subscriptions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE layer_subscriptions (id TEXT PRIMARY KEY, layer_id INTEGER NOT NULL, subscriber TEXT NOT NULL, url TEXT NOT NULL,
+                      secret TEXT, geometry_types TEXT NOT NULL, created_at TEXT NOT NULL);
+                    CREATE INDEX layer_subscriptions_layer ON layer_subscriptions (layer_id);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -211,7 +211,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
         try await database.pool.write { db in try Self.insert(replica, producing: true, in: db) }
     }
 
-    public func publishReplica(_ replica: Replica) async throws -> Replica {
+    public func publishReplica(_ replica: Replica, notice: ReplicaNotice?) async throws -> Replica {
         let files = ReplicaFile.storedText(replica.files)
         let id = replica.replicaId.uuidString.lowercased()
         return try await database.pool.write { db in
@@ -226,7 +226,59 @@ public struct SQLiteReplicationStore: ReplicationStore {
             var published = replica
             published.isHidden = false
             published.sequenceNumber = try Int.fetchOne(db, sql: "SELECT sequence_number FROM replicas WHERE replica_id = ?", arguments: [id]) ?? 0
+            if let notice { try Self.queueDeliveries(of: published, notice: notice, db) }
             return published
+        }
+    }
+
+    /// One outbox row per subscription that wants the replica (export webhooks' table, task 0: no task's).
+    private static func queueDeliveries(of replica: Replica, notice: ReplicaNotice, _ db: Database) throws {
+        let subscriptions = try Row.fetchAll(db, sql: "SELECT * FROM layer_subscriptions WHERE layer_id = ?", arguments: [replica.layerId])
+            .map { try LayerSubscription(row: SQLiteStoredRow($0, table: "layer_subscriptions")) }
+            .filter { $0.wants(replica.geometryType) }
+        guard !subscriptions.isEmpty else { return }
+        let body = notice.message(replica)
+        for subscription in subscriptions {
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_deliveries (id, task_id, event, url, secret, body, state, attempts, next_attempt_at, created_at, expires_at)
+                    VALUES (?, 0, 'REPLICA_PUBLISHED', ?, ?, ?, 'PENDING', 0, ?, ?, ?)
+                    """,
+                arguments: [
+                    UUID().uuidString.lowercased(), subscription.url, subscription.secret, body, Timestamp.string(notice.now),
+                    Timestamp.string(notice.now), Timestamp.string(notice.expires),
+                ]
+            )
+        }
+    }
+
+    public func createSubscription(_ subscription: LayerSubscription) async throws {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO layer_subscriptions (id, layer_id, subscriber, url, secret, geometry_types, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    subscription.id.uuidString.lowercased(), subscription.layerId, subscription.subscriber, subscription.url, subscription.secret,
+                    subscription.geometryTypes.map(\.rawValue).joined(separator: ","), Timestamp.string(subscription.createdAt),
+                ]
+            )
+        }
+    }
+
+    public func subscriptions(layerId: Int, subscriber: String) async throws -> [LayerSubscription] {
+        try await database.pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM layer_subscriptions WHERE layer_id = ? AND subscriber = ? ORDER BY created_at, id", arguments: [layerId, subscriber]
+            ).map { try LayerSubscription(row: SQLiteStoredRow($0, table: "layer_subscriptions")) }
+        }
+    }
+
+    public func deleteSubscription(id: UUID, layerId: Int, subscriber: String) async throws -> Bool {
+        try await database.pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM layer_subscriptions WHERE id = ? AND layer_id = ? AND subscriber = ?",
+                arguments: [id.uuidString.lowercased(), layerId, subscriber]
+            )
+            return db.changesCount > 0
         }
     }
 

@@ -122,7 +122,7 @@ import TestSupport
     static func arguments(document: String, base: String, token: String, report: String) -> [String] {
         [
             "run", document, "--url", base, "--header", "x-api-key: \(token)", "--seed", "1", "--max-examples", "12", "--checks", "all",
-            "--phases", "examples,coverage,fuzzing", "--exclude-path-regex", "^/export-tasks/\\{id\\}/events$", "--request-timeout", "20",
+            "--phases", "examples,coverage,fuzzing", "--exclude-path-regex", "^/(export-tasks/\\{id\\}|layers/\\{layerId\\})/events$", "--request-timeout", "20",
             "--workers", "1", "--report", "junit", "--report-dir", report, "--no-color", "--suppress-health-check", "data_too_large,too_slow",
         ]
     }

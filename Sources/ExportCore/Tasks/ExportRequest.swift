@@ -15,6 +15,11 @@ public enum WebhookEvent: String, Sendable, Codable, CaseIterable {
     case taskPaused = "TASK_PAUSED"
     case taskExpired = "TASK_EXPIRED"
     case taskArchived = "TASK_ARCHIVED"
+    /// A layer's replica was published (issue #14: layer subscriptions); never an export task's event.
+    case replicaPublished = "REPLICA_PUBLISHED"
+
+    /// The events an export task's webhook can ask for.
+    public static let taskEvents: [WebhookEvent] = allCases.filter { $0 != .replicaPublished }
 }
 
 /// What a webhook's deliveries carry.
@@ -173,8 +178,8 @@ public struct ExportRequest: Sendable {
         }
         var parsedEvents: [WebhookEvent] = []
         for (index, event) in events.enumerated() {
-            guard let raw = event.stringValue, let value = WebhookEvent(rawValue: raw) else {
-                throw .invalid("\(path).events[\(index)] must be one of \(WebhookEvent.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let raw = event.stringValue, let value = WebhookEvent(rawValue: raw), WebhookEvent.taskEvents.contains(value) else {
+                throw .invalid("\(path).events[\(index)] must be one of \(WebhookEvent.taskEvents.map(\.rawValue).joined(separator: ", "))")
             }
             guard !parsedEvents.contains(value) else { throw .invalid("\(path).events lists \(raw) twice") }
             parsedEvents.append(value)

@@ -25,6 +25,18 @@ public enum WebhookMessage {
     /// The body to send: artifacts' keys replaced by their links. A body stored whole (before issue #10) is sent as it is.
     public static func wire(stored text: String, links: any ArtifactLinks) throws -> String {
         guard case .object(var message) = try CanonicalJSON.parse(text) else { return text }
+        if message["event"] == .string(WebhookEvent.replicaPublished.rawValue), case .object(var data)? = message["data"] {
+            // A replica (issue #14): each file's key becomes its download URL, and `urls` lists them as GET /replica does.
+            let files: [JSONValue] = (data["files"]?.arrayValue ?? []).map { file in
+                guard case .object(var fields) = file, let key = fields.removeValue(forKey: "key")?.stringValue else { return file }
+                fields["url"] = .string(links.url(for: key, expires: nil))
+                return .object(fields)
+            }
+            data["files"] = .array(files)
+            data["urls"] = .array(files.compactMap { $0.objectValue?["url"] })
+            message["data"] = .object(data)
+            return CanonicalJSON.text(.object(message))
+        }
         if case .object(var data)? = message["data"] {
             guard let signed = sign(data, expires: "expiredAt", links: links) else { return text }
             data["artifacts"] = signed

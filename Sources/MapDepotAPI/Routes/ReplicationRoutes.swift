@@ -5,6 +5,8 @@ import Hummingbird
 import JSONValues
 import MapDepotCore
 import ReplicationCore
+import ServiceLifecycle
+import NIOCore
 
 /// The replica-server v2.0.0 public routes (`/layers`, `/replica`, `/replica/latest`, replication-anchors
 /// §1.3) plus MapDepot's layer management, change ingestion and on-demand production.
@@ -54,11 +56,88 @@ struct ReplicationRoutes: Sendable {
             )
             return JSONResponse.make(json, status: answer.cached ? .ok : .created)
         }
+        router.post("layers/:layerId/subscriptions") { request, context in
+            let principal = try await api.principal(request, requiring: .replicationRead)
+            let subscription = try await replication.subscribe(
+                try await api.json(request), layerId: try context.parameters.integer("layerId"), subscriber: principal.subject
+            )
+            return JSONResponse.make(subscription.json, status: .created)
+        }
+        router.get("layers/:layerId/subscriptions") { request, context in
+            let principal = try await api.principal(request, requiring: .replicationRead)
+            let subscriptions = try await replication.subscriptions(layerId: try context.parameters.integer("layerId"), subscriber: principal.subject)
+            return JSONResponse.make(.array(subscriptions.map(\.json)))
+        }
+        router.delete("layers/:layerId/subscriptions/:subscriptionId") { request, context in
+            let principal = try await api.principal(request, requiring: .replicationRead)
+            let raw = context.parameters.get("subscriptionId") ?? ""
+            guard let id = UUID(formatted: raw) else { throw ServiceError.notFound("subscription \(raw) was not found") }
+            try await replication.unsubscribe(id: id, layerId: try context.parameters.integer("layerId"), subscriber: principal.subject)
+            return Response(status: .noContent)
+        }
+        router.get("layers/:layerId/events") { request, context in
+            _ = try await api.principal(request, requiring: .replicationRead)
+            let layer = try await replication.layer(id: try context.parameters.integer("layerId"))
+            // Only what is published from now on: the newest number of every chain when the client connected.
+            var seen: [String: Int] = [:]
+            for type in layer.geometryTypes {
+                for replicaType in ReplicaType.allCases {
+                    let newest = try await replication.store.latestReplica(layerId: layer.layerId, type: type, replicaType: replicaType, origin: nil)
+                    seen["\(type.rawValue)/\(replicaType.rawValue)"] = newest?.sequenceNumber ?? 0
+                }
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                body: ResponseBody { [seen] writer in
+                    try await Self.stream(layer, from: seen, replication: replication, links: api.components.replicaLinks, clock: api.components.clock, writer: &writer)
+                }
+            )
+        }
         router.get("replica/latest") { request, _ in
             _ = try await api.principal(request, requiring: .replicationRead)
             let query = try ReplicaQuery(parameters: Self.parameters(request), latest: true)
             return JSONResponse.make(try await replication.latest(query).json(links: api.components.replicaLinks))
         }
+    }
+
+    /// Server-Sent Events of a layer's publications (issue #14 item 5): a `replica` event with the replica, as `GET
+    /// /replica` lists it, whenever one is published, in sequence order per chain; the event id is
+    /// `<geometry type>/<replica type>/<sequence>`. The store is polled every 250 ms, so events come from whichever node
+    /// published; a comment line goes out after `heartbeat` of silence, so a client that left is found and proxies keep
+    /// the stream open (as the export task stream does).
+    static func stream(
+        _ layer: Layer, from start: [String: Int], replication: ReplicationService, links: ReplicaLinks, clock: any WallClock,
+        writer: inout any ResponseBodyWriter, heartbeat: Duration = .seconds(15)
+    ) async throws {
+        var seen = start
+        var lastWrite = clock.now()
+        try await writer.write(ByteBuffer(string: ": layer \(layer.layerId)\n\n"))
+        while !Task.isShuttingDownGracefully {
+            var wrote = false
+            for type in layer.geometryTypes {
+                for replicaType in ReplicaType.allCases {
+                    let chain = "\(type.rawValue)/\(replicaType.rawValue)"
+                    var query = ReplicaQuery(layerId: layer.layerId, geometryType: type, replicaType: replicaType, ascending: true)
+                    query.afterSequence = seen[chain] ?? 0
+                    query.page = ReplicaPage(limit: 100, after: nil)
+                    for replica in try await replication.replicaPage(query).replicas {
+                        let text = "event: replica\nid: \(chain)/\(replica.sequenceNumber)\ndata: \(CanonicalJSON.text(replica.json(links: links)))\n\n"
+                        try await writer.write(ByteBuffer(string: text))
+                        seen[chain] = replica.sequenceNumber
+                        wrote = true
+                    }
+                }
+            }
+            if wrote {
+                lastWrite = clock.now()
+            } else if clock.now().timeIntervalSince(lastWrite) >= heartbeat.seconds {
+                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                lastWrite = clock.now()
+            }
+            try await clock.sleep(for: .milliseconds(250))
+        }
+        try await writer.finish(nil)
     }
 
     /// History older than retention kept: 410 with the latest snapshot to start again from (issue #14).
