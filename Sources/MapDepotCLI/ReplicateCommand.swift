@@ -41,14 +41,18 @@ struct ReplicateCommand: AsyncParsableCommand {
             return try DirectoryMirror(directory: into, crashPoints: crashPoints)
         }
 
+        func server(client: HTTPClient) throws -> HTTPReplicaServer {
+            HTTPReplicaServer(
+                server: server, token: token ?? ProcessInfo.processInfo.environment["MAPDEPOT_TOKEN"], layerId: layer, geometryType: try geometryType(),
+                client: client
+            )
+        }
+
         func engine(client: HTTPClient, events: @escaping @Sendable (SyncEvent) -> Void) throws -> ReplicaSync {
             let crashPoints = CrashPoints(ProcessInfo.processInfo.environment["MAPDEPOT_DEBUG_CRASH_AT"])
             let type = try geometryType()
-            let server = HTTPReplicaServer(
-                server: server, token: token ?? ProcessInfo.processInfo.environment["MAPDEPOT_TOKEN"], layerId: layer, geometryType: type, client: client
-            )
             return ReplicaSync(
-                layerId: layer, geometryType: type, server: server, target: try target(crashPoints: crashPoints), reader: ZipContentReader(),
+                layerId: layer, geometryType: type, server: try server(client: client), target: try target(crashPoints: crashPoints), reader: ZipContentReader(),
                 staging: isGeoPackage ? into + ".downloads" : into + "/.downloads", crashPoints: crashPoints, events: events
             )
         }
@@ -62,8 +66,9 @@ struct ReplicateCommand: AsyncParsableCommand {
         @Option(help: "Download at most this many bytes in this run (at least one replica is always applied).") var maxBytes: Int64?
         @Flag(help: "When the server no longer keeps history back to the local copy, exit 3 instead of taking a new snapshot.")
         var noResnapshot = false
-        @Flag(help: "Keep running: poll for new deltas every --interval seconds.") var follow = false
-        @Option(help: "Seconds between polls with --follow.") var interval: Double = 5
+        @Flag(help: "Keep running: apply each delta as the server announces it (its event stream), polling every --interval seconds too.")
+        var follow = false
+        @Option(help: "Seconds between polls with --follow (the fallback when the event stream is lost).") var interval: Double = 30
 
         func run() async throws {
             let client = HTTPReplicaServer.makeClient()
@@ -71,10 +76,25 @@ struct ReplicateCommand: AsyncParsableCommand {
             do {
                 let engine = try connection.engine(client: client, events: SyncReporter(terminal: isatty(STDERR_FILENO) == 1).report)
                 let limits = SyncLimits(once: once, untilSequence: untilSequence, maxBytes: maxBytes, resnapshot: !noResnapshot)
+                let doorbell = SyncDoorbell(clock: SystemClock())
+                let server = try connection.server(client: client)
+                let listener = follow ? Task { await server.listen(ringing: doorbell) } : nil
+                defer { listener?.cancel() }
                 var outcome = try await engine.run(limits)
                 while follow, outcome.exitCode == 0 || outcome.exitCode == 1, untilSequence == nil || outcome.exitCode != 0 {
-                    try await Task.sleep(for: .milliseconds(Int64(max(0.1, interval) * 1000)))
-                    outcome = try await engine.run(limits)
+                    // More to apply (partial) goes on at once; up to date waits for the next announcement or poll.
+                    if outcome.exitCode == 0 { await doorbell.wait(timeout: .milliseconds(Int64(max(0.1, interval) * 1000))) }
+                    // Following, a failed run (the server away, the file busy) is said and tried again at the next
+                    // announcement or poll: the copy is at its last whole replica either way.
+                    while true {
+                        do {
+                            outcome = try await engine.run(limits)
+                            break
+                        } catch {
+                            FileHandle.standardError.write(Data("mapdepot replicate: \(Self.describe(error)); trying again\n".utf8))
+                            await doorbell.wait(timeout: .milliseconds(Int64(max(0.1, interval) * 1000)))
+                        }
+                    }
                 }
                 Self.say(outcome)
                 code = outcome.exitCode

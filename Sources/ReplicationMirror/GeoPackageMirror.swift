@@ -28,6 +28,9 @@ public struct GeoPackageMirror: MirrorTarget {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.label = "mirror"
+        // Readers of the copy (QGIS, ogrinfo, a status call) hold the file briefly; a replica waits for them instead of
+        // failing with SQLITE_BUSY.
+        configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in GeoPackageFeatures.addFunctions(db) }
         queue = try DatabaseQueue(path: path, configuration: configuration)
         self.table = table

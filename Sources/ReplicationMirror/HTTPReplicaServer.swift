@@ -103,6 +103,35 @@ public struct HTTPReplicaServer: ReplicaServer {
         throw SyncError.protocolViolation("too many redirects downloading \(file.url)")
     }
 
+    /// Rings `doorbell` at every `replica` event of this geometry type on `GET /layers/{layerId}/events`, reconnecting
+    /// after `retry` when the stream ends or fails, until cancelled. Each connection rings once too.
+    public func listen(ringing doorbell: SyncDoorbell, retry: Duration = .seconds(5)) async {
+        let marker = #""geometryType":"\#(geometryType.rawValue)""#
+        while !Task.isCancelled {
+            do {
+                var request = HTTPClientRequest(url: base + "/layers/\(layerId)/events")
+                if let token { request.headers.add(name: "x-api-key", value: token) }
+                request.headers.add(name: "Accept", value: "text/event-stream")
+                let response = try await client.execute(request, timeout: .hours(24 * 365))
+                if response.status == .ok {
+                    // Whatever was published before the stream was there is caught by one more run: no gap between
+                    // the last run and the first event.
+                    await doorbell.ring()
+                    var pending = ""
+                    for try await chunk in response.body {
+                        pending += String(buffer: chunk)
+                        while let end = pending.range(of: "\n\n") {
+                            let event = pending[..<end.lowerBound]
+                            if event.hasPrefix("event: replica"), event.contains(marker) { await doorbell.ring() }
+                            pending.removeSubrange(..<end.upperBound)
+                        }
+                    }
+                }
+            } catch {}
+            try? await Task.sleep(for: retry)
+        }
+    }
+
     private func getJSON(_ pathAndQuery: String) async throws -> (Int, JSONValue) {
         var request = HTTPClientRequest(url: base + pathAndQuery)
         if let token { request.headers.add(name: "x-api-key", value: token) }

@@ -319,4 +319,54 @@ import ZIPFoundation
             #expect(try await GeoPackageMirror(path: into, table: "layer_9_polygon").storedFeatures() == (try await Self.freshSnapshot(client, server, layer: 9)))
         }
     }
+
+    @Test func followAppliesEachDeltaAsTheServerAnnouncesIt() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.binary), "build the binary first (scripts/test does)")
+        let server = try await Self.server()
+        let directory = try Fixtures.temporaryDirectory("mirror-follow")
+        let into = directory + "/copy.gpkg"
+        try await server.run { client in
+            let base = Self.base(client)
+            _ = try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":10,"layerName":"followed","geometryTypes":["polygon"]}"#)
+            var random = SeededGenerator(seed: 10)
+            var alive: Set<String> = []
+            func round() async throws {
+                #expect(try await client.call(.post, "/layers/10/changes", token: server.writer, body: Self.randomChanges(&random, alive: &alive)).status == .ok)
+                _ = try await client.call(.post, "/layers/10/replicas", token: server.writer, body: #"{"replicaType":"delta","geometryType":"polygon"}"#)
+            }
+            try await round()
+            // Polling once a minute: only the event stream can bring the next deltas in time.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CrashSafetyTests.binary)
+            process.arguments = [
+                "replicate", "--follow", "--interval", "60", "--server", base, "--token", server.reader, "--layer", "10", "--geometry", "polygon",
+                "--into", into,
+            ]
+            let log = directory + "/follow.log"
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle(forWritingAtPath: log)
+            try process.run()
+            defer { process.terminate() }
+            func reached(_ delta: Int) async throws -> Bool {
+                for _ in 0..<200 {
+                    // Read while the client writes: a busy or half-made file is "not yet".
+                    if FileManager.default.fileExists(atPath: into),
+                        (try? await GeoPackageMirror(path: into, table: "layer_10_polygon").cursor()?.deltaSequence) == delta
+                    {
+                        return true
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                return false
+            }
+            #expect(try await reached(1))
+            // However late the stream connects, its connection rings once: nothing published before it is missed.
+            for delta in 2...3 {
+                try await round()
+                #expect(try await reached(delta), "delta \(delta) was not applied within 10 s: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            }
+            #expect(try await GeoPackageMirror(path: into, table: "layer_10_polygon").storedFeatures() == (try await Self.freshSnapshot(client, server, layer: 10)))
+        }
+    }
 }
