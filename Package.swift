@@ -203,7 +203,7 @@ let package = Package(
             name: "MapDepotBench",
             dependencies: [
                 "JSONValues", "MapDepotAPI", "ExportCore", "ReplicationCore", "MapDepotCore", "S3Storage", "GeoJSON", "Geometry",
-                "TileGrid", "GeoPackage",
+                "TileGrid", "GeoPackage", "ReplicationClient", "ReplicationMirror",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
