@@ -53,7 +53,8 @@ public enum GeoPackageGeometry {
         return 8 + sizes[indicator]
     }
 
-    static func envelope(_ geometry: GeoJSONGeometry) -> (minX: Double, minY: Double, maxX: Double, maxY: Double)? {
+    /// The geometry's bounds; nil when it has no position.
+    public static func envelope(_ geometry: GeoJSONGeometry) -> (minX: Double, minY: Double, maxX: Double, maxY: Double)? {
         var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
         func visit(_ positions: [Position]) {
             for position in positions {

@@ -56,25 +56,10 @@ struct BenchHTTP: AsyncParsableCommand {
         _ = try await components.replication.createLayer(LayerDraft(layerId: 1, layerName: "points", geometryTypes: [.point]))
         components.close()
 
-        let port = Int.random(in: 20_000..<60_000)
-        let base = "http://127.0.0.1:\(port)"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try MapDepotBinary.path)
-        server.arguments = ["serve", "--data-dir", config.dataDir, "--port", "\(port)", "--no-worker", "--log-level", "error"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["MAPDEPOT_DATABASE_URL"] = config.database.url
-        environment["MAPDEPOT_PUBLIC_URL"] = base
-        environment["MAPDEPOT_HTTP_RATE_LIMIT_PER_SECOND"] = "0"  // the server is measured, not one client's share
-        environment["MAPDEPOT_REPLICATION_SCHEDULER_CHECK_SECONDS"] = "3600"
-        server.environment = environment
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let (server, base) = try await Self.serve(
+            dataDir: config.dataDir, settings: ["MAPDEPOT_DATABASE_URL": config.database.url, "MAPDEPOT_REPLICATION_SCHEDULER_CHECK_SECONDS": "3600"]
+        )
         defer { server.terminate() }
-        for _ in 0..<100 {
-            if (try? BenchProcess.run("/usr/bin/env", ["curl", "-sf", "-o", "/dev/null", base + "/liveness"])) != nil { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
         let estimate = request.replacingOccurrences(of: "\"", with: "\\\"")
         let endpoints: [(String, String, String?)] = [
             ("GET /liveness", "/liveness", nil),
@@ -126,3 +111,29 @@ struct BenchHTTP: AsyncParsableCommand {
         return result
     }
 }
+
+extension BenchHTTP {
+    /// `mapdepot serve --no-worker` on a random loopback port with `settings` (`MAPDEPOT_…`) over this environment, no
+    /// rate limit (the server is measured, not one client's share), once it answers `/liveness`; the caller terminates it.
+    static func serve(dataDir: String, settings: [String: String?]) async throws -> (Process, String) {
+        let port = Int.random(in: 20_000..<40_000)
+        let base = "http://127.0.0.1:\(port)"
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try MapDepotBinary.path)
+        server.arguments = ["serve", "--data-dir", dataDir, "--port", "\(port)", "--no-worker", "--log-level", "error"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAPDEPOT_PUBLIC_URL"] = base
+        environment["MAPDEPOT_HTTP_RATE_LIMIT_PER_SECOND"] = "0"
+        for (name, value) in settings { environment[name] = value }
+        server.environment = environment
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        for _ in 0..<100 {
+            if (try? BenchProcess.run("/usr/bin/env", ["curl", "-sf", "-o", "/dev/null", base + "/liveness"])) != nil { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return (server, base)
+    }
+}
+

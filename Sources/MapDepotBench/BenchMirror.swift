@@ -79,13 +79,13 @@ struct BenchMirror: AsyncParsableCommand {
         let peerStart = Date()
         let (peerRSS, _) = try BenchProcess.run("/usr/bin/env", ["ogr2ogr", "-append", "-f", "GPKG", work + "/peer.gpkg", geojson, "-nln", "parcels"])
         let peer = Double(changes) / Date().timeIntervalSince(peerStart)
-        print(
+        Self.say(
             String(
                 format: "mirror apply, %d new polygons: MapDepot %.0f features/s (read+parse %.2f s, apply %.2f s), ogr2ogr -append %.0f features/s: %.2f×; target ≥ 50,000/s and > 1×",
                 changes, ours, read, apply, peer, ours / peer
             )
         )
-        print("peak RSS: this process \(PeakMemory.kilobytes() / 1024) MB, ogr2ogr \(peerRSS / 1024) MB")
+        Self.say("peak RSS: this process \(PeakMemory.kilobytes() / 1024) MB, ogr2ogr \(peerRSS / 1024) MB")
     }
 
     /// Records, with wall-clock arrival times, every webhook POST on `port` and every `replica` event of the stream:
@@ -123,27 +123,15 @@ struct BenchMirror: AsyncParsableCommand {
         _ = try await components.replication.createLayer(LayerDraft(layerId: 1, layerName: "pushed", geometryTypes: [.point]))
         components.close()
 
-        let port = Int.random(in: 20_000..<40_000)
-        let hookPort = port + 20_000
-        let base = "http://127.0.0.1:\(port)"
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try MapDepotBinary.path)
-        server.arguments = ["serve", "--data-dir", config.dataDir, "--port", "\(port)", "--no-worker", "--log-level", "error"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["MAPDEPOT_PUBLIC_URL"] = base
-        environment["MAPDEPOT_HTTP_RATE_LIMIT_PER_SECOND"] = "0"
-        environment["MAPDEPOT_REPLICATION_DELTA_INTERVAL_SECONDS"] = "1"
-        environment["MAPDEPOT_REPLICATION_SCHEDULER_CHECK_SECONDS"] = "0.1"
-        environment["MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS"] = "true"
-        server.environment = environment
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let hookPort = Int.random(in: 40_000..<60_000)
+        let (server, base) = try await BenchHTTP.serve(
+            dataDir: config.dataDir,
+            settings: [
+                "MAPDEPOT_REPLICATION_DELTA_INTERVAL_SECONDS": "1", "MAPDEPOT_REPLICATION_SCHEDULER_CHECK_SECONDS": "0.1",
+                "MAPDEPOT_WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true",
+            ]
+        )
         defer { server.terminate() }
-        for _ in 0..<100 {
-            if (try? BenchProcess.run("/usr/bin/env", ["curl", "-sf", "-o", "/dev/null", base + "/liveness"])) != nil { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
         func post(_ path: String, _ body: String) throws -> JSONValue {
             let (_, output) = try BenchProcess.run(
                 "/usr/bin/env", ["curl", "-sf", "-X", "POST", "-H", "x-api-key: \(token)", "-H", "Content-Type: application/json", "-d", body, base + path]
@@ -169,7 +157,8 @@ struct BenchMirror: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(1_300))
         }
         try await Task.sleep(for: .seconds(3))
-        listener.terminate()
+        // SIGKILL: the listener inherits this process's ignored SIGTERM (ignored dispositions survive exec).
+        kill(listener.processIdentifier, SIGKILL)
         let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
         let arrivals = lines.compactMap { line -> (kind: String, sequence: Int, at: Double)? in
             let parts = line.split(separator: " ")
@@ -181,16 +170,22 @@ struct BenchMirror: AsyncParsableCommand {
                 arrivals.filter { $0.kind == kind && $0.sequence >= change.sequence }.map(\.at).min().map { $0 - change.at }
             }.sorted()
             guard !latencies.isEmpty else {
-                print("push latency, \(kind): nothing arrived")
+                Self.say("push latency, \(kind): nothing arrived")
                 continue
             }
             func quantile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int((Double(latencies.count) * q).rounded(.up)) - 1)] }
-            print(
+            Self.say(
                 String(
                     format: "push latency, change set → delta at the %@ (1 s delta cadence, %d of %d): p50 %.0f ms, p99 %.0f ms, max %.0f ms; target p99 ≤ 1,000 ms",
                     kind as NSString, latencies.count, sent.count, quantile(0.5) * 1000, quantile(0.99) * 1000, latencies.last! * 1000
                 )
             )
         }
+    }
+
+    /// A result line, written at once (standard output is block-buffered into a pipe, and a stalled step should not
+    /// hide the figures before it).
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }

@@ -25,12 +25,23 @@ public struct MirrorFeature: Sendable {
 /// What one replica holds, from its zips' entries: features (`*.geojson` FeatureCollections) and deleted ids
 /// (`deleted_*.json` arrays), in the replication README's layout.
 public struct ReplicaContent: Sendable {
-    public var upserts: [MirrorFeature]
-    public var deletions: [String]
+    public private(set) var upserts: [MirrorFeature]
+    public private(set) var deletions: [String]
+    /// The ``LayerHash`` of every upsert's text, summed as the features are read (on every core when a reader parses
+    /// entries in parallel), so that a target's transaction only hashes the states it replaces.
+    public private(set) var upsertHash = LayerHash()
 
     public init(upserts: [MirrorFeature] = [], deletions: [String] = []) {
         self.upserts = upserts
         self.deletions = deletions
+        for feature in upserts { upsertHash.toggle(feature.state.featureText()) }
+    }
+
+    /// Appends another part's features and deletions (a reader's entries, in order).
+    public mutating func merge(_ other: ReplicaContent) {
+        upserts += other.upserts
+        deletions += other.deletions
+        upsertHash.combine(other.upsertHash)
     }
 
     /// Adds one zip entry. Features are read back into MapDepot's canonical form (the texts the server hashed).
@@ -49,7 +60,9 @@ public struct ReplicaContent: Sendable {
                 guard case .string(let id)? = feature.id, let geometry = feature.geometry else {
                     throw SyncError.protocolViolation("\(name) feature \(index) has no string id or no geometry")
                 }
-                upserts.append(MirrorFeature(id: id, geometry: geometry, properties: feature.properties ?? [:]))
+                let mirrored = MirrorFeature(id: id, geometry: geometry, properties: feature.properties ?? [:])
+                upsertHash.toggle(mirrored.state.featureText())
+                upserts.append(mirrored)
             }
         }
     }
