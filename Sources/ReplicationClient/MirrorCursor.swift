@@ -57,4 +57,13 @@ public struct MirrorCursor: Sendable, Hashable {
         }
         return next
     }
+
+    /// The rule every target applies before it commits a replica: the hash of what it would hold must be the server's
+    /// (when the server gave one), else the replica is not applied.
+    public func check(_ hash: LayerHash) throws(SyncError) {
+        guard let expected = layerHash, expected != hash.hex else { return }
+        throw .hashMismatch(
+            "after replica \(deltaSequence) the local copy's layer hash would be \(hash.hex), the server's is \(expected): the replica was not applied"
+        )
+    }
 }

@@ -269,8 +269,11 @@ public struct ReplicaProducer: Sendable {
     /// A delta over any kept window of the layer's changes, optionally of one area, outside every chain (issue #14 item
     /// 4): the same pages, rules and zips as a chain delta, in a folder of its own build id. Nothing is left on failure.
     public func window(layer: Layer, type: GeometryType, from: Int, to: Int, bbox: BoundingBox?) async throws -> WindowDelta {
-        let buildId = UUID()
-        let prefix = "replicas/\(layer.layerId)/\(type.rawValue)/\(buildId.uuidString.lowercased())"
+        var delta = WindowDelta(
+            key: WindowDelta.key(layerId: layer.layerId, type: type, from: from, to: to, bbox: bbox), buildId: UUID(), layerId: layer.layerId,
+            geometryType: type, fromChangeSequence: from, changeSequence: to, bbox: bbox, files: [], createdAt: clock.now()
+        )
+        let prefix = delta.keyPrefix
         let store = self.store
         let pageSize = self.pageSize
         do {
@@ -280,10 +283,8 @@ public struct ReplicaProducer: Sendable {
             } each: { page in
                 _ = try await Offload.run { try Self.write(page, to: writer, area: bbox) }
             }
-            return WindowDelta(
-                key: WindowDelta.key(layerId: layer.layerId, type: type, from: from, to: to, bbox: bbox), buildId: buildId, layerId: layer.layerId,
-                geometryType: type, fromChangeSequence: from, changeSequence: to, bbox: bbox, files: try await writer.finish(), createdAt: clock.now()
-            )
+            delta.files = try await writer.finish()
+            return delta
         } catch {
             try? await artifacts.delete(prefix: prefix)
             throw error
@@ -353,7 +354,7 @@ public struct ReplicaProducer: Sendable {
         for replicaType in ReplicaType.allCases {
             let latest = try await store.latestReplica(layerId: layerId, type: type, replicaType: replicaType, origin: .produced)
             object[replicaType.rawValue] = latest.map { replica in
-                let chainFolder = "replicas/\(layerId)/\(type.rawValue)/"
+                let chainFolder = Self.chainFolder(layerId: layerId, type: type) + "/"
                 var entry: [String: JSONValue] = [
                     "sequenceNumber": .number(Double(replica.sequenceNumber)), "changeSequence": .number(Double(replica.changeSequence)),
                     "timestamp": .string(Timestamp.string(replica.timestamp)), "layerHash": replica.layerHash.map(JSONValue.string) ?? .null,
@@ -372,16 +373,21 @@ public struct ReplicaProducer: Sendable {
             object["sourceId"] = latest?.sourceId.map { .string($0.uuidString.lowercased()) } ?? object["sourceId"]
         }
         object["updatedAt"] = .string(Timestamp.string(clock.now()))
-        let key = "replicas/\(layerId)/\(type.rawValue)/state.json"
+        let key = Self.chainFolder(layerId: layerId, type: type) + "/state.json"
         let staging = try artifacts.stagingPath(for: key)
         let text = CanonicalJSON.text(.object(object))
         try await Offload.run { try Data(text.utf8).write(to: URL(fileURLWithPath: staging)) }
         _ = try await artifacts.publish(stagingPath: staging, key: key)
     }
 
+    /// `replicas/<layer>/<geometry type>`: the folder of a chain's replicas, its window deltas and its `state.json`.
+    public static func chainFolder(layerId: Int, type: GeometryType) -> String {
+        "replicas/\(layerId)/\(type.rawValue)"
+    }
+
     /// `replicas/<layer>/<geometry type>/<replica id>`.
     public static func keyPrefix(_ replica: Replica) -> String {
-        "replicas/\(replica.layerId)/\(replica.geometryType.rawValue)/\(replica.replicaId.uuidString.lowercased())"
+        chainFolder(layerId: replica.layerId, type: replica.geometryType) + "/" + replica.replicaId.uuidString.lowercased()
     }
 }
 

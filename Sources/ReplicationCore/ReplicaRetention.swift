@@ -43,7 +43,7 @@ public struct ReplicaRetention: Sendable {
         guard window > 0 else { return report }
         let now = clock.now()
         for window in try await store.pruneWindowDeltas(before: now.addingTimeInterval(-self.window)) {
-            try await artifacts.delete(prefix: "replicas/\(window.layerId)/\(window.geometryType.rawValue)/\(window.buildId.uuidString.lowercased())")
+            try await artifacts.delete(prefix: window.keyPrefix)
             report.replicas += 1
         }
         for layer in try await store.layers() {

@@ -154,7 +154,7 @@ public struct ReplicationService: Sendable {
             delta = try await store.insertWindowDelta(built)
             // Two identical requests at once: the first stored wins, the other's files go.
             if delta.buildId != built.buildId {
-                try await artifacts.delete(prefix: "replicas/\(layerId)/\(type.rawValue)/\(built.buildId.uuidString.lowercased())")
+                try await artifacts.delete(prefix: built.keyPrefix)
             } else {
                 cached = false
             }

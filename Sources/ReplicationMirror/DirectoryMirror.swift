@@ -33,7 +33,7 @@ public struct DirectoryMirror: MirrorTarget {
                 features[feature.state.id] = text
                 hash.toggle(text)
             }
-            try Self.check(hash, cursor: cursor)
+            try cursor.check(hash)
             try self.write(features, cursor: cursor, replacing: self.state()?.data)
         }
     }
@@ -52,7 +52,7 @@ public struct DirectoryMirror: MirrorTarget {
                 if let old = features.updateValue(text, forKey: feature.state.id) { hash?.toggle(old) }
                 hash?.toggle(text)
             }
-            if let hash { try Self.check(hash, cursor: cursor) }
+            if let hash { try cursor.check(hash) }
             try self.write(features, cursor: cursor, replacing: state.data)
         }
     }
@@ -63,11 +63,6 @@ public struct DirectoryMirror: MirrorTarget {
 
     public func count() async throws -> Int {
         try await Offload.run { try self.state()?.data.map { try self.features(in: $0).count } ?? 0 }
-    }
-
-    static func check(_ hash: LayerHash, cursor: MirrorCursor) throws {
-        guard let expected = cursor.layerHash, expected != hash.hex else { return }
-        throw SyncError.hashMismatch("the local copy's layer hash would be \(hash.hex), the server's is \(expected): the replica was not applied")
     }
 
     // MARK: - Files

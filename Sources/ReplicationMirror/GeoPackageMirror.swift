@@ -87,7 +87,7 @@ public struct GeoPackageMirror: MirrorTarget {
             hash.combine(content.upsertHash)
             try GeoPackageFeatures.fillIndex(db, table: table)
             try GeoPackageFeatures.createTriggers(db, table: table)
-            try Self.check(hash, cursor: cursor)
+            try cursor.check(hash)
             try Self.store(cursor, columns: columns, table: table, db)
             try GeoPackageFeatures.updateContents(db, table: table, lastChange: Date())
         }
@@ -182,7 +182,7 @@ public struct GeoPackageMirror: MirrorTarget {
         }
         try GeoPackageFeatures.createTriggers(db, table: table)
         hash?.combine(content.upsertHash)
-        if let hash { try check(hash, cursor: cursor) }
+        if let hash { try cursor.check(hash) }
         try store(cursor, columns: columns, table: table, db)
         try GeoPackageFeatures.updateContents(db, table: table, lastChange: Date())
     }
@@ -211,13 +211,6 @@ public struct GeoPackageMirror: MirrorTarget {
     }
 
     // MARK: - Rows
-
-    static func check(_ hash: LayerHash, cursor: MirrorCursor) throws {
-        guard let expected = cursor.layerHash, expected != hash.hex else { return }
-        throw SyncError.hashMismatch(
-            "after replica \(cursor.deltaSequence) the local copy's layer hash is \(hash.hex), the server's \(expected): the replica was rolled back"
-        )
-    }
 
     static func store(_ cursor: MirrorCursor, columns: [GeoPackageFeatures.Column], table: String, _ db: Database) throws {
         let columnsText = CanonicalJSON.text(.array(columns.map { .array([.string($0.name), .string($0.type)]) }))

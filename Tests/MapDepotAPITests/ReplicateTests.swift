@@ -369,4 +369,33 @@ import ZIPFoundation
             #expect(try await GeoPackageMirror(path: into, table: "layer_10_polygon").storedFeatures() == (try await Self.freshSnapshot(client, server, layer: 10)))
         }
     }
+
+    @Test func aReplicaWhoseHashDiffersIsRolledBackInBothTargets() async throws {
+        let directory = try Fixtures.temporaryDirectory("mirror-hash")
+        let targets: [any MirrorTarget] = [
+            try GeoPackageMirror(path: directory + "/copy.gpkg", table: "t"), try DirectoryMirror(directory: directory + "/copy"),
+        ]
+        let feature = MirrorFeature(id: "a", geometry: .point(Position(1, 2)), properties: ["n": .number(1)])
+        let content = ReplicaContent(upserts: [feature])
+        var good = MirrorCursor.empty(layerId: 1, geometryType: .point)
+        good.changeSequence = 1
+        good.layerHash = content.upsertHash.hex
+        var bad = good
+        bad.layerHash = String(repeating: "0", count: 63) + "1"
+        for target in targets {
+            await #expect(throws: SyncError.self) { try await target.replace(with: content, cursor: bad) }
+            let untouched = (try await target.cursor(), try await target.count())
+            #expect(untouched.0 == nil && untouched.1 == 0, "nothing of the bad replica stays")
+            try await target.replace(with: content, cursor: good)
+            let replaced = (try await target.cursor(), try await target.storedHash().hex)
+            #expect(replaced.0 == good && replaced.1 == good.layerHash)
+            var next = good
+            next.deltaSequence = 1
+            next.changeSequence = 2
+            next.layerHash = bad.layerHash
+            await #expect(throws: SyncError.self) { try await target.apply(ReplicaContent(deletions: ["a"]), cursor: next) }
+            let kept = (try await target.cursor(), try await target.count())
+            #expect(kept.0 == good && kept.1 == 1, "a delta that breaks the hash is not applied")
+        }
+    }
 }

@@ -35,6 +35,11 @@ public struct WindowDelta: Sendable, Hashable {
         self.createdAt = createdAt
     }
 
+    /// Its files' folder, beside its chain's replicas.
+    public var keyPrefix: String {
+        ReplicaProducer.chainFolder(layerId: layerId, type: geometryType) + "/" + buildId.uuidString.lowercased()
+    }
+
     public static func key(layerId: Int, type: GeometryType, from: Int, to: Int, bbox: BoundingBox?) -> String {
         let box = bbox.map { "\($0.minX),\($0.minY),\($0.maxX),\($0.maxY)" } ?? "-"
         return Hex.encode(Array(SHA256.hash(data: Data("\(layerId)|\(type.rawValue)|\(from)|\(to)|\(box)".utf8))))
