@@ -14,7 +14,8 @@ import TestSupport
         rows.map { "\($0.id)|\($0.before?.featureText() ?? "-")|\($0.after?.featureText() ?? "-")" }
     }
 
-    @Test(arguments: 0..<12)
+    /// 6 seeds: each makes its own database, and on PostgreSQL a dozen at once made the pass's other suites wait.
+    @Test(arguments: 0..<6)
     func statesFromTheHorizonOnStayExactAndOldCursorsAreGone(seed: Int) async throws {
         var generator = SeededGenerator(seed: UInt64(seed) &+ 7000)
         let harness = try await ReplicationHarness(featuresPerFile: 3)
