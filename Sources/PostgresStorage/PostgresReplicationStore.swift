@@ -429,13 +429,7 @@ public struct PostgresReplicationStore: ReplicationStore {
                     + "(\(bind(Timestamp.string(cursor.timestamp))), \(bind(cursor.sequenceNumber)), \(bind(id)))"
             }
         }
-        if query.afterSequence != nil {
-            sql += " ORDER BY sequence_number ASC, replica_id ASC"
-        } else {
-            sql += query.ascending
-                ? " ORDER BY timestamp ASC, sequence_number ASC, replica_id ASC" : " ORDER BY timestamp DESC, sequence_number DESC, replica_id DESC"
-        }
-        if let page = query.page { sql += " LIMIT \(page.limit + 1)" }
+        sql += query.orderAndLimitSQL
         return try await Self.replicas(database.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger), files: database)
     }
 

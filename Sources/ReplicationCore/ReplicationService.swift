@@ -80,6 +80,22 @@ public struct ReplicationService: Sendable {
         return file
     }
 
+    /// The newest sequence number of every chain of a layer (`<geometry type>/<replica type>` → number, 0 for none): where
+    /// an event stream starts, so that it tells of what is published from then on.
+    public func chainHeads(of layer: Layer) async throws -> [String: Int] {
+        var heads: [String: Int] = [:]
+        for type in layer.geometryTypes {
+            for replicaType in ReplicaType.allCases {
+                let newest = try await store.latestReplica(layerId: layer.layerId, type: type, replicaType: replicaType, origin: nil)
+                heads[Self.chain(type, replicaType)] = newest?.sequenceNumber ?? 0
+            }
+        }
+        return heads
+    }
+
+    /// A chain's name in ``chainHeads(of:)`` and in event ids: `<geometry type>/<replica type>`.
+    public static func chain(_ type: GeometryType, _ replicaType: ReplicaType) -> String { "\(type.rawValue)/\(replicaType.rawValue)" }
+
     /// Subscribes `subscriber` to a layer's publications (issue #14 item 5).
     public func subscribe(_ json: JSONValue, layerId: Int, subscriber: String) async throws -> LayerSubscription {
         let layer = try await layer(id: layerId)

@@ -454,13 +454,7 @@ public struct SQLiteReplicationStore: ReplicationStore {
                 _ = arguments.append(contentsOf: [Timestamp.string(cursor.timestamp), cursor.sequenceNumber, id])
             }
         }
-        if query.afterSequence != nil {
-            sql += " ORDER BY sequence_number ASC, replica_id ASC"
-        } else {
-            sql += query.ascending
-                ? " ORDER BY timestamp ASC, sequence_number ASC, replica_id ASC" : " ORDER BY timestamp DESC, sequence_number DESC, replica_id DESC"
-        }
-        if let page = query.page { sql += " LIMIT \(page.limit + 1)" }
+        sql += query.orderAndLimitSQL
         return try await database.pool.read { [sql, arguments] db in try Self.replicas(db, sql: sql, arguments: arguments) }
     }
 

@@ -53,7 +53,10 @@ import TestSupport
                 }
             }
             defer { stream.cancel() }
-            for _ in 0..<100 where !received.withLock({ $0.contains(": layer 11") }) { try await Task.sleep(for: .milliseconds(20)) }
+            // The stream's first line comes after it took its starting point: publish only then (under a loaded pass the
+            // connection took more than the 2 s this once waited, and the polygon delta went out before the stream began).
+            for _ in 0..<500 where !received.withLock({ $0.contains(": layer 11") }) { try await Task.sleep(for: .milliseconds(20)) }
+            try #require(received.withLock { $0.contains(": layer 11") }, "the event stream did not start within 10 s")
 
             _ = try await client.call(
                 .post, "/layers/11/changes", token: server.writer,

@@ -169,10 +169,7 @@ public struct ExportRequest: Sendable {
 
     private static func webhook(_ json: JSONValue, path: String) throws(ServiceError) -> Webhook {
         let reader = try JSONObjectReader(json, path: path, allowed: ["url", "events", "secret"])
-        let url = try reader.requiredString("url")
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
-            parsed.host != nil
-        else { throw .invalid("\(path).url must be an absolute http or https URL, found \"\(url)\"") }
+        let url = try reader.webhookURL("url")
         guard let events = try reader.array("events"), !events.isEmpty else {
             throw .invalid("\(path).events needs at least one event")
         }
@@ -184,10 +181,7 @@ public struct ExportRequest: Sendable {
             guard !parsedEvents.contains(value) else { throw .invalid("\(path).events lists \(raw) twice") }
             parsedEvents.append(value)
         }
-        let secret = try reader.string("secret")
-        if let secret, !(16...256).contains(secret.count) {
-            throw .invalid("\(path).secret must be 16 to 256 characters")
-        }
+        let secret = try reader.webhookSecret("secret")
         return Webhook(url: url, events: parsedEvents, secret: secret)
     }
 

@@ -79,13 +79,7 @@ struct ReplicationRoutes: Sendable {
             _ = try await api.principal(request, requiring: .replicationRead)
             let layer = try await replication.layer(id: try context.parameters.integer("layerId"))
             // Only what is published from now on: the newest number of every chain when the client connected.
-            var seen: [String: Int] = [:]
-            for type in layer.geometryTypes {
-                for replicaType in ReplicaType.allCases {
-                    let newest = try await replication.store.latestReplica(layerId: layer.layerId, type: type, replicaType: replicaType, origin: nil)
-                    seen["\(type.rawValue)/\(replicaType.rawValue)"] = newest?.sequenceNumber ?? 0
-                }
-            }
+            let seen = try await replication.chainHeads(of: layer)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -117,7 +111,7 @@ struct ReplicationRoutes: Sendable {
             var wrote = false
             for type in layer.geometryTypes {
                 for replicaType in ReplicaType.allCases {
-                    let chain = "\(type.rawValue)/\(replicaType.rawValue)"
+                    let chain = ReplicationService.chain(type, replicaType)
                     var query = ReplicaQuery(layerId: layer.layerId, geometryType: type, replicaType: replicaType, ascending: true)
                     query.afterSequence = seen[chain] ?? 0
                     query.page = ReplicaPage(limit: 100, after: nil)

@@ -30,12 +30,8 @@ public struct LayerSubscription: Sendable, Hashable {
     /// A `POST /layers/{layerId}/subscriptions` body: `{url, secret?, geometryTypes?}`, checked as export webhooks are.
     public init(json: JSONValue, layerId: Int, subscriber: String, now: Date) throws(ServiceError) {
         let reader = try JSONObjectReader(json, path: "", allowed: ["url", "secret", "geometryTypes"])
-        let url = try reader.requiredString("url")
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme), parsed.host != nil else {
-            throw .invalid("url must be an absolute http or https URL, found \"\(url)\"")
-        }
-        let secret = try reader.string("secret")
-        if let secret, !(16...256).contains(secret.count) { throw .invalid("secret must be 16 to 256 characters") }
+        let url = try reader.webhookURL("url")
+        let secret = try reader.webhookSecret("secret")
         var types: [GeometryType] = []
         for (index, value) in (try reader.array("geometryTypes") ?? []).enumerated() {
             guard let type = value.stringValue.flatMap(GeometryType.init(rawValue:)) else {
