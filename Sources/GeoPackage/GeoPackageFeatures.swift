@@ -71,7 +71,7 @@ public enum GeoPackageFeatures {
         try createTriggers(db, table: table)
     }
 
-    /// The R-tree triggers of Annex F.3, as GDAL writes them; dropped around a bulk load (``fillIndex(_:table:)``).
+    /// The R-tree triggers of Annex F.3, as GDAL writes them; dropped around a bulk load (``GeoPackageRTree/rebuild(_:table:)``).
     public static func createTriggers(_ db: Database, table: String) throws {
         let t = quoted(table)
         let r = quoted("rtree_\(table)_geom")
@@ -105,19 +105,6 @@ public enum GeoPackageFeatures {
         }
     }
 
-    /// Rebuilds the R-tree from the table in one statement (after a bulk load with the triggers dropped: one pass instead
-    /// of a trigger per row).
-    public static func fillIndex(_ db: Database, table: String) throws {
-        let r = quoted("rtree_\(table)_geom")
-        try db.execute(sql: "DELETE FROM \(r)")
-        try db.execute(
-            sql: """
-                INSERT INTO \(r) SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), ST_MaxY(geom) FROM \(quoted(table))
-                WHERE geom NOT NULL AND NOT ST_IsEmpty(geom)
-                """
-        )
-    }
-
     /// Sets the table's `gpkg_contents` extent from its R-tree (§1.1.3.1.1: informative bounds) and `last_change`.
     public static func updateContents(_ db: Database, table: String, lastChange: Date) throws {
         let r = quoted("rtree_\(table)_geom")
@@ -143,10 +130,7 @@ public enum GeoPackageFeatures {
     public static func addFunctions(_ db: Database) {
         @Sendable func envelope(_ values: [DatabaseValue]) -> (minX: Double, maxX: Double, minY: Double, maxY: Double)? {
             guard let data = Data.fromDatabaseValue(values[0]) else { return nil }
-            if let stored = GeoPackageGeometry.headerEnvelope([UInt8](data)) { return stored }
-            // A blob without a header envelope (another writer's): computed from its geometry.
-            guard let geometry = try? GeoPackageGeometry.geometry([UInt8](data)), let box = GeoPackageGeometry.envelope(geometry) else { return nil }
-            return (box.minX, box.maxX, box.minY, box.maxY)
+            return GeoPackageGeometry.blobEnvelope([UInt8](data))
         }
         db.add(function: DatabaseFunction("ST_MinX", argumentCount: 1, pure: true) { envelope($0)?.minX })
         db.add(function: DatabaseFunction("ST_MaxX", argumentCount: 1, pure: true) { envelope($0)?.maxX })

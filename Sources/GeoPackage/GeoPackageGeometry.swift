@@ -40,6 +40,14 @@ public enum GeoPackageGeometry {
         return (double(8), double(16), double(24), double(32))
     }
 
+    /// A blob's envelope for the R-tree: its header's, or computed from its geometry when the header has none (another
+    /// writer's blob); nil for an empty or unreadable geometry.
+    public static func blobEnvelope(_ blob: [UInt8]) -> (minX: Double, maxX: Double, minY: Double, maxY: Double)? {
+        if let stored = headerEnvelope(blob) { return stored }
+        guard !isEmpty(blob), let geometry = try? geometry(blob), let box = envelope(geometry) else { return nil }
+        return (box.minX, box.maxX, box.minY, box.maxY)
+    }
+
     /// Whether the blob says its geometry is empty.
     public static func isEmpty(_ blob: [UInt8]) -> Bool {
         blob.count < 4 || blob[3] & 0b0001_0000 != 0

@@ -57,6 +57,8 @@ struct BenchMirror: AsyncParsableCommand {
         components.close()
 
         // MapDepot: the verified zips read and applied in one transaction, layer hash checked (the client's path after download).
+        // The server's writes are flushed first, so that neither side's commit waits for the other's dirty pages.
+        sync()
         let start = Date()
         let content = try await Offload.run { [zips] () throws -> ReplicaContent in
             var content = ReplicaContent()
@@ -76,6 +78,7 @@ struct BenchMirror: AsyncParsableCommand {
         // ogr2ogr -append of the same features, as one GeoJSON FeatureCollection, into a new GeoPackage.
         let geojson = work + "/changes.geojson"
         try (#"{"type":"FeatureCollection","features":["# + texts.joined(separator: ",\n") + "]}").write(toFile: geojson, atomically: true, encoding: .utf8)
+        sync()
         let peerStart = Date()
         let (peerRSS, _) = try BenchProcess.run("/usr/bin/env", ["ogr2ogr", "-append", "-f", "GPKG", work + "/peer.gpkg", geojson, "-nln", "parcels"])
         let peer = Double(changes) / Date().timeIntervalSince(peerStart)

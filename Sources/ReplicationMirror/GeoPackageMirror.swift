@@ -85,7 +85,7 @@ public struct GeoPackageMirror: MirrorTarget {
                 crashPoints.check("sync-apply", reached: index + 1)
             }
             hash.combine(content.upsertHash)
-            try GeoPackageFeatures.fillIndex(db, table: table)
+            try GeoPackageRTree.rebuild(db, table: table)
             try GeoPackageFeatures.createTriggers(db, table: table)
             try cursor.check(hash)
             try Self.store(cursor, columns: columns, table: table, db)
@@ -127,6 +127,10 @@ public struct GeoPackageMirror: MirrorTarget {
             )
             while let row = try rows.next() { existing[row["feature_id"]] = (row["fid"], row["geom"], row["properties"]) }
         }
+        // A replica that touches a quarter of the copy or more rebuilds the R-tree in one packed pass afterwards (a first
+        // delta into an empty copy, a large change); a smaller one keeps it row by row.
+        let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(quoted("rtree_\(table)_geom_rowid"))") ?? 0
+        let rebuild = ids.count * 4 >= held
         let delete = try db.cachedStatement(sql: "DELETE FROM \(q) WHERE fid = ?")
         let insert = try db.cachedStatement(sql: insertSQL(table: table, columns: columns))
         let update = try db.cachedStatement(
@@ -139,6 +143,7 @@ public struct GeoPackageMirror: MirrorTarget {
         let index = try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(rtree) VALUES (?, ?, ?, ?, ?)")
         let unindex = try db.cachedStatement(sql: "DELETE FROM \(rtree) WHERE id = ?")
         func reindex(_ fid: Int64, _ geometry: GeoJSONGeometry) throws {
+            guard !rebuild else { return }
             if let box = GeoPackageGeometry.envelope(geometry) {
                 try index.execute(arguments: [fid, box.minX, box.maxX, box.minY, box.maxY])
             } else {
@@ -161,7 +166,7 @@ public struct GeoPackageMirror: MirrorTarget {
         for id in content.deletions {
             if let fid = try stored(id) {
                 try delete.execute(arguments: [fid])
-                try unindex.execute(arguments: [fid])
+                if !rebuild { try unindex.execute(arguments: [fid]) }
             }
             written += 1
             crashPoints.check("sync-apply", reached: written)
@@ -180,6 +185,7 @@ public struct GeoPackageMirror: MirrorTarget {
             written += 1
             crashPoints.check("sync-apply", reached: written)
         }
+        if rebuild { try GeoPackageRTree.rebuild(db, table: table) }
         try GeoPackageFeatures.createTriggers(db, table: table)
         hash?.combine(content.upsertHash)
         if let hash { try cursor.check(hash) }

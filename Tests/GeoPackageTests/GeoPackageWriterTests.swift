@@ -127,3 +127,89 @@ import TileGrid
         #expect(throws: GeoPackageError.self) { try GeoPackageGeometry.geometry([0x47, 0x50, 0, 3]) }
     }
 }
+
+/// The packed R-tree (``GeoPackageRTree``) is SQLite's own: `rtreecheck()` finds it whole, a query through the virtual
+/// table returns exactly the features whose box meets the query's, and the triggers go on maintaining it after it.
+@Suite struct GeoPackageRTreeTests {
+    /// Coordinates on a grid of 1/8 (exact as 32-bit floats, so the R-tree's boxes are the features' own).
+    static func boxes(_ count: Int, seed: UInt64) -> [Int64: (minX: Double, maxX: Double, minY: Double, maxY: Double)] {
+        var random = SeededGenerator(seed: seed)
+        var boxes: [Int64: (minX: Double, maxX: Double, minY: Double, maxY: Double)] = [:]
+        for id in 1...Int64(max(count, 1)) where count > 0 {
+            let x = Double(Int.random(in: -1_440...1_440, using: &random)) / 8, y = Double(Int.random(in: -720...720, using: &random)) / 8
+            let width = Double(Int.random(in: 0...40, using: &random)) / 8, height = Double(Int.random(in: 0...40, using: &random)) / 8
+            boxes[id] = (x, x + width, y, y + height)
+        }
+        return boxes
+    }
+
+    static func polygon(_ box: (minX: Double, maxX: Double, minY: Double, maxY: Double)) -> GeoJSONGeometry {
+        .polygon(
+            PolygonCoordinates(rings: [[
+                Position(box.minX, box.minY), Position(box.maxX, box.minY), Position(box.maxX, box.maxY), Position(box.minX, box.maxY),
+                Position(box.minX, box.minY),
+            ]])
+        )
+    }
+
+    func check(_ db: Database, _ boxes: [Int64: (minX: Double, maxX: Double, minY: Double, maxY: Double)], seed: UInt64) throws {
+        #expect(try String.fetchOne(db, sql: "SELECT rtreecheck('rtree_t_geom')") == "ok")
+        #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rtree_t_geom") == boxes.count)
+        var random = SeededGenerator(seed: seed)
+        for _ in 0..<25 {
+            let x = Double(Int.random(in: -1_500...1_500, using: &random)) / 8, y = Double(Int.random(in: -750...750, using: &random)) / 8
+            let query = (minX: x, maxX: x + Double(Int.random(in: 0...400, using: &random)) / 8, minY: y, maxY: y + Double(Int.random(in: 0...200, using: &random)) / 8)
+            let found = Set(
+                try Int64.fetchAll(
+                    db, sql: "SELECT id FROM rtree_t_geom WHERE maxx >= ? AND minx <= ? AND maxy >= ? AND miny <= ?",
+                    arguments: [query.minX, query.maxX, query.minY, query.maxY]
+                )
+            )
+            let expected = Set(
+                boxes.filter { $0.value.maxX >= query.minX && $0.value.minX <= query.maxX && $0.value.maxY >= query.minY && $0.value.minY <= query.maxY }.keys
+            )
+            #expect(found == expected)
+        }
+    }
+
+    @Test(arguments: [0, 1, 51, 52, 2_602, 6_000])
+    func packedTreeIsSQLitesOwn(count: Int) throws {
+        let directory = try Fixtures.temporaryDirectory("rtree")
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in GeoPackageFeatures.addFunctions(db) }
+        let queue = try DatabaseQueue(path: directory + "/t.gpkg", configuration: configuration)
+        var boxes = Self.boxes(count, seed: UInt64(count))
+        try queue.write { db in
+            try GeoPackageFeatures.prepare(db)
+            try GeoPackageFeatures.createTable(db, table: "t", geometryTypeName: "GEOMETRY", columns: [], description: "test")
+            try GeoPackageFeatures.dropTriggers(db, table: "t")
+            for (id, box) in boxes {
+                try db.execute(sql: "INSERT INTO t (fid, geom) VALUES (?, ?)", arguments: [id, Data(GeoPackageGeometry.blob(Self.polygon(box)))])
+            }
+            // An empty geometry has no entry.
+            try db.execute(sql: "INSERT INTO t (fid, geom) VALUES (?, ?)", arguments: [1_000_000, Data(GeoPackageGeometry.blob(.multiPoint([])))])
+            try GeoPackageRTree.rebuild(db, table: "t")
+            try GeoPackageFeatures.createTriggers(db, table: "t")
+        }
+        try queue.read { db in try check(db, boxes, seed: 7) }
+
+        // The triggers keep the packed tree: inserts (splitting full nodes), moves and deletes.
+        let more = Self.boxes(300, seed: UInt64(count) + 99)
+        try queue.write { db in
+            for (id, box) in more {
+                try db.execute(sql: "INSERT INTO t (fid, geom) VALUES (?, ?)", arguments: [id + 10_000, Data(GeoPackageGeometry.blob(Self.polygon(box)))])
+                boxes[id + 10_000] = box
+            }
+            for id in boxes.keys.sorted().prefix(boxes.count / 3) {
+                try db.execute(sql: "DELETE FROM t WHERE fid = ?", arguments: [id])
+                boxes[id] = nil
+            }
+            for (id, box) in boxes.sorted(by: { $0.key < $1.key }).prefix(100) {
+                let moved = (minX: box.minX + 1, maxX: box.maxX + 1, minY: box.minY - 1, maxY: box.maxY - 1)
+                try db.execute(sql: "UPDATE t SET geom = ? WHERE fid = ?", arguments: [Data(GeoPackageGeometry.blob(Self.polygon(moved))), id])
+                boxes[id] = moved
+            }
+        }
+        try queue.read { db in try check(db, boxes, seed: 8) }
+    }
+}
