@@ -21,17 +21,21 @@ extension JSONValue {
     }
 }
 
-/// A recursive-descent reader over the bytes of one document.
-struct JSONParser {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
-    var depth = 0
+/// A recursive-descent reader over the bytes of one document. Besides ``JSONValue/parse(_:)``, a decoder that knows
+/// the document's shape (GeoJSON's fast path, issue #15) walks it with the same primitives (``string()``, ``number()``,
+/// ``value()``), so that what it accepts is read exactly as the tree would read it.
+public struct JSONParser {
+    public let bytes: UnsafeBufferPointer<UInt8>
+    /// The offset of the next byte to read.
+    public var index = 0
+    /// How deep the reader is in arrays and objects; a caller that enters one itself adds to it.
+    public var depth = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    public init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    mutating func document() throws -> JSONValue {
+    public mutating func document() throws -> JSONValue {
         skipWhitespace()
         let value = try self.value()
         skipWhitespace()
@@ -39,7 +43,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func value() throws -> JSONValue {
+    public mutating func value() throws -> JSONValue {
         guard index < bytes.count else { throw failure("the text ends where a value was expected") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try object()
@@ -128,7 +132,7 @@ struct JSONParser {
     }
 
     /// The RFC 8259 number grammar, converted by the C library; a value beyond Double's range is refused.
-    private mutating func number() throws -> Double {
+    public mutating func number() throws -> Double {
         let start = index
         func digits() -> Int {
             let first = index
@@ -160,7 +164,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func string() throws -> String {
+    public mutating func string() throws -> String {
         let start = index
         index += 1
         var scalars: [UInt8] = []
@@ -234,11 +238,11 @@ struct JSONParser {
         return value
     }
 
-    private func peek(_ byte: UInt8) -> Bool {
+    public func peek(_ byte: UInt8) -> Bool {
         index < bytes.count && bytes[index] == byte
     }
 
-    private mutating func skipWhitespace() {
+    public mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1

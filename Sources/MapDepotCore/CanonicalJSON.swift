@@ -39,7 +39,7 @@ public enum CanonicalJSON {
         }
     }
 
-    static func numberText(_ number: Double) -> String {
+    public static func numberText(_ number: Double) -> String {
         guard number.isFinite else { return "null" }
         if number.rounded() == number, abs(number) < 9.0e15 { return String(Int64(number)) }
         var text = number.description

@@ -17,7 +17,7 @@ public struct MirrorFeature: Sendable {
         self.geometry = geometry
         self.properties = properties
         state = FeatureState(
-            id: id, geometryType: GeometryType(geometry), geometry: CanonicalJSON.text(geometry.json), properties: CanonicalJSON.text(.object(properties))
+            id: id, geometryType: GeometryType(geometry), geometry: CanonicalJSON.text(geometry), properties: CanonicalJSON.text(.object(properties))
         )
     }
 }
@@ -46,16 +46,15 @@ public struct ReplicaContent: Sendable {
 
     /// Adds one zip entry. Features are read back into MapDepot's canonical form (the texts the server hashed).
     public mutating func add(entry name: String, data: Data) throws {
-        let json = try JSONValue.parse(data)
         let base = name.split(separator: "/").last.map(String.init) ?? name
         if base.hasPrefix("deleted_") {
-            guard let ids = json.arrayValue else { throw SyncError.protocolViolation("\(name) is not an array of ids") }
+            guard let ids = try JSONValue.parse(data).arrayValue else { throw SyncError.protocolViolation("\(name) is not an array of ids") }
             for id in ids {
                 guard let text = id.stringValue else { throw SyncError.protocolViolation("\(name) holds an id that is not a string") }
                 deletions.append(text)
             }
         } else if base.hasSuffix(".geojson") {
-            let collection = try FeatureCollection(json: json, path: name)
+            let collection = try FeatureCollection(data: data, path: name)
             for (index, feature) in collection.features.enumerated() {
                 guard case .string(let id)? = feature.id, let geometry = feature.geometry else {
                     throw SyncError.protocolViolation("\(name) feature \(index) has no string id or no geometry")

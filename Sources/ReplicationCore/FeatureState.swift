@@ -27,7 +27,7 @@ public struct FeatureState: Sendable, Hashable {
         self.init(
             id: id,
             geometryType: GeometryType(geometry),
-            geometry: CanonicalJSON.text(geometry.rightHanded().json),
+            geometry: CanonicalJSON.text(geometry.rightHanded()),
             properties: CanonicalJSON.text(.object(properties))
         )
     }

@@ -157,7 +157,7 @@ public struct GeoPackageMirror: MirrorTarget {
             if hash != nil {
                 let geometry = try GeoPackageGeometry.geometry([UInt8](row.geom))
                 let state = FeatureState(
-                    id: id, geometryType: GeometryType(geometry), geometry: CanonicalJSON.text(geometry.json), properties: row.properties ?? "{}"
+                    id: id, geometryType: GeometryType(geometry), geometry: CanonicalJSON.text(geometry), properties: row.properties ?? "{}"
                 )
                 hash?.toggle(state.featureText())
             }
@@ -204,7 +204,7 @@ public struct GeoPackageMirror: MirrorTarget {
                 let geometry = try GeoPackageGeometry.geometry([UInt8](blob))
                 let id: String = row["feature_id"]
                 features[id] = FeatureState(
-                    id: id, geometryType: GeometryType(geometry), geometry: CanonicalJSON.text(geometry.json), properties: row["properties"] ?? "{}"
+                    id: id, geometryType: GeometryType(geometry), geometry: CanonicalJSON.text(geometry), properties: row["properties"] ?? "{}"
                 ).featureText()
             }
             return features

@@ -1,5 +1,5 @@
 import Foundation
-import GeoJSON
+@testable import GeoJSON
 import JSONValues
 import PropertyBased
 import Testing
@@ -49,5 +49,81 @@ enum CanonicalText {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+}
+
+/// Issue #15's fast reader (``FeatureCollection/init(data:path:)``) against the tree: on real documents and on mutated
+/// ones, the same features when both read them, the same error text when neither does.
+@Suite struct FeatureCollectionBytesTests {
+    enum Outcome: Equatable {
+        case read(FeatureCollection)
+        case refused(String)
+
+        init(_ body: () throws -> FeatureCollection) {
+            do { self = .read(try body()) } catch { self = .refused("\(error)") }
+        }
+    }
+
+    /// The fast reader alone: nil where it gives up.
+    static func fastOnly(_ bytes: [UInt8]) -> [Feature]? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = FeatureCollectionReader(parser: JSONParser(bytes: buffer))
+            return try? reader.document()
+        }
+    }
+
+    static func both(_ bytes: [UInt8]) -> (fast: Outcome, tree: Outcome) {
+        (
+            Outcome { try FeatureCollection(data: Data(bytes), path: "c") },
+            Outcome { try FeatureCollection(json: try JSONValue.parse(Data(bytes)), path: "c") }
+        )
+    }
+
+    /// Every type, with members in both orders, a third coordinate, holes, extra members, null geometry and properties.
+    static let seeds: [[UInt8]] = {
+        let countries = (try? Fixtures.countries()) ?? []
+        var documents = [
+            Array(CanonicalText.of(FeatureCollection(features: Array(countries.prefix(12))).json).utf8),
+            Array(
+                #"""
+                { "type" : "FeatureCollection", "bbox": [0, 0, 1, 1], "features" : [
+                  {"type":"Feature","id":7,"geometry":{"type":"Point","coordinates":[1.5,-2,30]},"properties":null},
+                  {"geometry":{"coordinates":[[1,2],[3,4]],"type":"LineString","bbox":[1,2,3,4]},"properties":{"a":[1,{"b":null}]},"type":"Feature","id":"x"},
+                  {"type":"Feature","geometry":null,"properties":{}},
+                  {"type":"Feature","geometry":{"type":"MultiPoint","coordinates":[[0,0],[180,90]]}},
+                  {"type":"Feature","geometry":{"type":"MultiLineString","coordinates":[[[0,0],[1,1]],[[2,2],[3,3],[4,4]]]}},
+                  {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[2,2],[2,4],[4,4],[2,2]]]}},
+                  {"type":"Feature","geometry":{"coordinates":[[[[0,0],[1,0],[1,1],[0,0]]],[[[5,5],[6,5],[6,6],[5,5]],[[5.1,5.1],[5.2,5.1],[5.2,5.2],[5.1,5.1]]]],"type":"MultiPolygon"}}
+                ]}
+                """#.utf8
+            ),
+        ]
+        documents.append(Array(#"{"type":"FeatureCollection","features":[]}"#.utf8))
+        return documents
+    }()
+
+    @Test func realDocumentsReadAsTheTreeReadsThem() throws {
+        for seed in Self.seeds {
+            let (fast, tree) = Self.both(seed)
+            #expect(fast == tree)
+            guard case .read(let collection) = tree else {
+                Issue.record("a seed does not read: \(tree)")
+                continue
+            }
+            // ... and the fast reader itself took it, without falling back on the tree.
+            #expect(Self.fastOnly(seed) == collection.features)
+        }
+        guard case .read(let collection) = Self.both(Self.seeds[1]).fast else { return }
+        #expect(collection.features.count == 7)
+        #expect(collection.features[0].id == .number(7) && collection.features[2].geometry == nil)
+    }
+
+    @Test func mutatedDocumentsReadAsTheTreeReadsThem() async {
+        await propertyCheck(count: JSONFuzzTests.count, input: Gen.int(in: 0...1_000), JSONFuzzTests.edits) { seed, edits in
+            let bytes = Mutation.apply(edits, to: Self.seeds[seed % Self.seeds.count])
+            let (fast, tree) = Self.both(bytes)
+            #expect(fast == tree, "\(String(decoding: bytes, as: UTF8.self).prefix(300))")
+            if let features = Self.fastOnly(bytes) { #expect(tree == .read(FeatureCollection(features: features))) }
+        }
     }
 }
