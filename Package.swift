@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "TileGrid", dependencies: ["Geometry"], swiftSettings: swiftSettings),
         // zlib from Debian's zlib1g-dev, for the DEM domain's PNG and TIFF tiles (issue #13).
         .systemLibrary(name: "CMapDepotZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libdeflate (issue #15): whole-buffer deflate 2–3× zlib's speed at the same level, and a fast CRC-32, for replica zips.
+        .systemLibrary(name: "CMapDepotDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         // Elevation grids: GeoTIFF and gridded-coverage tiles read and written, resampled onto WorldCRS84Quad.
         .target(name: "Raster", dependencies: ["CMapDepotZlib"], swiftSettings: swiftSettings),
         // 3D Tiles: bounding volumes in geographic terms and the subset of a tileset that meets a region (issue #13).
@@ -111,7 +113,8 @@ let package = Package(
         .target(
             name: "ZipPackaging",
             dependencies: [
-                "JSONValues", "ReplicationCore", "ExportCore", "MapDepotCore", "GeoJSON", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                "JSONValues", "ReplicationCore", "ExportCore", "MapDepotCore", "GeoJSON", "CMapDepotDeflate",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -127,9 +127,11 @@ struct BenchReplication: AsyncParsableCommand {
         try Self.shell("ogr2ogr -f GeoJSON \(directory)/peer.geojson \(directory)/layer.gpkg points && zip -q -6 \(directory)/peer.zip \(directory)/peer.geojson")
         let peerSeconds = Date().timeIntervalSince(peerStart)
         let ours = snapshotSeconds[.point]!
-        print(String(format: "zip -6 alone on MapDepot's GeoJSON: %.2f s = %.0f features/s", zipSeconds, Double(points) / zipSeconds))
+        let aloneBytes = (try FileManager.default.attributesOfItem(atPath: directory + "/alone.zip")[.size] as? NSNumber)?.doubleValue ?? 0
+        let oursBytes = snapshots[.point]!.files.reduce(0.0) { $0 + Double($1.size) }
+        print(String(format: "zip -6 alone on MapDepot's GeoJSON: %.2f s = %.0f features/s, %.1f MB (MapDepot's zips: %.1f MB)", zipSeconds, Double(points) / zipSeconds, aloneBytes / 1e6, oursBytes / 1e6))
         print(String(format: "ogr2ogr -f GeoJSON + zip -6:        %.2f s = %.0f features/s", peerSeconds, Double(points) / peerSeconds))
-        print(String(format: "ratio snapshot vs ogr2ogr+zip: %.2f× (target ≥ 3×); vs zip alone: %.0f%% (target ≥ 70%%)", peerSeconds / ours, zipSeconds / ours * 100))
+        print(String(format: "ratio snapshot vs ogr2ogr+zip: %.2f× (target ≥ 3×); vs zip alone: %.0f%% (target ≥ 100%%)", peerSeconds / ours, zipSeconds / ours * 100))
         print("peak RSS of this process: \(PeakMemory.kilobytes() / 1024) MB (target ≤ 300 MB)")
     }
 

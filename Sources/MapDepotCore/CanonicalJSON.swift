@@ -47,7 +47,8 @@ public enum CanonicalJSON {
         return text
     }
 
-    private static func writeString(_ string: String, into bytes: inout [UInt8]) {
+    /// Appends a string's canonical text (quoted, escaped) to `bytes`.
+    public static func writeString(_ string: String, into bytes: inout [UInt8]) {
         let hex = Hex.digits
         bytes.append(UInt8(ascii: "\""))
         for byte in string.utf8 {

@@ -34,10 +34,22 @@ public struct FeatureState: Sendable, Hashable {
 
     /// The feature as a GeoJSON Feature object's text; `diff` is added for deltas.
     public func featureText(diff: FeatureDiff? = nil) -> String {
-        var text = #"{"type":"Feature","id":"# + CanonicalJSON.text(.string(id)) + #","geometry":"# + geometry
-            + #","properties":"# + properties
-        if let diff { text += #","diff":"# + diff.text }
-        return text + "}"
+        // One buffer, sized once: this runs for every feature of every replica.
+        let diffText = diff?.text
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(80 + id.utf8.count + geometry.utf8.count + properties.utf8.count + (diffText?.utf8.count ?? 0))
+        bytes += #"{"type":"Feature","id":"#.utf8
+        CanonicalJSON.writeString(id, into: &bytes)
+        bytes += #","geometry":"#.utf8
+        bytes += geometry.utf8
+        bytes += #","properties":"#.utf8
+        bytes += properties.utf8
+        if let diffText {
+            bytes += #","diff":"#.utf8
+            bytes += diffText.utf8
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -29,8 +29,13 @@ public struct LayerHash: Sendable, Hashable {
 
     /// Adds a feature, or removes one added before (XOR is its own inverse).
     public mutating func toggle(_ featureText: String) {
-        let digest = Array(SHA256.hash(data: Data(featureText.utf8)))
-        for index in 0..<32 { bytes[index] ^= digest[index] }
+        // Hashed in place from the string's UTF-8 (no copy into a Data, no digest array): once per feature of every
+        // snapshot, delta and mirror apply.
+        var text = featureText
+        let digest = text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        digest.withUnsafeBytes { digest in
+            for index in 0..<32 { bytes[index] ^= digest[index] }
+        }
     }
 
     public mutating func combine(_ other: LayerHash) {
