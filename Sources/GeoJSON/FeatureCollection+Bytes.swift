@@ -21,6 +21,17 @@ extension FeatureCollection {
     }
 }
 
+extension FeatureCollection {
+    /// The fast reader alone, for a decoder of a larger document (a change set's `upserts`) that starts over through the
+    /// tree when this gives up: the FeatureCollection value at `parser`'s position, or nil (and the parser anywhere).
+    public static func fastValue(_ parser: inout JSONParser) -> FeatureCollection? {
+        var reader = FeatureCollectionReader(parser: parser)
+        guard let features = try? reader.collection() else { return nil }
+        parser = reader.parser
+        return FeatureCollection(features: features)
+    }
+}
+
 /// The fast reader behind ``FeatureCollection/init(data:path:)``: it throws ``Decline`` (or the parser's error) for
 /// anything it does not take, and the caller starts over with the tree.
 struct FeatureCollectionReader {
@@ -29,6 +40,14 @@ struct FeatureCollectionReader {
     struct Decline: Error {}
 
     mutating func document() throws -> [Feature] {
+        let features = try collection()
+        parser.skipWhitespace()
+        guard parser.index == parser.bytes.count else { throw Decline() }
+        return features
+    }
+
+    /// A FeatureCollection object at the parser's position.
+    mutating func collection() throws -> [Feature] {
         parser.skipWhitespace()
         var features: [Feature]?
         var typed = false
@@ -49,8 +68,7 @@ struct FeatureCollectionReader {
                 _ = try parser.value()
             }
         }
-        parser.skipWhitespace()
-        guard typed, let features, parser.index == parser.bytes.count else { throw Decline() }
+        guard typed, let features else { throw Decline() }
         return features
     }
 

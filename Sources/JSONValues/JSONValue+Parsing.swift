@@ -157,6 +157,15 @@ public struct JSONParser {
             if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
             guard digits() > 0 else { throw failure("a digit was expected in the exponent") }
         }
+        // The C library reads the number in place when a byte follows it (strtod stops there); the String way is for a
+        // number at the very end of the text (strtod could read past it), or when strtod would stop elsewhere than
+        // the grammar did (a locale's other decimal point).
+        if index < bytes.count, let base = bytes.baseAddress {
+            var end: UnsafeMutablePointer<CChar>?
+            let begin = UnsafeRawPointer(base + start).assumingMemoryBound(to: CChar.self)
+            let value = strtod(begin, &end)
+            if let end, begin.distance(to: UnsafePointer(end)) == index - start, value.isFinite { return value }
+        }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             throw failure("the number \(text) is out of range (at most ±1.7976931348623157e308)", at: start)

@@ -7,7 +7,7 @@ import Foundation
 struct MapDepotBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mapdepot-bench", abstract: "MapDepot's benchmarks against peer tools.",
-        subcommands: [BenchExport.self, BenchReplication.self, BenchCluster.self, BenchS3.self, BenchHTTP.self, BenchMirror.self]
+        subcommands: [BenchExport.self, BenchReplication.self, BenchCluster.self, BenchS3.self, BenchHTTP.self, BenchMirror.self, BenchIngest.self]
     )
 }
 

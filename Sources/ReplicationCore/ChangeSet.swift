@@ -2,6 +2,7 @@ import Foundation
 import GeoJSON
 import JSONValues
 import MapDepotCore
+import Synchronization
 
 /// A `POST /layers/{layerId}/changes` body, checked: `{"upserts": FeatureCollection, "deletes": [ids],
 /// "changeId"?: string}`. Everything wrong is found here, before anything is applied.
@@ -33,7 +34,8 @@ public struct ChangeSet: Sendable {
             if let first = seen[id] { throw .invalid("\(path): feature id \"\(id)\" appears twice in one request (first at \(first))") }
             seen[id] = path
         }
-        var upserts: [FeatureState] = []
+        var accepted: [(id: String, geometry: GeoJSONGeometry, properties: [String: JSONValue])] = []
+        accepted.reserveCapacity(request.upserts.count)
         for (index, feature) in request.upserts.enumerated() {
             let path = "upserts.features[\(index)]"
             guard case .string(let id)? = feature.id, !id.isEmpty else {
@@ -47,17 +49,34 @@ public struct ChangeSet: Sendable {
                     "\(path).geometry is a \(geometry.typeName) (\(type.rawValue)), which layer \(layer.layerId) does not hold (it holds \(layer.geometryTypes.map(\.rawValue).joined(separator: ", ")))"
                 )
             }
-            upserts.append(FeatureState(id: id, geometry: geometry, properties: feature.properties ?? [:]))
+            accepted.append((id, geometry, feature.properties ?? [:]))
         }
         for (index, id) in request.deletes.enumerated() {
             guard !id.isEmpty else { throw .invalid("deletes[\(index)] must be a non-empty string") }
             try claim(id, "deletes[\(index)]")
         }
-        guard !upserts.isEmpty || !request.deletes.isEmpty else {
+        guard !accepted.isEmpty || !request.deletes.isEmpty else {
             throw .invalid("a change needs at least one upsert or delete")
         }
-        self.upserts = upserts
+        self.upserts = ChangeSet.states(accepted)
         self.deletes = request.deletes
+    }
+
+    /// The features' canonical states (right-hand rings, canonical texts: most of a large change set's CPU time), on
+    /// every core for a large change set, in request order. Nothing here can fail: every check came before.
+    static func states(_ features: [(id: String, geometry: GeoJSONGeometry, properties: [String: JSONValue])]) -> [FeatureState] {
+        let chunk = 500
+        guard features.count > chunk else { return features.map { FeatureState(id: $0.id, geometry: $0.geometry, properties: $0.properties) } }
+        let chunks = (features.count + chunk - 1) / chunk
+        let parts = Mutex([Int: [FeatureState]]())
+        DispatchQueue.concurrentPerform(iterations: chunks) { part in
+            let states = features[part * chunk..<min(features.count, (part + 1) * chunk)].map {
+                FeatureState(id: $0.id, geometry: $0.geometry, properties: $0.properties)
+            }
+            parts.withLock { $0[part] = states }
+        }
+        let done = parts.withLock { $0 }
+        return (0..<chunks).flatMap { done[$0]! }
     }
 }
 

@@ -35,7 +35,9 @@ public struct ReplicationService: Sendable {
 
     /// Checks a change request against its layer and applies it atomically.
     public func applyChanges(_ request: ChangeRequest, layerId: Int) async throws -> ChangeResult {
-        let changes = try ChangeSet(request, layer: try await layer(id: layerId))
+        let layer = try await layer(id: layerId)
+        // Checking and encoding every feature canonically is CPU work of tens of milliseconds for a large change set.
+        let changes = try await Offload.run { try ChangeSet(request, layer: layer) }
         return try await store.apply(changes, layerId: layerId, now: clock.now())
     }
 

@@ -53,4 +53,23 @@ import TestSupport
             }
         }
     }
+
+    /// Issue #15's fast reader of change-set bodies: what it takes, the tree reads the same; it takes the seed.
+    @Test func theFastReaderReadsWhatTheTreeReads() async {
+        func fast(_ bytes: [UInt8]) -> ChangeRequest? { bytes.withUnsafeBufferPointer { ChangeRequest.fast($0) } }
+        func same(_ a: ChangeRequest, _ b: ChangeRequest) -> Bool { a.upserts == b.upserts && a.deletes == b.deletes && a.changeId == b.changeId }
+        let seed = fast(Self.seed)
+        #expect(seed?.upserts.count == 3 && seed?.changeId == "seed")
+        #expect(fast(Array(#"{"upserts":null,"deletes":["a\u0000"]}"#.utf8)) == nil, "U+0000 is left to the tree, which names where it is")
+        await propertyCheck(count: Self.count, input: Gen.int(in: 0...1_000_000).array(of: 3...30)) { edits in
+            let bytes = Mutation.apply(edits, to: Self.seed)
+            guard let read = fast(bytes) else { return }
+            do {
+                let tree = try ChangeRequest(json: try JSONValue.parse(Data(bytes)))
+                #expect(same(read, tree), "\(String(decoding: bytes, as: UTF8.self))")
+            } catch {
+                Issue.record("the fast reader took what the tree refuses (\(error)): \(String(decoding: bytes, as: UTF8.self))")
+            }
+        }
+    }
 }

@@ -27,12 +27,21 @@ struct APIContext: Sendable {
 
     /// The body as JSON, refusing bodies above the configured size (413) and non-JSON (400).
     func json(_ request: Request) async throws -> JSONValue {
+        try Self.json(try await body(request))
+    }
+
+    /// The body's bytes, refusing bodies above the configured size (413) and empty ones (400).
+    func body(_ request: Request) async throws -> Data {
         var request = request
         let buffer = try await request.collectBody(upTo: components.config.http.maxBodyBytes)
         guard buffer.readableBytes > 0 else { throw ServiceError.invalid("the request body is empty; a JSON object is expected") }
+        return Data(buffer.readableBytesView)
+    }
+
+    static func json(_ bytes: Data) throws -> JSONValue {
         let value: JSONValue
         do {
-            value = try JSONValue.parse(Data(buffer.readableBytesView))
+            value = try JSONValue.parse(bytes)
         } catch let error as GeoJSONError {
             throw ServiceError.invalid("the request body is \(error.reason)")
         }
