@@ -92,6 +92,24 @@ import TestSupport
         }
     }
 
+    /// curl asks `Expect: 100-continue` before a large body and waits a second unless told to go on: the server tells it.
+    @Test func aClientThatAsksBeforeSendingIsToldToGoOn() async throws {
+        let server = try await TestServer.make()
+        let directory = try Fixtures.temporaryDirectory("expect")
+        try Data(("[" + String(repeating: "1,", count: 600_000) + "1]").utf8).write(to: URL(fileURLWithPath: directory + "/body.json"))
+        try await server.run { client in
+            let port = try #require(client.port)
+            let result = try await Shell.execute(
+                "curl", [
+                    "-sv", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "x-api-key: \(server.alice)", "-H", "Content-Type: application/json",
+                    "-H", "Expect: 100-continue", "--data-binary", "@\(directory)/body.json", "http://127.0.0.1:\(port)/export-tasks/estimate",
+                ]
+            )
+            #expect(result.error.contains("< HTTP/1.1 100 Continue"), "\(result.error.prefix(2_000))")
+            #expect(result.output == "400", "the body was read and judged: \(result.output)")
+        }
+    }
+
     /// A 100,000-vertex ROI is answered (estimate) while other requests still are.
     @Test func aHundredThousandVertexPolygonIsAnswered() async throws {
         let server = try await TestServer.make()
