@@ -81,9 +81,10 @@ enum CanonicalText {
 
     /// Every type, with members in both orders, a third coordinate, holes, extra members, null geometry and properties.
     static let seeds: [[UInt8]] = {
-        let countries = (try? Fixtures.countries()) ?? []
+        // Small countries (one a MultiPolygon): the property test parses each mutated document three times.
+        let countries = ((try? Fixtures.countries()) ?? []).filter { ["Fiji", "Cyprus", "Luxembourg", "Lebanon"].contains($0.properties?["name"]?.stringValue ?? "") }
         var documents = [
-            Array(CanonicalText.of(FeatureCollection(features: Array(countries.prefix(12))).json).utf8),
+            Array(CanonicalText.of(FeatureCollection(features: countries).json).utf8),
             Array(
                 #"""
                 { "type" : "FeatureCollection", "bbox": [0, 0, 1, 1], "features" : [
@@ -121,9 +122,17 @@ enum CanonicalText {
     @Test func mutatedDocumentsReadAsTheTreeReadsThem() async {
         await propertyCheck(count: JSONFuzzTests.count, input: Gen.int(in: 0...1_000), JSONFuzzTests.edits) { seed, edits in
             let bytes = Mutation.apply(edits, to: Self.seeds[seed % Self.seeds.count])
-            let (fast, tree) = Self.both(bytes)
+            // The parsing on a thread of its own: 2,000 documents read three times each would hold a cooperative thread
+            // for seconds, and every other suite of the parallel pass would wait for it.
+            guard let (fast, tree, alone) = try? await OwnThread.run({ () -> (Outcome, Outcome, [Feature]?) in
+                let (fast, tree) = Self.both(bytes)
+                return (fast, tree, Self.fastOnly(bytes))
+            }) else {
+                Issue.record("the reading thread failed")
+                return
+            }
             #expect(fast == tree, "\(String(decoding: bytes, as: UTF8.self).prefix(300))")
-            if let features = Self.fastOnly(bytes) { #expect(tree == .read(FeatureCollection(features: features))) }
+            if let alone { #expect(tree == .read(FeatureCollection(features: alone))) }
         }
     }
 }

@@ -173,17 +173,17 @@ import TileGrid
     }
 
     @Test(arguments: [0, 1, 51, 52, 2_602, 6_000])
-    func packedTreeIsSQLitesOwn(count: Int) throws {
+    func packedTreeIsSQLitesOwn(count: Int) async throws {
         let directory = try Fixtures.temporaryDirectory("rtree")
         var configuration = Configuration()
         configuration.prepareDatabase { db in GeoPackageFeatures.addFunctions(db) }
         let queue = try DatabaseQueue(path: directory + "/t.gpkg", configuration: configuration)
-        var boxes = Self.boxes(count, seed: UInt64(count))
-        try queue.write { db in
+        let first = Self.boxes(count, seed: UInt64(count))
+        try await queue.write { db in
             try GeoPackageFeatures.prepare(db)
             try GeoPackageFeatures.createTable(db, table: "t", geometryTypeName: "GEOMETRY", columns: [], description: "test")
             try GeoPackageFeatures.dropTriggers(db, table: "t")
-            for (id, box) in boxes {
+            for (id, box) in first {
                 try db.execute(sql: "INSERT INTO t (fid, geom) VALUES (?, ?)", arguments: [id, Data(GeoPackageGeometry.blob(Self.polygon(box)))])
             }
             // An empty geometry has no entry.
@@ -191,11 +191,12 @@ import TileGrid
             try GeoPackageRTree.rebuild(db, table: "t")
             try GeoPackageFeatures.createTriggers(db, table: "t")
         }
-        try queue.read { db in try check(db, boxes, seed: 7) }
+        try await queue.read { db in try check(db, first, seed: 7) }
 
         // The triggers keep the packed tree: inserts (splitting full nodes), moves and deletes.
         let more = Self.boxes(300, seed: UInt64(count) + 99)
-        try queue.write { db in
+        let final = try await queue.write { db in
+            var boxes = first
             for (id, box) in more {
                 try db.execute(sql: "INSERT INTO t (fid, geom) VALUES (?, ?)", arguments: [id + 10_000, Data(GeoPackageGeometry.blob(Self.polygon(box)))])
                 boxes[id + 10_000] = box
@@ -209,7 +210,8 @@ import TileGrid
                 try db.execute(sql: "UPDATE t SET geom = ? WHERE fid = ?", arguments: [Data(GeoPackageGeometry.blob(Self.polygon(moved))), id])
                 boxes[id] = moved
             }
+            return boxes
         }
-        try queue.read { db in try check(db, boxes, seed: 8) }
+        try await queue.read { db in try check(db, final, seed: 8) }
     }
 }
