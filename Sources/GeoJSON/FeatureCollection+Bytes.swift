@@ -272,17 +272,12 @@ struct FeatureCollectionReader {
     /// The next member's name, with the reader after its `:`; nil after the object's `}`.
     mutating func nextMember(_ members: inout Members) throws -> String? {
         parser.skipWhitespace()
-        if members.seen.isEmpty, parser.peek(UInt8(ascii: "}")) {
+        if parser.peek(UInt8(ascii: "}")) {
             parser.index += 1
             parser.depth -= 1
             return nil
         }
         if !members.seen.isEmpty {
-            if parser.peek(UInt8(ascii: "}")) {
-                parser.index += 1
-                parser.depth -= 1
-                return nil
-            }
             guard parser.peek(UInt8(ascii: ",")) else { throw Decline() }
             parser.index += 1
             parser.skipWhitespace()
