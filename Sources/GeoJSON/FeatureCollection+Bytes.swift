@@ -37,7 +37,8 @@ extension FeatureCollection {
 struct FeatureCollectionReader {
     var parser: JSONParser
 
-    struct Decline: Error {}
+    /// What the reader throws where it gives up (the parser's own "not the shape expected").
+    typealias Decline = JSONParser.Unexpected
 
     mutating func document() throws -> [Feature] {
         let features = try collection()
@@ -51,18 +52,18 @@ struct FeatureCollectionReader {
         parser.skipWhitespace()
         var features: [Feature]?
         var typed = false
-        var members = Members()
-        try beginObject()
-        while let key = try nextMember(&members) {
+        var members: [String] = []
+        try parser.beginObject()
+        while let key = try parser.nextMember(&members) {
             switch key {
             case "type":
-                guard try string() == "FeatureCollection" else { throw Decline() }
+                guard try parser.expectString() == "FeatureCollection" else { throw Decline() }
                 typed = true
             case "features":
                 var list: [Feature] = []
-                try beginArray()
+                try parser.beginArray()
                 var first = true
-                while try nextElement(&first) { list.append(try feature()) }
+                while try parser.nextElement(&first) { list.append(try feature()) }
                 features = list
             default:
                 _ = try parser.value()
@@ -77,12 +78,12 @@ struct FeatureCollectionReader {
         var geometry: GeoJSONGeometry??
         var properties: [String: JSONValue]?
         var id: JSONValue?
-        var members = Members()
-        try beginObject()
-        while let key = try nextMember(&members) {
+        var members: [String] = []
+        try parser.beginObject()
+        while let key = try parser.nextMember(&members) {
             switch key {
             case "type":
-                guard try string() == "Feature" else { throw Decline() }
+                guard try parser.expectString() == "Feature" else { throw Decline() }
                 typed = true
             case "geometry":
                 if parser.peek(UInt8(ascii: "{")) {
@@ -116,11 +117,11 @@ struct FeatureCollectionReader {
     mutating func geometry() throws -> GeoJSONGeometry {
         var type: String?
         var shape: Shape?
-        var members = Members()
-        try beginObject()
-        while let key = try nextMember(&members) {
+        var members: [String] = []
+        try parser.beginObject()
+        while let key = try parser.nextMember(&members) {
             switch key {
-            case "type": type = try string()
+            case "type": type = try parser.expectString()
             case "coordinates":
                 var read = Shape()
                 try coordinates(level: 0, into: &read)
@@ -187,9 +188,9 @@ struct FeatureCollectionReader {
     /// One array of `coordinates` at `level`: a position (numbers), or a non-empty array of arrays, all of whose
     /// positions sit at the same level.
     mutating func coordinates(level: Int, into shape: inout Shape) throws {
-        try beginArray()
+        try parser.beginArray()
         parser.skipWhitespace()
-        if atNumber {
+        if parser.atNumber {
             guard shape.depth == nil || shape.depth == level else { throw Decline() }
             shape.depth = level
             shape.positions.append(try position())
@@ -197,7 +198,7 @@ struct FeatureCollectionReader {
         }
         var first = true
         var count = 0
-        while try nextElement(&first) {
+        while try parser.nextElement(&first) {
             guard parser.peek(UInt8(ascii: "[")) else { throw Decline() }
             try coordinates(level: level + 1, into: &shape)
             count += 1
@@ -216,7 +217,7 @@ struct FeatureCollectionReader {
         if parser.peek(UInt8(ascii: ",")) {
             parser.index += 1
             parser.skipWhitespace()
-            guard atNumber else { throw Decline() }
+            guard parser.atNumber else { throw Decline() }
             _ = try parser.number()
             parser.skipWhitespace()
         }
@@ -227,86 +228,10 @@ struct FeatureCollectionReader {
         return Position(longitude, latitude)
     }
 
-    var atNumber: Bool {
-        parser.index < parser.bytes.count && (parser.bytes[parser.index] == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index]))
-    }
-
     mutating func comma() throws {
         parser.skipWhitespace()
         guard parser.peek(UInt8(ascii: ",")) else { throw Decline() }
         parser.index += 1
         parser.skipWhitespace()
-    }
-
-    mutating func string() throws -> String {
-        guard parser.peek(UInt8(ascii: "\"")) else { throw Decline() }
-        return try parser.string()
-    }
-
-    // MARK: - Objects and arrays
-
-    /// The member names an object has shown so far: the tree refuses a member twice, so the reader does too.
-    struct Members {
-        var seen: [String] = []
-    }
-
-    mutating func beginObject() throws {
-        parser.skipWhitespace()
-        guard parser.peek(UInt8(ascii: "{")) else { throw Decline() }
-        parser.index += 1
-        try enter()
-    }
-
-    mutating func beginArray() throws {
-        parser.skipWhitespace()
-        guard parser.peek(UInt8(ascii: "[")) else { throw Decline() }
-        parser.index += 1
-        try enter()
-    }
-
-    mutating func enter() throws {
-        parser.depth += 1
-        guard parser.depth <= JSONValue.maxDepth else { throw Decline() }
-    }
-
-    /// The next member's name, with the reader after its `:`; nil after the object's `}`.
-    mutating func nextMember(_ members: inout Members) throws -> String? {
-        parser.skipWhitespace()
-        if parser.peek(UInt8(ascii: "}")) {
-            parser.index += 1
-            parser.depth -= 1
-            return nil
-        }
-        if !members.seen.isEmpty {
-            guard parser.peek(UInt8(ascii: ",")) else { throw Decline() }
-            parser.index += 1
-            parser.skipWhitespace()
-        }
-        let key = try string()
-        guard !members.seen.contains(key) else { throw Decline() }
-        members.seen.append(key)
-        parser.skipWhitespace()
-        guard parser.peek(UInt8(ascii: ":")) else { throw Decline() }
-        parser.index += 1
-        parser.skipWhitespace()
-        return key
-    }
-
-    /// Whether another element follows (the reader is at it), or the array's `]` was read.
-    mutating func nextElement(_ first: inout Bool) throws -> Bool {
-        parser.skipWhitespace()
-        if parser.peek(UInt8(ascii: "]")) {
-            parser.index += 1
-            parser.depth -= 1
-            return false
-        }
-        if !first {
-            guard parser.peek(UInt8(ascii: ",")) else { throw Decline() }
-            parser.index += 1
-            parser.skipWhitespace()
-            guard !parser.peek(UInt8(ascii: "]")) else { throw Decline() }
-        }
-        first = false
-        return true
     }
 }

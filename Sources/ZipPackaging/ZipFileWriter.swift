@@ -39,6 +39,8 @@ final class ZipFileWriter {
     private let zip64Threshold: UInt64
     private var written: [Written] = []
     private var offset: UInt64 = 0
+    /// The central directory's size so far, at its largest (every entry with a full ZIP64 extra).
+    private var directoryBound: UInt64 = 0
     private var closed = false
 
     init(path: String, modified: Date, zip64Threshold: UInt64 = 0xFFFF_FFFF) throws {
@@ -72,8 +74,7 @@ final class ZipFileWriter {
     func sizeClosed(with entry: Entry) -> UInt64 {
         let name = UInt64(entry.name.utf8.count)
         let local = 30 + name + 20 + UInt64(entry.data.count)
-        let central = written.reduce(UInt64(0)) { $0 + 46 + UInt64($1.name.count) + 28 } + 46 + name + 28
-        return offset + local + central + 22 + 56 + 20
+        return offset + local + directoryBound + 46 + name + 28 + 22 + 56 + 20
     }
 
     func add(_ entry: Entry) throws {
@@ -106,6 +107,7 @@ final class ZipFileWriter {
             Written(name: name, crc32: entry.crc32, uncompressedSize: entry.uncompressedSize, compressedSize: compressedSize, method: entry.method, offset: offset)
         )
         offset += UInt64(header.bytes.count) + compressedSize
+        directoryBound += 46 + UInt64(name.count) + 28
     }
 
     /// Writes the central directory and the end records, and closes the file.
