@@ -84,7 +84,7 @@ public struct MapDepotComponents: Sendable {
                 throw error
             }
         } else {
-            let database = try SQLiteDatabase(path: config.databasePath)
+            let database = try await SQLiteDatabase.open(path: config.databasePath)
             stores = Stores(
                 health: database, tokens: SQLiteTokenStore(database: database), catalog: SQLiteCatalogStore(database: database),
                 tasks: SQLiteExportTaskStore(database: database, webhookRetryBudget: config.webhooks.retryBudgetSeconds),

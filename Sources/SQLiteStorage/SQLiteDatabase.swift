@@ -31,6 +31,13 @@ public struct SQLiteDatabase: Sendable, HealthCheck {
         try Self.migrator.migrate(pool)
     }
 
+    /// ``init(path:)`` off the cooperative pool: opening and migrating is file I/O, DDL and fsyncs, tens of milliseconds
+    /// a database, and a process that opens several at once (a node's start, the parallel test pass opening dozens)
+    /// would hold both cooperative threads for seconds.
+    public static func open(path: String) async throws -> SQLiteDatabase {
+        try await Offload.run { try SQLiteDatabase(path: path) }
+    }
+
     public func check() async throws {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }

@@ -26,7 +26,7 @@ import TestSupport
 
 @Suite struct TokenServiceTests {
     @Test func tokensAreStoredHashedScopedAndExpire() async throws {
-        let database = try SQLiteDatabase(path: try Fixtures.temporaryDirectory("tokens") + "/state.sqlite")
+        let database = try await SQLiteDatabase.open(path: try Fixtures.temporaryDirectory("tokens") + "/state.sqlite")
         let clock = TestClock()
         let service = TokenService(store: SQLiteTokenStore(database: database), clock: clock)
         let token = try await service.create(subject: "alice", scopes: [.export], lifetime: 60)
@@ -44,16 +44,16 @@ import TestSupport
 
     @Test func secretsAreMadeOnceAndKept() async throws {
         let path = try Fixtures.temporaryDirectory("secrets") + "/state.sqlite"
-        let first = try await SQLiteDatabase(path: path).secret(named: "k")
+        let first = try await SQLiteDatabase.open(path: path).secret(named: "k")
         #expect(first.count == 32)
-        #expect(try await SQLiteDatabase(path: path).secret(named: "k") == first)
-        #expect(try await SQLiteDatabase(path: path).secret(named: "other") != first)
+        #expect(try await SQLiteDatabase.open(path: path).secret(named: "k") == first)
+        #expect(try await SQLiteDatabase.open(path: path).secret(named: "other") != first)
     }
 
     /// Issue #9: the state holds the link-signing key and token hashes; it was 0644, readable by every user.
     @Test func theStateDatabaseIsReadableByItsOwnerOnly() async throws {
         let path = try Fixtures.temporaryDirectory("secrets") + "/state.sqlite"
-        _ = try await SQLiteDatabase(path: path).secret(named: "k")
+        _ = try await SQLiteDatabase.open(path: path).secret(named: "k")
         for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
             let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
             #expect(mode & 0o077 == 0, "\(file) is \(String(mode, radix: 8))")

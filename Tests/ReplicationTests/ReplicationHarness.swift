@@ -35,7 +35,7 @@ struct ReplicationHarness {
     /// The store of the backend under test (see ``TestBackend``).
     static func backend(directory: String) async throws -> any ReplicationStore {
         guard let url = try await TestBackend.freshDatabaseURL() else {
-            return SQLiteReplicationStore(database: try SQLiteDatabase(path: directory + "/state.sqlite"))
+            return SQLiteReplicationStore(database: try await SQLiteDatabase.open(path: directory + "/state.sqlite"))
         }
         let database = try PostgresDatabase(url: url, logger: Logger(label: "test"))
         Task { await database.run() }

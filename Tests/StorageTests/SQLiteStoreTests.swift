@@ -25,7 +25,7 @@ import TileSources
 
     func store(_ backend: String) async throws -> any ExportTaskStore {
         guard backend == "PostgreSQL" else {
-            return SQLiteExportTaskStore(database: try SQLiteDatabase(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"), webhookRetryBudget: 86_400)
+            return SQLiteExportTaskStore(database: try await SQLiteDatabase.open(path: try Fixtures.temporaryDirectory("store") + "/state.sqlite"), webhookRetryBudget: 86_400)
         }
         let database = try PostgresDatabase(url: try await TestBackend.freshPostgresDatabase(), logger: Logger(label: "test"))
         Task { await database.run() }

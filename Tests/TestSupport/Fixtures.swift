@@ -31,8 +31,13 @@ public enum Fixtures {
         for path in made.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    /// Natural Earth 1:110m countries (177 features).
+    /// Natural Earth 1:110m countries (177 features), read once per process: dozens of tests start at once and each
+    /// read them, which was part of the seconds the parallel pass's cooperative threads spent busy at its start.
     public static func countries() throws -> [Feature] {
+        try parsedCountries.get()
+    }
+
+    private static let parsedCountries = Result { () throws -> [Feature] in
         let data = try Data(contentsOf: sharedData.appendingPathComponent("naturalearth_countries.geojson"))
         return try FeatureCollection(json: try JSONValue.parse(data), path: "countries").features
     }
