@@ -24,6 +24,8 @@ public struct GeoPackageTileReader: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.maximumReaderCount = 4
+        // Pages read through a memory map are not copied out of the kernel's cache first: the export's read path.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 4294967296") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             if let table {
@@ -82,6 +84,57 @@ public struct GeoPackageTileReader: Sendable {
                 }
             }
             return result
+        }
+    }
+
+    /// The sizes of the tiles present in each run of columns, in column order. SQLite answers `length()` of a blob from
+    /// the record's header, without reading the blob (the bulk writer's first pass, ``GeoPackageBulkLayout``).
+    public func sizes(of runs: [(zoom: Int, row: Int, columns: Range<Int>)]) async throws -> [[(column: Int, size: Int)]] {
+        let sql = "SELECT length(tile_data) FROM \(quoted(table)) WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?"
+        let fromBottom = rowsFromBottom
+        return try await pool.read { db in
+            let statement = try db.cachedStatement(sql: sql).sqliteStatement
+            defer { sqlite3_reset(statement) }
+            return try runs.map { run in
+                sqlite3_bind_int64(statement, 1, Int64(run.zoom))
+                sqlite3_bind_int64(statement, 3, Int64(fromBottom ? WorldCRS84Quad.matrixHeight(run.zoom) - 1 - run.row : run.row))
+                var found: [(column: Int, size: Int)] = []
+                for column in run.columns {
+                    sqlite3_reset(statement)
+                    sqlite3_bind_int64(statement, 2, Int64(column))
+                    let code = sqlite3_step(statement)
+                    if code == SQLITE_DONE { continue }
+                    guard code == SQLITE_ROW else {
+                        throw GeoPackageError("reading tile sizes failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                    }
+                    found.append((column, Int(sqlite3_column_int64(statement, 0))))
+                }
+                return found
+            }
+        }
+    }
+
+    /// The pages of `leaves`, their tiles read in rowid order straight into the pages (``GeoPackageLeafEncoder``).
+    public func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout) async throws -> [UInt8] {
+        let sql = "SELECT tile_data FROM \(quoted(table)) WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?"
+        let fromBottom = rowsFromBottom
+        return try await pool.read { db in
+            let statement = try db.cachedStatement(sql: sql).sqliteStatement
+            defer { sqlite3_reset(statement) }
+            var encoder = GeoPackageLeafEncoder(layout: layout, leaves: leaves)
+            for index in encoder.tiles {
+                let tile = layout.coordinates[index]
+                sqlite3_reset(statement)
+                sqlite3_bind_int64(statement, 1, Int64(tile.zoom))
+                sqlite3_bind_int64(statement, 2, Int64(tile.column))
+                sqlite3_bind_int64(statement, 3, Int64(fromBottom ? WorldCRS84Quad.matrixHeight(tile.zoom) - 1 - tile.row : tile.row))
+                guard sqlite3_step(statement) == SQLITE_ROW else {
+                    throw GeoPackageError("tile \(tile) went missing while it was copied: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                }
+                let count = Int(sqlite3_column_bytes(statement, 0))
+                try encoder.add(UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, 0), count: count))
+            }
+            return try encoder.finish()
         }
     }
 

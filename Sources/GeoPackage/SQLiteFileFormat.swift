@@ -1,0 +1,103 @@
+/// The byte-level facts of SQLite's database file format (sqlite.org/fileformat2.html, "Database File Format") that
+/// the bulk writer needs, at MapDepot's 64 KiB pages and no reserved bytes per page.
+enum SQLiteFileFormat {
+    /// Page size and usable size `U` (§1.3.2: 65536 is stored as 1 in the header).
+    static let pageSize = 65_536
+    /// §1.6: the largest payload kept whole on a table leaf page, `X = U - 35`.
+    static let tableLeafMaxLocal = pageSize - 35
+    /// §1.6: the part of an overflowing payload kept on the page at least, `M = ((U - 12) * 32 / 255) - 23`.
+    static let minLocal = (pageSize - 12) * 32 / 255 - 23
+    /// §1.6: an index page's `X = ((U - 12) * 64 / 255) - 23`.
+    static let indexMaxLocal = (pageSize - 12) * 64 / 255 - 23
+    /// Bytes of content on an overflow page after its 4-byte next-page number.
+    static let overflowContent = pageSize - 4
+
+    /// Page type bytes (§1.6).
+    static let tableLeaf: UInt8 = 0x0D
+    static let tableInterior: UInt8 = 0x05
+    static let indexLeaf: UInt8 = 0x0A
+    static let indexInterior: UInt8 = 0x02
+
+    /// How many bytes of a `payload`-byte cell stay on a page whose largest local payload is `maxLocal` (§1.6).
+    static func localSize(payload: Int, maxLocal: Int) -> Int {
+        guard payload > maxLocal else { return payload }
+        let candidate = minLocal + (payload - minLocal) % overflowContent
+        return candidate <= maxLocal ? candidate : minLocal
+    }
+
+    /// Overflow pages a `payload`-byte cell needs.
+    static func overflowPages(payload: Int, maxLocal: Int) -> Int {
+        let rest = payload - localSize(payload: payload, maxLocal: maxLocal)
+        return (rest + overflowContent - 1) / overflowContent
+    }
+
+    /// Bytes of a varint (§1.5: big-endian, 7 bits a byte, the ninth byte takes 8).
+    static func varintLength(_ value: UInt64) -> Int {
+        if value <= 0x7F { return 1 }
+        if value <= 0x3FFF { return 2 }
+        var length = 1
+        var rest = value >> 7
+        while rest != 0 && length < 8 {
+            length += 1
+            rest >>= 7
+        }
+        return rest == 0 ? length : 9
+    }
+
+    /// Writes a varint at `offset` and returns the bytes written.
+    @discardableResult
+    static func putVarint(_ value: UInt64, into page: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        let length = varintLength(value)
+        if length == 9 {
+            page[offset + 8] = UInt8(truncatingIfNeeded: value)
+            var rest = value >> 8
+            for index in stride(from: 7, through: 0, by: -1) {
+                page[offset + index] = UInt8(truncatingIfNeeded: rest & 0x7F) | 0x80
+                rest >>= 7
+            }
+            return 9
+        }
+        var rest = value
+        for index in stride(from: length - 1, through: 0, by: -1) {
+            page[offset + index] = UInt8(truncatingIfNeeded: rest & 0x7F) | (index == length - 1 ? 0 : 0x80)
+            rest >>= 7
+        }
+        return length
+    }
+
+    /// A record's serial type for an integer and the body bytes it takes (§2.1: 8 and 9 are the constants 0 and 1
+    /// in schema format 4, which `CREATE TABLE` gives a new file; otherwise the smallest of 1, 2, 3, 4, 6 and 8 bytes).
+    static func integerType(_ value: Int64) -> (type: UInt64, bytes: Int) {
+        switch value {
+        case 0: (8, 0)
+        case 1: (9, 0)
+        case -128...127: (1, 1)
+        case -32_768...32_767: (2, 2)
+        case -8_388_608...8_388_607: (3, 3)
+        case -2_147_483_648...2_147_483_647: (4, 4)
+        case -140_737_488_355_328...140_737_488_355_327: (5, 6)
+        default: (6, 8)
+        }
+    }
+
+    /// Writes the `bytes` low bytes of `value`, big-endian.
+    static func putInteger(_ value: Int64, bytes: Int, into page: UnsafeMutableRawBufferPointer, at offset: Int) {
+        var rest = UInt64(bitPattern: value)
+        for index in stride(from: bytes - 1, through: 0, by: -1) {
+            page[offset + index] = UInt8(truncatingIfNeeded: rest)
+            rest >>= 8
+        }
+    }
+
+    static func putUInt32(_ value: UInt32, into page: UnsafeMutableRawBufferPointer, at offset: Int) {
+        putInteger(Int64(value), bytes: 4, into: page, at: offset)
+    }
+
+    static func putUInt16(_ value: Int, into page: UnsafeMutableRawBufferPointer, at offset: Int) {
+        putInteger(Int64(value), bytes: 2, into: page, at: offset)
+    }
+
+    static func readUInt32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
+        (UInt32(bytes[offset]) << 24) | (UInt32(bytes[offset + 1]) << 16) | (UInt32(bytes[offset + 2]) << 8) | UInt32(bytes[offset + 3])
+    }
+}
