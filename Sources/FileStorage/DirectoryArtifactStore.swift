@@ -26,11 +26,11 @@ public struct DirectoryArtifactStore: ArtifactStore {
         return path
     }
 
-    public func publish(stagingPath: String, key: String) async throws -> (size: Int64, sha256: String) {
+    public func publish(stagingPath: String, key: String, sha256: String?) async throws -> (size: Int64, sha256: String) {
         guard ArtifactKey.isSafe(key) else { throw StorageFailure("artifact key \(key) is not a safe relative path") }
         let destination = "\(root)/\(key)"
         return try await threadPool.runIfActive {
-            let (size, digest) = try Self.syncAndHash(path: stagingPath)
+            let (size, digest) = try sha256.map { (try Self.sync(path: stagingPath), $0) } ?? Self.syncAndHash(path: stagingPath)
             let directory = (destination as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             guard rename(stagingPath, destination) == 0 else {
@@ -75,6 +75,16 @@ public struct DirectoryArtifactStore: ArtifactStore {
     public func capacityBytes() throws -> Int64 {
         let attributes = try FileManager.default.attributesOfFileSystem(forPath: root)
         return (attributes[.systemSize] as? NSNumber)?.int64Value ?? 0
+    }
+
+    /// fsyncs the file and returns its size.
+    static func sync(path: String) throws -> Int64 {
+        guard let handle = FileHandle(forUpdatingAtPath: path) else {
+            throw StorageFailure("staged file \(path) is missing")
+        }
+        defer { try? handle.close() }
+        try handle.synchronize()
+        return Int64(try handle.seekToEnd())
     }
 
     /// fsyncs the file and returns its size and hex SHA-256, reading it in 1 MiB chunks.

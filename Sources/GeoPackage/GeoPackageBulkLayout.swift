@@ -8,13 +8,16 @@ import TileGrid
 /// interior pages and the unique index. Rows get rowids 1…n in the order given, as `AUTOINCREMENT` would give them.
 ///
 /// File order: template pages `1…templatePages` (the two roots among them), then every leaf followed by its cells'
-/// overflow pages, then the table's interior pages below the root, then the index's pages below its root.
+/// overflow pages, then the table's interior pages below the root, then the index's pages below its root. The page
+/// holding the byte at 1 GiB is skipped and left zero: SQLite keeps it for its locks and never uses it
+/// (``SQLiteFileFormat/lockBytePage``).
 public struct GeoPackageBulkLayout: Sendable {
-    /// One table leaf: tiles `tiles` (indices into the input), at `page`, its overflow pages right after it.
+    /// One table leaf: tiles `tiles` (indices into the input), at `page`, its overflow pages right after it (around the
+    /// lock-byte page).
     public struct Leaf: Sendable, Equatable {
         public var tiles: Range<Int>
         public var page: Int
-        /// Pages from `page` on that this leaf takes, itself included.
+        /// Pages from `page` on that this leaf spans, itself included.
         public var pages: Int
     }
 
@@ -54,17 +57,28 @@ public struct GeoPackageBulkLayout: Sendable {
         self.tableRoot = tableRoot
         self.indexRoot = indexRoot
         var next = templatePages + 1
+        /// The next free page, never the lock-byte page.
+        func allocate() -> Int {
+            if next == SQLiteFileFormat.lockBytePage { next += 1 }
+            next += 1
+            return next - 1
+        }
 
         // Leaves, filled in order; each followed by its cells' overflow pages.
         var leaves: [Leaf] = []
         var start = 0
         var used = 8
         var overflow = 0
+        func addLeaf(_ tiles: Range<Int>) {
+            let page = allocate()
+            var last = page
+            for _ in 0..<overflow { last = allocate() }
+            leaves.append(Leaf(tiles: tiles, page: page, pages: last - page + 1))
+        }
         for index in coordinates.indices {
             let cell = Self.tileCellSize(coordinates[index], size: sizes[index], rowid: Int64(index + 1))
             if used + cell.bytes + 2 > SQLiteFileFormat.pageSize && index > start {
-                leaves.append(Leaf(tiles: start..<index, page: next, pages: 1 + overflow))
-                next += 1 + overflow
+                addLeaf(start..<index)
                 start = index
                 used = 8
                 overflow = 0
@@ -73,8 +87,7 @@ public struct GeoPackageBulkLayout: Sendable {
             overflow += cell.overflowPages
         }
         if start < coordinates.count || leaves.isEmpty {
-            leaves.append(Leaf(tiles: start..<coordinates.count, page: next, pages: 1 + overflow))
-            next += 1 + overflow
+            addLeaf(start..<coordinates.count)
         }
         self.leaves = leaves
 
@@ -86,12 +99,7 @@ public struct GeoPackageBulkLayout: Sendable {
             var upper: [(page: Int, key: Int64)] = []
             for group in groups {
                 let page: Int
-                if groups.count == 1 {
-                    page = tableRoot
-                } else {
-                    page = next
-                    next += 1
-                }
+                page = groups.count == 1 ? tableRoot : allocate()
                 let children = level[group]
                 tableInterior.append(
                     TableInterior(page: page, cells: children.dropLast().map { ($0.page, $0.key) }, right: children.last!.page)
@@ -124,8 +132,7 @@ public struct GeoPackageBulkLayout: Sendable {
             var dividers: [Int32] = []
             var pages: [Int] = []
             for (number, range) in split.enumerated() {
-                let page = next
-                next += 1
+                let page = allocate()
                 pages.append(page)
                 // Entry j lies between children j and j + 1, so a page of entries a..<b has children a...b.
                 let pageChildren = isLeafLevel ? [] : Array(children[range.lowerBound...range.upperBound])

@@ -151,18 +151,19 @@ public struct GeoPackageLeafEncoder: ~Copyable {
     public let layout: GeoPackageBulkLayout
     public let leaves: Range<Int>
     /// The leaves' pages, overflow pages included, zero-filled and then written in place.
-    public private(set) var bytes: [UInt8]
+    private let pages: AlignedPages
     private let base: Int
     private var leaf: Int
     private var end = SQLiteFileFormat.pageSize
-    private var overflowUsed = 0
+    /// The page the current leaf's next overflow page goes to (nil: the one after the leaf).
+    private var nextOverflow: Int?
     private var expected: Int
 
     public init(layout: GeoPackageBulkLayout, leaves: Range<Int>) {
         self.layout = layout
         self.leaves = leaves
         base = layout.offset(ofLeaf: leaves.lowerBound)
-        bytes = [UInt8](repeating: 0, count: layout.offset(ofLeaf: leaves.upperBound) - base)
+        pages = AlignedPages(count: layout.offset(ofLeaf: leaves.upperBound) - base)
         leaf = leaves.lowerBound
         expected = leaves.isEmpty ? 0 : layout.leaves[leaves.lowerBound].tiles.lowerBound
     }
@@ -189,10 +190,9 @@ public struct GeoPackageLeafEncoder: ~Copyable {
         let cell = GeoPackageBulkLayout.tileCellSize(tile, size: data.count, rowid: rowid)
         end -= cell.bytes
         let cellStart = end
-        let overflowFirst = current.page + 1 + overflowUsed
-        let usedBefore = overflowUsed
-        overflowUsed += cell.overflowPages
-        bytes.withUnsafeMutableBytes { buffer in
+        let overflowFirst = nextOverflow ?? SQLiteFileFormat.page(after: current.page)
+        do {
+            let buffer = pages.bytes
             let page = UnsafeMutableRawBufferPointer(rebasing: buffer[pageStart..<(pageStart + SQLiteFileFormat.pageSize)])
             var at = cellStart
             at += SQLiteFileFormat.putVarint(UInt64(record.payload), into: page, at: at)
@@ -218,15 +218,18 @@ public struct GeoPackageLeafEncoder: ~Copyable {
             if local < record.payload {
                 SQLiteFileFormat.putUInt32(UInt32(overflowFirst), into: page, at: at)
                 var offset = localData
+                var number = overflowFirst
                 for overflow in 0..<cell.overflowPages {
-                    let start = pageStart + (1 + usedBefore + overflow) * SQLiteFileFormat.pageSize
+                    let start = (number - 1) * SQLiteFileFormat.pageSize - base
                     let target = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + SQLiteFileFormat.pageSize)])
-                    let last = overflow == cell.overflowPages - 1
-                    SQLiteFileFormat.putUInt32(last ? 0 : UInt32(overflowFirst + overflow + 1), into: target, at: 0)
+                    let following = SQLiteFileFormat.page(after: number)
+                    SQLiteFileFormat.putUInt32(overflow == cell.overflowPages - 1 ? 0 : UInt32(following), into: target, at: 0)
                     let count = min(SQLiteFileFormat.overflowContent, data.count - offset)
                     target.baseAddress!.advanced(by: 4).copyMemory(from: data.baseAddress! + offset, byteCount: count)
                     offset += count
+                    number = following
                 }
+                nextOverflow = number
             }
             SQLiteFileFormat.putUInt16(cellStart, into: page, at: 8 + 2 * number)
             GeoPackageBulkWriter.header(page, type: SQLiteFileFormat.tableLeaf, cells: number + 1, contentStart: cellStart, right: nil)
@@ -235,7 +238,7 @@ public struct GeoPackageLeafEncoder: ~Copyable {
         if expected == current.tiles.upperBound {
             leaf += 1
             end = SQLiteFileFormat.pageSize
-            overflowUsed = 0
+            nextOverflow = nil
         }
     }
 
@@ -243,8 +246,8 @@ public struct GeoPackageLeafEncoder: ~Copyable {
     public var isComplete: Bool { expected == tiles.upperBound }
 
     /// The leaves' bytes, once complete.
-    public consuming func finish() throws -> [UInt8] {
+    public consuming func finish() throws -> AlignedPages {
         guard isComplete else { throw GeoPackageError("leaves \(leaves) are missing tiles from \(expected)") }
-        return bytes
+        return pages
     }
 }

@@ -24,8 +24,6 @@ public struct GeoPackageTileReader: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.maximumReaderCount = 4
-        // Pages read through a memory map are not copied out of the kernel's cache first: the export's read path.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = 4294967296") }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             if let table {
@@ -96,6 +94,8 @@ public struct GeoPackageTileReader: Sendable {
             let statement = try db.cachedStatement(sql: sql).sqliteStatement
             defer { sqlite3_reset(statement) }
             return try runs.map { run in
+                // A statement left on a row refuses new bindings: reset first.
+                sqlite3_reset(statement)
                 sqlite3_bind_int64(statement, 1, Int64(run.zoom))
                 sqlite3_bind_int64(statement, 3, Int64(fromBottom ? WorldCRS84Quad.matrixHeight(run.zoom) - 1 - run.row : run.row))
                 var found: [(column: Int, size: Int)] = []
@@ -115,7 +115,7 @@ public struct GeoPackageTileReader: Sendable {
     }
 
     /// The pages of `leaves`, their tiles read in rowid order straight into the pages (``GeoPackageLeafEncoder``).
-    public func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout) async throws -> [UInt8] {
+    public func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout) async throws -> AlignedPages {
         let sql = "SELECT tile_data FROM \(quoted(table)) WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?"
         let fromBottom = rowsFromBottom
         return try await pool.read { db in

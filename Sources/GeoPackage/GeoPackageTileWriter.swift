@@ -96,68 +96,6 @@ public struct GeoPackageTileWriter: Sendable {
         }
     }
 
-    /// A tile table in another SQLite file (a GeoPackage's, or an MBTiles file's with rows from the bottom).
-    public struct SourceTable: Sendable, Hashable {
-        public var path: String
-        public var table: String
-        public var rowsFromBottom: Bool
-
-        public init(path: String, table: String, rowsFromBottom: Bool) {
-            self.path = path
-            self.table = table
-            self.rowsFromBottom = rowsFromBottom
-        }
-    }
-
-    /// Copies the wanted tiles of a SQLite source in one transaction, inside SQLite: the source is attached
-    /// to this connection, the wanted (zoom, row, column) go into a temporary table, and one
-    /// `INSERT … SELECT` copies the blobs page to page without bringing them into Swift. Rows are inserted
-    /// in (zoom, row, column) order, as ``append(_:)`` does.
-    /// - Returns: the number of tiles copied (missing source tiles are skipped).
-    public func copy(from source: SourceTable, tiles: [(zoom: Int, row: Int, columns: Range<Int>)]) async throws -> Int {
-        let target = quoted(options.tableName)
-        let table = quoted(source.table)
-        let storedRow = source.rowsFromBottom ? "((1 << w.z) - 1 - w.r)" : "w.r"
-        return try await queue.writeWithoutTransaction { db in
-            if try !(Row.fetchAll(db, sql: "PRAGMA database_list").contains { ($0["name"] as String?) == "source" }) {
-                try db.execute(sql: "ATTACH DATABASE ? AS source", arguments: [source.path])
-                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS wanted (z INTEGER, r INTEGER, c INTEGER, PRIMARY KEY (z, r, c)) WITHOUT ROWID")
-            }
-            var copied = 0
-            // DEFERRED, not GRDB's default IMMEDIATE: BEGIN IMMEDIATE takes a RESERVED lock on every attached
-            // file, the source included, so two exports of one source failed with "database is locked"
-            // (issue #9). Deferred, this transaction only ever reads the source (a SHARED lock, which any
-            // number of exports hold at once) and writes this package.
-            try db.inTransaction(.deferred) {
-                try db.execute(sql: "DELETE FROM temp.wanted")
-                let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO temp.wanted VALUES (?, ?, ?)").sqliteStatement
-                for run in tiles {
-                    for column in run.columns {
-                        sqlite3_reset(insert)
-                        sqlite3_bind_int64(insert, 1, Int64(run.zoom))
-                        sqlite3_bind_int64(insert, 2, Int64(run.row))
-                        sqlite3_bind_int64(insert, 3, Int64(column))
-                        guard sqlite3_step(insert) == SQLITE_DONE else {
-                            throw GeoPackageError("could not plan the copy: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-                        }
-                    }
-                }
-                sqlite3_reset(insert)
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO main.\(target) (zoom_level, tile_column, tile_row, tile_data)
-                        SELECT w.z, w.c, w.r, s.tile_data FROM temp.wanted w
-                        JOIN source.\(table) s ON s.zoom_level = w.z AND s.tile_column = w.c AND s.tile_row = \(storedRow)
-                        ORDER BY w.z, w.r, w.c
-                        """
-                )
-                copied = db.changesCount
-                return .commit
-            }
-            return copied
-        }
-    }
-
     /// Tiles in the package.
     public func tileCount() throws -> Int {
         let sql = "SELECT count(*) FROM \(quoted(options.tableName))"
@@ -209,13 +147,7 @@ public struct GeoPackageTileWriter: Sendable {
     /// Removes the journal (one file, as GeoPackage readers expect) and closes it. The caller fsyncs and
     /// renames it into place.
     public func finish() throws {
-        try queue.writeWithoutTransaction { db in
-            // `main.`: a source attached by ``copy(from:tiles:)`` must not have its journal touched.
-            if try Row.fetchAll(db, sql: "PRAGMA database_list").contains(where: { ($0["name"] as String?) == "source" }) {
-                try db.execute(sql: "DETACH DATABASE source")
-            }
-            try db.execute(sql: "PRAGMA main.journal_mode = DELETE")
-        }
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
         try queue.close()
     }
 

@@ -12,7 +12,9 @@ public protocol ArtifactStore: HealthCheck {
     /// A local path to build a file in before it is published; its parent directory exists.
     func stagingPath(for key: String) throws -> String
     /// Publishes a staged file at `key` and returns its size and SHA-256. The staged file is gone afterwards.
-    func publish(stagingPath: String, key: String) async throws -> (size: Int64, sha256: String)
+    /// - Parameter sha256: the file's SHA-256 when the caller hashed it as it wrote it (a store that reads the file
+    ///   anyway may hash it again); nil to have the store hash it.
+    func publish(stagingPath: String, key: String, sha256: String?) async throws -> (size: Int64, sha256: String)
     /// How a client gets a published file (the bytes of `range` when one is given and the store serves bytes
     /// itself), or nil when it is not there. `fileName` is the name the client should save it under.
     func download(key: String, fileName: String, range: ClosedRange<Int>?) async throws -> ArtifactDownload?
@@ -22,6 +24,13 @@ public protocol ArtifactStore: HealthCheck {
     func freeBytes() throws -> Int64
     /// The size of the volume artifacts are built on (exporter-trigger's `GET /storage` `size`).
     func capacityBytes() throws -> Int64
+}
+
+extension ArtifactStore {
+    /// Publishes a staged file and hashes it.
+    public func publish(stagingPath: String, key: String) async throws -> (size: Int64, sha256: String) {
+        try await publish(stagingPath: stagingPath, key: key, sha256: nil)
+    }
 }
 
 /// How a published artifact reaches a client (the HTTP layer turns each into a response).

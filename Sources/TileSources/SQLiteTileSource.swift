@@ -24,9 +24,7 @@ public struct SQLiteTileSource: TileSource {
         try await reader.coordinates(zoom: zoom)
     }
 
-    public var sqliteTable: GeoPackageTileWriter.SourceTable? {
-        GeoPackageTileWriter.SourceTable(path: reader.path, table: reader.table, rowsFromBottom: reader.rowsFromBottom)
-    }
+    public var bulk: (any BulkTileReading)? { reader }
 }
 
 /// Opens the source a record names, refusing missing paths with a clear 400.

@@ -40,7 +40,8 @@ import TileGrid
                 try tiles[index].1.withUnsafeBytes { try encoder.add($0) }
             }
             #expect(file.count == writer.layout.offset(ofLeaf: start))
-            file.append(contentsOf: try encoder.finish())
+            let pages = try encoder.finish()
+            withExtendedLifetime(pages) { file.append(contentsOf: UnsafeRawBufferPointer(pages.bytes)) }
             start = end
         }
         file.append(contentsOf: writer.tail())
@@ -137,5 +138,28 @@ import TileGrid
             #expect(!page.isEmpty)
             #expect(8 + sizes[page].reduce(0, +) <= 65_536)
         }
+    }
+
+    /// Around 1 GiB, every page but the lock-byte one (16,385 at 64 KiB pages) is used, once: leaves, overflow pages
+    /// (tiles of several pages straddle it), interior and index pages. Laid out as if the template ended just before.
+    @Test(arguments: [16_370, 16_383, 16_384])
+    func theLockBytePageIsLeftOut(templatePages: Int) {
+        let tiles = Self.awkwardTiles(count: 400)
+        let layout = GeoPackageBulkLayout(
+            coordinates: tiles.map(\.0), sizes: tiles.map { $0.1.count + 150_000 }, templatePages: templatePages, tableRoot: 3, indexRoot: 4
+        )
+        var used = Set(1...templatePages)
+        for leaf in layout.leaves {
+            for page in leaf.page..<(leaf.page + leaf.pages) where page != 16_385 {
+                #expect(used.insert(page).inserted, "page \(page)")
+            }
+            if leaf.page < 16_385 && leaf.page + leaf.pages > 16_385 { #expect(leaf.pages >= 2) }
+        }
+        for page in layout.tableInterior.map(\.page) + layout.indexPages.map(\.page) where page != 3 && page != 4 {
+            #expect(used.insert(page).inserted, "page \(page)")
+        }
+        #expect(!used.contains(16_385))
+        let unused = Set(1...layout.totalPages).subtracting(used).sorted()
+        #expect(unused == [16_385] && used.count == layout.totalPages - 1, "unused: \(unused.prefix(10))")
     }
 }

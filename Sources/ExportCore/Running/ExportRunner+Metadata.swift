@@ -59,10 +59,10 @@ extension ExportRunner {
     /// The last step of every export: the staged package published at `folder/name`, then its METADATA JSON beside it
     /// (`<base>.json`, made from the package's SHA-256), both as artifacts in that order.
     func publish(
-        staging: String, type: ArtifactType, name: String, folder: String, metadata: (_ sha256: String) -> JSONValue
+        staging: String, type: ArtifactType, name: String, folder: String, sha256: String? = nil, metadata: (_ sha256: String) -> JSONValue
     ) async throws -> [Artifact] {
         let key = Self.key(folder: folder, name: name)
-        let package = try await artifacts.publish(stagingPath: staging, key: key)
+        let package = try await artifacts.publish(stagingPath: staging, key: key, sha256: sha256)
         settings.crashPoints.check("publish")
         let metadataName = (name as NSString).deletingPathExtension + ".json"
         let metadataKey = Self.key(folder: folder, name: metadataName)

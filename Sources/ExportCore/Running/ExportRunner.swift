@@ -120,44 +120,34 @@ public struct ExportRunner: Sendable {
         let options = GeoPackageTileWriter.Options(
             tableName: baseName, contentsBounds: plan.roiBounds, maxZoom: plan.maxZoom, lastChange: createdAt, description: record.productName
         )
-        var writer: GeoPackageTileWriter?
-        var firstBatch = 0
-        if resumeFrom > 0, FileManager.default.fileExists(atPath: staging) {
-            do {
-                writer = try GeoPackageTileWriter(resuming: staging, options: options)
-                firstBatch = resumeFrom
-                logger.info("export resumes", metadata: ["export.batch": "\(resumeFrom)"])
-            } catch {
-                logger.warning("staged package cannot be resumed; starting over", metadata: ["error": "\(error)"])
-            }
-        }
-        if writer == nil {
-            for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
-            writer = try GeoPackageTileWriter(path: staging, options: options)
-        }
         let total = plan.tileCount
         logger.info("export started", metadata: ["export.tiles": "\(total)", "export.package": "\(packageName)"])
-        let copy = try await copyTiles(
-            plan: plan, source: source, writer: writer!, total: total, firstBatch: firstBatch, checkpoint: checkpoint
-        )
-        switch copy {
-        case .paused:
-            try writer!.suspend()
-            return .paused
-        case .aborted:
-            try writer!.suspend()
-            try await artifacts.delete(prefix: folder)
-            return .aborted
-        case .relinquished:
-            try writer!.suspend()
-            return .relinquished
-        case .finished:
-            break
+        var written = 0
+        var sha256: String?
+        var bulk: BulkResult?
+        if let reader = source.bulk {
+            bulk = try await copyInBulk(
+                plan: plan, bulk: reader, options: options, staging: staging, firstBatch: resumeFrom, logger: logger, checkpoint: checkpoint
+            )
         }
-        let written = try writer!.tileCount()
-        try writer!.finish()
+        switch bulk {
+        case .stopped(let stop):
+            if case .aborted = stop { try await artifacts.delete(prefix: folder) }
+            return Self.stopped(stop)
+        case .finished(let count, let digest):
+            written = count
+            sha256 = digest
+        case nil:
+            switch try await copyThroughSQLite(plan: plan, source: source, options: options, staging: staging, resumeFrom: resumeFrom, logger: logger, checkpoint: checkpoint) {
+            case .stopped(let stop):
+                if case .aborted = stop { try await artifacts.delete(prefix: folder) }
+                return Self.stopped(stop)
+            case .finished(let count, _):
+                written = count
+            }
+        }
         let copied = clock.now
-        let published = try await publish(staging: staging, type: .gpkg, name: packageName, folder: folder) { sha256 in
+        let published = try await publish(staging: staging, type: .gpkg, name: packageName, folder: folder, sha256: sha256) { sha256 in
             Self.metadata(record: record, plan: plan, packageName: packageName, sha256: sha256, tiles: written, missing: total - written)
         }
         logger.info("export finished", metadata: ["export.written": "\(written)", "export.missing": "\(total - written)"])
@@ -235,42 +225,47 @@ public struct ExportRunner: Sendable {
         }
     }
 
-    /// Copies the plan from `firstBatch` on: inside SQLite when the source is a SQLite tile table, else by
-    /// reading tiles concurrently and writing them in plan order.
-    private func copyTiles(
-        plan: ExportPlan, source: any TileSource, writer: GeoPackageTileWriter, total: Int, firstBatch: Int,
-        checkpoint: @Sendable (Checkpoint) async -> Decision
-    ) async throws -> CopyResult {
-        let batches = Self.batches(plan)
-        let done = batches.prefix(firstBatch).reduce(0) { $0 + $1.columns.count }
-        var progress = RunProgress(total: total, processedBefore: done, processed: done)
-        if let table = source.sqliteTable {
-            return try await copyInSQLite(batches, from: table, writer: writer, firstBatch: firstBatch, progress: &progress, checkpoint: checkpoint)
+    /// A stopped copy as the run's result (a copy that finished is never "stopped").
+    static func stopped(_ stop: CopyResult) -> Result {
+        switch stop {
+        case .paused: .paused
+        case .aborted: .aborted
+        case .relinquished, .finished: .relinquished
         }
-        return try await copyThroughSwift(batches, source: source, writer: writer, firstBatch: firstBatch, progress: &progress, checkpoint: checkpoint)
     }
 
-    /// One `INSERT … SELECT` per transaction of about ``Settings/writeBatch`` planned tiles.
-    private func copyInSQLite(
-        _ batches: [ReadBatch], from table: GeoPackageTileWriter.SourceTable, writer: GeoPackageTileWriter, firstBatch: Int,
-        progress: inout RunProgress, checkpoint: @Sendable (Checkpoint) async -> Decision
-    ) async throws -> CopyResult {
-        var index = firstBatch
-        var written = 0
-        repeat {
-            var group: [(zoom: Int, row: Int, columns: Range<Int>)] = []
-            var planned = 0
-            while index < batches.count && planned < settings.writeBatch {
-                group.append((batches[index].zoom, batches[index].row, batches[index].columns))
-                planned += batches[index].columns.count
-                index += 1
+    /// The regular path: tiles read concurrently and written through SQLite (``GeoPackageTileWriter``), for sources
+    /// that cannot tell sizes first and for packages of one page. A paused or stopped run keeps its staged file.
+    private func copyThroughSQLite(
+        plan: ExportPlan, source: any TileSource, options: GeoPackageTileWriter.Options, staging: String, resumeFrom: Int, logger: Logger,
+        checkpoint: @Sendable (Checkpoint) async -> Decision
+    ) async throws -> BulkResult {
+        var writer: GeoPackageTileWriter?
+        var firstBatch = 0
+        if resumeFrom > 0, FileManager.default.fileExists(atPath: staging) {
+            do {
+                writer = try GeoPackageTileWriter(resuming: staging, options: options)
+                firstBatch = resumeFrom
+                logger.info("export resumes", metadata: ["export.batch": "\(resumeFrom)"])
+            } catch {
+                logger.warning("staged package cannot be resumed; starting over", metadata: ["error": "\(error)"])
             }
-            written += try await writer.copy(from: table, tiles: group)
-            settings.crashPoints.check("tiles", reached: written)
-            progress.processed += planned
-            if let stop = Self.result(await checkpoint(progress.checkpoint(batchesDone: index))) { return stop }
-        } while index < batches.count
-        return .finished
+        }
+        if writer == nil {
+            for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: staging + suffix) }
+            writer = try GeoPackageTileWriter(path: staging, options: options)
+        }
+        let batches = Self.batches(plan)
+        let done = batches.prefix(firstBatch).reduce(0) { $0 + $1.columns.count }
+        var progress = RunProgress(total: plan.tileCount, processedBefore: done, processed: done)
+        let copy = try await copyThroughSwift(batches, source: source, writer: writer!, firstBatch: firstBatch, progress: &progress, checkpoint: checkpoint)
+        guard case .finished = copy else {
+            try writer!.suspend()
+            return .stopped(copy)
+        }
+        let written = try writer!.tileCount()
+        try writer!.finish()
+        return .finished(written: written, sha256: "")
     }
 
     /// Reads batches concurrently (``Settings/readConcurrency`` in flight) and writes them in plan order.

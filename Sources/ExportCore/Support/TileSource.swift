@@ -11,12 +11,13 @@ public protocol TileSource: Sendable {
     func statistics() async throws -> [ZoomStatistics]
     /// Every tile present at `zoom`.
     func coordinates(zoom: Int) async throws -> [TileCoordinate]
-    /// The SQLite tile table behind the source, when there is one: the runner then copies inside SQLite.
-    var sqliteTable: GeoPackageTileWriter.SourceTable? { get }
+    /// The source's bulk reader, when it can tell its tiles' sizes before reading them: the runner then writes the
+    /// package front to back (``ExportRunner`` bulk path, issue #15).
+    var bulk: (any BulkTileReading)? { get }
 }
 
 extension TileSource {
-    public var sqliteTable: GeoPackageTileWriter.SourceTable? { nil }
+    public var bulk: (any BulkTileReading)? { nil }
 }
 
 /// Opens the source a record names.
