@@ -131,6 +131,9 @@ public struct JSONParser {
         return value
     }
 
+    /// 10^0 … 10^22, every one exact in a Double.
+    static let exactPowersOfTen: [Double] = (0...22).map { exponent in (0..<exponent).reduce(1.0) { product, _ in product * 10 } }
+
     /// The RFC 8259 number grammar, converted by the C library; a value beyond Double's range is refused.
     public mutating func number() throws -> Double {
         let start = index
@@ -139,7 +142,9 @@ public struct JSONParser {
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             return index - first
         }
-        if peek(UInt8(ascii: "-")) { index += 1 }
+        let negative = peek(UInt8(ascii: "-"))
+        if negative { index += 1 }
+        let integerStart = index
         if peek(UInt8(ascii: "0")) {
             index += 1
             if index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
@@ -148,14 +153,28 @@ public struct JSONParser {
         } else if digits() == 0 {
             throw failure("a digit was expected in a number")
         }
+        let integerDigits = index - integerStart
+        var fractionDigits = 0
         if peek(UInt8(ascii: ".")) {
             index += 1
-            guard digits() > 0 else { throw failure("a digit was expected after the decimal point") }
+            fractionDigits = digits()
+            guard fractionDigits > 0 else { throw failure("a digit was expected after the decimal point") }
         }
         if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
             index += 1
             if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
             guard digits() > 0 else { throw failure("a digit was expected in the exponent") }
+        } else if integerDigits + fractionDigits <= 19, fractionDigits < Self.exactPowersOfTen.count {
+            // Clinger's fast path: the digits as an integer below 2^53 and a power of ten up to 10^22 are both exact,
+            // so one IEEE division gives the correctly rounded value, as strtod would (coordinates, nearly always).
+            var mantissa: UInt64 = 0
+            for position in integerStart..<index where bytes[position] != UInt8(ascii: ".") {
+                mantissa = mantissa * 10 + UInt64(bytes[position] - UInt8(ascii: "0"))
+            }
+            if mantissa <= 1 << 53 {
+                let value = Double(mantissa) / Self.exactPowersOfTen[fractionDigits]
+                return negative ? -value : value
+            }
         }
         // The C library reads the number in place when a byte follows it (strtod stops there); the String way is for a
         // number at the very end of the text (strtod could read past it), or when strtod would stop elsewhere than

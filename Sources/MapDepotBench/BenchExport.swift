@@ -33,6 +33,9 @@ struct BenchExport: AsyncParsableCommand {
     @Flag(help: "Skip MapProxy.")
     var noMapproxy = false
 
+    @Flag(help: "Skip the directory-source comparison.")
+    var noDirectory = false
+
     @Option(help: "Runs of MapDepot and the raw copy; the best of each is reported.")
     var runs = 3
 
@@ -61,10 +64,64 @@ struct BenchExport: AsyncParsableCommand {
             try MapDepotBinary.path,
             ["catalog", "add", "--data-dir", state, "--id", recordID, "--product-id", "bench", "--source-type", "geopackage", "--path", source]
         )
-        // Best of `runs`, alternating the two peers, each writing a new file.
+        let best = try bestOf(state: state, recordID: recordID, roiFile: roiFile, maxZoom: maxZoom, directory: directory) {
+            try BenchRawCopy.run(source: source, destination: directory + "/raw.gpkg", roi: roi, maxZoom: maxZoom)
+        }
+        let oursRate = Double(planned) / best.ours
+        let copyRate = Double(planned) / best.copy
+        let rawRate = Double(planned) / best.peer
+        print("GeoPackage source, best of \(runs) runs each:")
+        print(String(format: "mapdepot export:      %8d tiles in %7.2f s = %9.0f tiles/s end to end (plan, copy, SHA-256, fsync, publish), peak RSS %.0f MB", planned, best.ours, oursRate, Double(best.rss) / 1024))
+        print("  " + best.phases)
+        print(String(format: "raw INSERT…SELECT:    %8d tiles in %7.2f s = %9.0f tiles/s (copy, close, fsync)", planned, best.peer, rawRate))
+        print(String(format: "ratio mapdepot / raw SQLite copy: %.2f end to end, %.2f copy phase (target ≥ 0.80)", oursRate / rawRate, copyRate / rawRate))
+
+        if !noDirectory {
+            // The same tiles as one file each, {z}/{x}/{y}.jpg; the peer is the sqlite3 shell's readfile().
+            let tree = directory + "/tree"
+            let files = try BenchSource.makeDirectory(path: tree, roi: roi, maxZoom: maxZoom, payload: jpegs)
+            let treeRecord = UUID().uuidString.lowercased()
+            try BenchProcess.run(
+                try MapDepotBinary.path,
+                ["catalog", "add", "--data-dir", state, "--id", treeRecord, "--product-id", "bench-tree", "--source-type", "directory", "--path", tree, "--scheme", "xyz", "--format", "jpeg"]
+            )
+            let plan = try BenchReadfile.plan(at: directory + "/plan.db", roi: roi, maxZoom: maxZoom)
+            sync()
+            let tree_ = try bestOf(state: state, recordID: treeRecord, roiFile: roiFile, maxZoom: maxZoom, directory: directory) {
+                try BenchReadfile.run(tree: tree, plan: plan, destination: directory + "/readfile.gpkg")
+            }
+            let treeRate = Double(planned) / tree_.ours
+            let readfileRate = Double(planned) / tree_.peer
+            print("directory source (\(files) files), best of \(runs) runs each:")
+            print(String(format: "mapdepot export:      %8d tiles in %7.2f s = %9.0f tiles/s end to end, peak RSS %.0f MB", planned, tree_.ours, treeRate, Double(tree_.rss) / 1024))
+            print("  " + tree_.phases)
+            print(String(format: "sqlite3 readfile():   %8d tiles in %7.2f s = %9.0f tiles/s (copy, close, fsync)", planned, tree_.peer, readfileRate))
+            print(String(format: "ratio mapdepot / sqlite3 readfile(): %.2f end to end (target ≥ 0.80)", treeRate / readfileRate))
+        }
+
+        var mapproxyRate: Double?
+        if !noMapproxy {
+            let (count, seconds) = try BenchMapProxy.run(
+                directory: directory, source: source, roi: roi, planned: planned, maxZoom: maxZoom, target: mapproxyTiles
+            )
+            mapproxyRate = Double(count) / seconds
+            print(String(format: "mapproxy-util export: %8d tiles in %7.2f s = %9.0f tiles/s", count, seconds, mapproxyRate!))
+        }
+        print(String(format: "ratio mapdepot / raw SQLite copy: %.2f end to end, %.2f copy phase (target ≥ 0.80)", oursRate / rawRate, copyRate / rawRate))
+        if let mapproxyRate {
+            print(String(format: "ratio mapdepot / MapProxy:        %.0f× (target ≥ 100×)", oursRate / mapproxyRate))
+        }
+    }
+}
+
+extension BenchExport {
+    /// Best of `runs` of `mapdepot export` of `recordID` and of `peer`, alternating, each writing a new file.
+    func bestOf(
+        state: String, recordID: String, roiFile: String, maxZoom: Int, directory: String, peer: () throws -> Double
+    ) throws -> (ours: Double, copy: Double, peer: Double, rss: Int, phases: String) {
         var ours = Double.infinity
-        var copySeconds = Double.infinity
-        var rawSeconds = Double.infinity
+        var copy = Double.infinity
+        var peerSeconds = Double.infinity
         var rss = 0
         var phases = ""
         for run in 0..<runs {
@@ -80,32 +137,13 @@ struct BenchExport: AsyncParsableCommand {
                 ours = seconds
                 phases = output.split(separator: "\n").first { $0.hasPrefix("phases:") }.map(String.init) ?? ""
             }
-            copySeconds = min(copySeconds, BenchProcess.phase("copy", in: output) ?? seconds)
+            copy = min(copy, BenchProcess.phase("copy", in: output) ?? seconds)
             try? FileManager.default.removeItem(atPath: out)
-            rawSeconds = min(rawSeconds, try BenchRawCopy.run(source: source, destination: directory + "/raw.gpkg", roi: roi, maxZoom: maxZoom))
+            sync()
+            peerSeconds = min(peerSeconds, try peer())
             sync()
         }
-        let oursRate = Double(planned) / ours
-        let copyRate = Double(planned) / copySeconds
-        let rawRate = Double(planned) / rawSeconds
-        print("best of \(runs) runs each:")
-        print(String(format: "mapdepot export:      %8d tiles in %7.2f s = %9.0f tiles/s end to end (plan, copy, SHA-256, fsync, publish), peak RSS %.0f MB", planned, ours, oursRate, Double(rss) / 1024))
-        print("  " + phases)
-        print(String(format: "mapdepot copy phase:  %8d tiles in %7.2f s = %9.0f tiles/s", planned, copySeconds, copyRate))
-        print(String(format: "raw INSERT…SELECT:    %8d tiles in %7.2f s = %9.0f tiles/s (copy, close, fsync)", planned, rawSeconds, rawRate))
-
-        var mapproxyRate: Double?
-        if !noMapproxy {
-            let (count, seconds) = try BenchMapProxy.run(
-                directory: directory, source: source, roi: roi, planned: planned, maxZoom: maxZoom, target: mapproxyTiles
-            )
-            mapproxyRate = Double(count) / seconds
-            print(String(format: "mapproxy-util export: %8d tiles in %7.2f s = %9.0f tiles/s", count, seconds, mapproxyRate!))
-        }
-        print(String(format: "ratio mapdepot / raw SQLite copy: %.2f end to end, %.2f copy phase (target ≥ 0.80)", oursRate / rawRate, copyRate / rawRate))
-        if let mapproxyRate {
-            print(String(format: "ratio mapdepot / MapProxy:        %.0f× (target ≥ 100×)", oursRate / mapproxyRate))
-        }
+        return (ours, copy, peerSeconds, rss, phases)
     }
 }
 
@@ -153,6 +191,27 @@ enum BenchSource {
             }
         }
         throw ValidationError("could not size an ROI for \(targetTiles) tiles")
+    }
+
+    /// The ROI's tiles at zooms 0…maxZoom as files `{z}/{x}/{y}.jpg`, payloads as in ``makeSource``; returns the count.
+    static func makeDirectory(path: String, roi: PolygonCoordinates, maxZoom: Int, payload: [Data]) throws -> Int {
+        let region = Region(polygons: [roi])
+        var count = 0
+        for zoom in 0...maxZoom {
+            var made = Set<Int>()
+            for tile in region.coveringTiles(zoom: zoom).tiles {
+                let column = "\(path)/\(zoom)/\(tile.column)"
+                if made.insert(tile.column).inserted {
+                    try FileManager.default.createDirectory(atPath: column, withIntermediateDirectories: true)
+                }
+                let file = "\(column)/\(tile.row).jpg"
+                if !FileManager.default.fileExists(atPath: file) {
+                    try payload[(tile.column * 7 + tile.row * 13) % payload.count].write(to: URL(fileURLWithPath: file))
+                }
+                count += 1
+            }
+        }
+        return count
     }
 
     static func write(roi: PolygonCoordinates, maxZoom: Int, to path: String) throws {
@@ -226,6 +285,47 @@ enum BenchRawCopy {
             }
         }
         try queue.close()
+        let handle = FileHandle(forUpdatingAtPath: destination)
+        try handle?.synchronize()
+        try handle?.close()
+        return Date().timeIntervalSince(started)
+    }
+}
+
+/// The directory peer: the sqlite3 shell's `readfile()` reading every planned file into an identical tiles table, in
+/// one `INSERT … SELECT` over the plan, journal and sync off, then fsync.
+enum BenchReadfile {
+    /// The planned (zoom, row, column) in a SQLite file of their own, for the shell to attach.
+    static func plan(at path: String, roi: PolygonCoordinates, maxZoom: Int) throws -> String {
+        try? FileManager.default.removeItem(atPath: path)
+        let queue = try DatabaseQueue(path: path)
+        let region = Region(polygons: [roi])
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE plan (z INTEGER, r INTEGER, c INTEGER, PRIMARY KEY (z, r, c)) WITHOUT ROWID")
+            let insert = try db.makeStatement(sql: "INSERT INTO plan VALUES (?, ?, ?)")
+            for zoom in 0...maxZoom {
+                for tile in region.coveringTiles(zoom: zoom).tiles {
+                    try insert.execute(arguments: [tile.zoom, tile.row, tile.column])
+                }
+            }
+        }
+        try queue.close()
+        return path
+    }
+
+    static func run(tree: String, plan: String, destination: String) throws -> Double {
+        try? FileManager.default.removeItem(atPath: destination)
+        let script = """
+            PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;
+            CREATE TABLE tiles (id INTEGER PRIMARY KEY AUTOINCREMENT, zoom_level INTEGER NOT NULL, tile_column INTEGER NOT NULL, tile_row INTEGER NOT NULL, tile_data BLOB NOT NULL, UNIQUE (zoom_level, tile_column, tile_row));
+            ATTACH DATABASE '\(plan)' AS p;
+            BEGIN;
+            INSERT INTO tiles (zoom_level, tile_column, tile_row, tile_data)
+              SELECT z, c, r, readfile('\(tree)/' || z || '/' || c || '/' || r || '.jpg') FROM p.plan ORDER BY z, r, c;
+            COMMIT;
+            """
+        let started = Date()
+        _ = try BenchProcess.run("/usr/bin/env", ["sqlite3", destination, script])
         let handle = FileHandle(forUpdatingAtPath: destination)
         try handle?.synchronize()
         try handle?.close()

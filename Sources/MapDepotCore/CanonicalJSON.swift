@@ -18,7 +18,7 @@ public enum CanonicalJSON {
         switch value {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .number(let number): bytes.append(contentsOf: numberText(number).utf8)
+        case .number(let number): writeNumber(number, into: &bytes)
         case .string(let string): writeString(string, into: &bytes)
         case .array(let elements):
             bytes.append(UInt8(ascii: "["))
@@ -40,11 +40,78 @@ public enum CanonicalJSON {
     }
 
     public static func numberText(_ number: Double) -> String {
-        guard number.isFinite else { return "null" }
-        if number.rounded() == number, abs(number) < 9.0e15 { return String(Int64(number)) }
+        var bytes: [UInt8] = []
+        writeNumber(number, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends a number's canonical text to `bytes`: an integral number below 9e15 as an integer, any other as Swift's
+    /// `description` prints it, without a trailing ".0".
+    public static func writeNumber(_ number: Double, into bytes: inout [UInt8]) {
+        guard number.isFinite else {
+            bytes.append(contentsOf: "null".utf8)
+            return
+        }
+        if number.rounded() == number, abs(number) < 9.0e15 {
+            writeInteger(Int64(number), into: &bytes)
+            return
+        }
+        if writeShortDecimal(number, into: &bytes) { return }
         var text = number.description
         if text.hasSuffix(".0") { text.removeLast(2) }
-        return text
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    static func writeInteger(_ value: Int64, into bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        writeDigits(value.magnitude, count: nil, into: &bytes)
+    }
+
+    /// `value`'s decimal digits, zero-padded to `count` when one is given.
+    private static func writeDigits(_ value: UInt64, count: Int?, into bytes: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var length = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[31 - length] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                length += 1
+            } while rest > 0
+            while let count, length < count {
+                buffer[31 - length] = UInt8(ascii: "0")
+                length += 1
+            }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(32 - length)...]))
+        }
+    }
+
+    /// 10^0 … 10^15, exact.
+    private static let powersOfTen: [Double] = (0...15).map { exponent in (0..<exponent).reduce(1.0) { product, _ in product * 10 } }
+
+    /// The text Swift's `description` gives a number of at most 15 significant digits between 1e-4 and 1e15, written
+    /// without `description` (a String per number was a quarter of a change set's ingestion, issue #15).
+    ///
+    /// The fewest fraction digits `k` whose decimal `n / 10^k` reads back as the same Double (the division of two exact
+    /// values is correctly rounded, as a reader's is). With at most 15 significant digits no other decimal of that
+    /// length reads back the same (DBL_DIG), so it is the shortest one, the digits `description` prints, in its plain
+    /// notation in this range. Anything else (16 or 17 digits, the exponent forms) is left to `description`.
+    static func writeShortDecimal(_ number: Double, into bytes: inout [UInt8]) -> Bool {
+        let magnitude = number.magnitude
+        guard magnitude >= 1e-4, magnitude < 1e15 else { return false }
+        for fraction in 1...15 {
+            let scaled = (magnitude * powersOfTen[fraction]).rounded()
+            guard scaled < 1e15 else { return false }
+            guard scaled / powersOfTen[fraction] == magnitude else { continue }
+            let digits = UInt64(scaled)
+            let unit = UInt64(powersOfTen[fraction])
+            if number < 0 { bytes.append(UInt8(ascii: "-")) }
+            writeDigits(digits / unit, count: nil, into: &bytes)
+            bytes.append(UInt8(ascii: "."))
+            writeDigits(digits % unit, count: fraction, into: &bytes)
+            return true
+        }
+        return false
     }
 
     /// Appends a string's canonical text (quoted, escaped) to `bytes`.

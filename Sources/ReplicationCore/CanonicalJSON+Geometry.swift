@@ -12,9 +12,9 @@ extension CanonicalJSON {
         bytes.append(contentsOf: #"{"coordinates":"#.utf8)
         func position(_ position: Position) {
             bytes.append(UInt8(ascii: "["))
-            bytes.append(contentsOf: numberText(position.longitude).utf8)
+            writeNumber(position.longitude, into: &bytes)
             bytes.append(UInt8(ascii: ","))
-            bytes.append(contentsOf: numberText(position.latitude).utf8)
+            writeNumber(position.latitude, into: &bytes)
             bytes.append(UInt8(ascii: "]"))
         }
         func list<Element>(_ elements: [Element], _ write: (Element) -> Void) {

@@ -55,4 +55,30 @@ import TestSupport
             #expect(ours == foundation)
         }
     }
+
+    /// Issue #15: short decimals are read without strtod (Clinger's exact fast path); every number reads as Swift's
+    /// correctly rounded `Double(String)` reads it, bit for bit: 0–19 digits, any decimal point, with and without an
+    /// exponent, and the fast path's edges (2^53, 10^22).
+    @Test func numbersReadAsTheStandardLibraryReadsThem() async throws {
+        let mismatches = try await OwnThread.run { () -> [String] in
+            var generator = SystemRandomNumberGenerator()
+            var texts = ["9007199254740992", "9007199254740993", "9007199254740993.0", "0.9007199254740993", "1.0000000000000000000001",
+                         "-0", "-0.0", "0.0000000000000000000001", "1234567890123456789", "12345678901234567890", "4.9e-324", "1.7976931348623157e308"]
+            for _ in 0..<60_000 {
+                let digits = Int.random(in: 1...20, using: &generator)
+                var text = String(Int.random(in: 1...9, using: &generator)) + (1..<digits).map { _ in String(Int.random(in: 0...9, using: &generator)) }.joined()
+                if Bool.random(using: &generator) { text = "0" }
+                let point = Int.random(in: 0...text.count, using: &generator)
+                if point < text.count, point > 0 { text.insert(".", at: text.index(text.startIndex, offsetBy: point)) }
+                if Int.random(in: 0..<8, using: &generator) == 0 { text += "e" + String(Int.random(in: -30...30, using: &generator)) }
+                texts.append(Bool.random(using: &generator) ? "-" + text : text)
+            }
+            return texts.compactMap { text in
+                let parsed = try? JSONValue.parse(Data("[\(text)]".utf8)).arrayValue?.first?.numberValue
+                let expected = Double(text)
+                return parsed?.bitPattern == expected?.bitPattern ? nil : "\(text): \(String(describing: parsed)) ≠ \(String(describing: expected))"
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
 }
