@@ -131,9 +131,6 @@ public struct JSONParser {
         return value
     }
 
-    /// 10^0 … 10^22, every one exact in a Double.
-    static let exactPowersOfTen: [Double] = (0...22).map { exponent in (0..<exponent).reduce(1.0) { product, _ in product * 10 } }
-
     /// The RFC 8259 number grammar, converted by the C library; a value beyond Double's range is refused.
     public mutating func number() throws -> Double {
         let start = index
@@ -164,7 +161,7 @@ public struct JSONParser {
             index += 1
             if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
             guard digits() > 0 else { throw failure("a digit was expected in the exponent") }
-        } else if integerDigits + fractionDigits <= 19, fractionDigits < Self.exactPowersOfTen.count {
+        } else if integerDigits + fractionDigits <= 19, fractionDigits <= 22 {
             // Clinger's fast path: the digits as an integer below 2^53 and a power of ten up to 10^22 are both exact,
             // so one IEEE division gives the correctly rounded value, as strtod would (coordinates, nearly always).
             var mantissa: UInt64 = 0
@@ -172,7 +169,7 @@ public struct JSONParser {
                 mantissa = mantissa * 10 + UInt64(bytes[position] - UInt8(ascii: "0"))
             }
             if mantissa <= 1 << 53 {
-                let value = Double(mantissa) / Self.exactPowersOfTen[fractionDigits]
+                let value = Double(mantissa) / ExactPowerOfTen.of(fractionDigits)
                 return negative ? -value : value
             }
         }

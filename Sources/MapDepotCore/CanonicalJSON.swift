@@ -86,9 +86,6 @@ public enum CanonicalJSON {
         }
     }
 
-    /// 10^0 … 10^15, exact.
-    private static let powersOfTen: [Double] = (0...15).map { exponent in (0..<exponent).reduce(1.0) { product, _ in product * 10 } }
-
     /// The text Swift's `description` gives a number of at most 15 significant digits between 1e-4 and 1e15, written
     /// without `description` (a String per number was a quarter of a change set's ingestion, issue #15).
     ///
@@ -99,19 +96,34 @@ public enum CanonicalJSON {
     static func writeShortDecimal(_ number: Double, into bytes: inout [UInt8]) -> Bool {
         let magnitude = number.magnitude
         guard magnitude >= 1e-4, magnitude < 1e15 else { return false }
-        for fraction in 1...15 {
-            let scaled = (magnitude * powersOfTen[fraction]).rounded()
-            guard scaled < 1e15 else { return false }
-            guard scaled / powersOfTen[fraction] == magnitude else { continue }
-            let digits = UInt64(scaled)
-            let unit = UInt64(powersOfTen[fraction])
-            if number < 0 { bytes.append(UInt8(ascii: "-")) }
-            writeDigits(digits / unit, count: nil, into: &bytes)
-            bytes.append(UInt8(ascii: "."))
-            writeDigits(digits % unit, count: fraction, into: &bytes)
-            return true
+        /// The digits of `magnitude` with `fraction` fraction digits, when they read back as it.
+        func digits(_ fraction: Int) -> UInt64? {
+            // Rounded to an integer by adding and taking away 2^52 (exact below 2^52; a tie cannot read back anyway).
+            let scaled = magnitude * ExactPowerOfTen.of(fraction) + 0x1p52 - 0x1p52
+            return scaled < 1e15 && scaled / ExactPowerOfTen.of(fraction) == magnitude ? UInt64(scaled) : nil
         }
-        return false
+        // Reading back is monotone in the fraction digits (a decimal that does, padded with a zero, still does), so the
+        // fewest are found by bisection between 1 and the most that 15 significant digits leave.
+        var integerDigits = 0
+        while integerDigits < 15 && ExactPowerOfTen.of(integerDigits) <= magnitude { integerDigits += 1 }
+        var high = 15 - integerDigits
+        guard high >= 1, var found = digits(high) else { return false }
+        var low = 1
+        while low < high {
+            let middle = (low + high) / 2
+            if let value = digits(middle) {
+                high = middle
+                found = value
+            } else {
+                low = middle + 1
+            }
+        }
+        let unit = UInt64(ExactPowerOfTen.of(high))
+        if number < 0 { bytes.append(UInt8(ascii: "-")) }
+        writeDigits(found / unit, count: nil, into: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        writeDigits(found % unit, count: high, into: &bytes)
+        return true
     }
 
     /// Appends a string's canonical text (quoted, escaped) to `bytes`.
