@@ -159,11 +159,13 @@ public struct GeoPackageLeafEncoder: ~Copyable {
     private var nextOverflow: Int?
     private var expected: Int
 
-    public init(layout: GeoPackageBulkLayout, leaves: Range<Int>) {
+    /// - Parameter pool: where the pages' buffer comes from (nil: a new one).
+    public init(layout: GeoPackageBulkLayout, leaves: Range<Int>, pool: PagePool? = nil) {
         self.layout = layout
         self.leaves = leaves
         base = layout.offset(ofLeaf: leaves.lowerBound)
-        pages = AlignedPages(count: layout.offset(ofLeaf: leaves.upperBound) - base)
+        let count = layout.offset(ofLeaf: leaves.upperBound) - base
+        pages = pool?.take(count: count) ?? AlignedPages(count: count)
         leaf = leaves.lowerBound
         expected = leaves.isEmpty ? 0 : layout.leaves[leaves.lowerBound].tiles.lowerBound
     }

@@ -115,13 +115,13 @@ public struct GeoPackageTileReader: Sendable {
     }
 
     /// The pages of `leaves`, their tiles read in rowid order straight into the pages (``GeoPackageLeafEncoder``).
-    public func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout) async throws -> AlignedPages {
+    public func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout, pool buffers: PagePool) async throws -> AlignedPages {
         let sql = "SELECT tile_data FROM \(quoted(table)) WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?"
         let fromBottom = rowsFromBottom
         return try await pool.read { db in
             let statement = try db.cachedStatement(sql: sql).sqliteStatement
             defer { sqlite3_reset(statement) }
-            var encoder = GeoPackageLeafEncoder(layout: layout, leaves: leaves)
+            var encoder = GeoPackageLeafEncoder(layout: layout, leaves: leaves, pool: buffers)
             for index in encoder.tiles {
                 let tile = layout.coordinates[index]
                 sqlite3_reset(statement)

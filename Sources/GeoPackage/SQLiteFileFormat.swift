@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The byte-level facts of SQLite's database file format (sqlite.org/fileformat2.html, "Database File Format") that
 /// the bulk writer needs, at MapDepot's 64 KiB pages and no reserved bytes per page.
@@ -116,20 +117,22 @@ enum SQLiteFileFormat {
 /// Whole pages in memory, aligned to the system page so that they can be written with direct I/O (`O_DIRECT`), which
 /// takes them from this memory to the device without a copy into the kernel's cache.
 ///
-/// Mapped straight from the kernel (`mmap`), not from malloc: fresh mappings are zero already, and unmapping gives the
-/// memory back at once. Through malloc, 16 MB chunks freed one after another left the export's peak RSS at 390 MB.
+/// Mapped straight from the kernel (`mmap`), not from malloc, and handed round by a ``PagePool``: through malloc, 16 MB
+/// chunks freed one after another left an export's peak RSS at 390 MB; a fresh mapping per chunk cost a page fault and
+/// the kernel's zeroing per 4 KiB (a quarter of an export's samples). Reused, a buffer is zeroed by `memset`.
 public final class AlignedPages: @unchecked Sendable {
-    // @unchecked: one encoder fills the bytes before the buffer is handed on; afterwards they are only read (hashed and
-    // written at once), never written again.
-    public let bytes: UnsafeMutableRawBufferPointer
-    private let mapped: Int
+    // @unchecked: one owner at a time. The encoder fills the bytes before the buffer is handed on; afterwards they are
+    // only read (hashed and written at once) until the buffer goes back to its pool, which hands it to the next encoder.
+    public private(set) var bytes: UnsafeMutableRawBufferPointer
+    private let mapping: UnsafeMutableRawBufferPointer
 
-    /// `count` zero bytes (a multiple of the page size, possibly none).
-    public init(count: Int) {
-        mapped = max(count, 1)
-        let address = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        guard let address, address != MAP_FAILED else { fatalError("out of memory: mmap of \(count) bytes failed (errno \(errno))") }
-        bytes = UnsafeMutableRawBufferPointer(start: address, count: count)
+    /// A buffer of `capacity` bytes holding `count` zero bytes (multiples of the page size; `count` may be 0).
+    public init(count: Int, capacity: Int? = nil) {
+        let size = max(capacity ?? count, count, 1)
+        let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let address, address != MAP_FAILED else { fatalError("out of memory: mmap of \(size) bytes failed (errno \(errno))") }
+        mapping = UnsafeMutableRawBufferPointer(start: address, count: size)
+        bytes = UnsafeMutableRawBufferPointer(rebasing: mapping[0..<count])
     }
 
     public convenience init(copying source: [UInt8]) {
@@ -138,6 +141,38 @@ public final class AlignedPages: @unchecked Sendable {
     }
 
     public var count: Int { bytes.count }
+    var capacity: Int { mapping.count }
 
-    deinit { munmap(bytes.baseAddress, mapped) }
+    /// Makes the buffer `count` zero bytes again, for its next owner.
+    func reset(count: Int) {
+        bytes = UnsafeMutableRawBufferPointer(rebasing: mapping[0..<count])
+        bytes.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    deinit { munmap(mapping.baseAddress, mapping.count) }
+}
+
+/// The few page buffers a bulk write has in flight (one being filled, one being hashed and written), reused chunk after
+/// chunk.
+public final class PagePool: Sendable {
+    private let free = Mutex<[AlignedPages]>([])
+
+    public init() {}
+
+    /// A buffer of `count` zero bytes.
+    public func take(count: Int) -> AlignedPages {
+        if let buffer = free.withLock({ free -> AlignedPages? in
+            free.firstIndex { $0.capacity >= count }.map { free.remove(at: $0) }
+        }) {
+            buffer.reset(count: count)
+            return buffer
+        }
+        // Capacity in steps of 8 MiB, so that a buffer fits the next chunks, whose sizes vary by a leaf or two.
+        return AlignedPages(count: count, capacity: (count + (8 << 20) - 1) / (8 << 20) * (8 << 20))
+    }
+
+    /// Gives a buffer back once nothing reads it any more (three are kept at most).
+    public func recycle(_ buffer: AlignedPages) {
+        free.withLock { free in if free.count < 3 { free.append(buffer) } }
+    }
 }

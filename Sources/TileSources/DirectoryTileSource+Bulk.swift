@@ -24,9 +24,9 @@ extension DirectoryTileSource: BulkTileReading {
         }
     }
 
-    public func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout) async throws -> AlignedPages {
+    public func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout, pool buffers: PagePool) async throws -> AlignedPages {
         try await threadPool.runIfActive { [self] in
-            var encoder = GeoPackageLeafEncoder(layout: layout, leaves: leaves)
+            var encoder = GeoPackageLeafEncoder(layout: layout, leaves: leaves, pool: buffers)
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
             for index in encoder.tiles {
                 let tile = layout.coordinates[index]

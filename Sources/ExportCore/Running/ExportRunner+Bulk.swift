@@ -92,14 +92,16 @@ extension ExportRunner {
         let startDone = batchesDone(before: startLeaf)
         var progress = RunProgress(total: plan.tileCount, processedBefore: plannedBefore[startDone], processed: plannedBefore[startDone])
         var range = chunk(from: startLeaf)
-        var pages = try await bulk.leafPages(range, of: layout)
+        let pool = PagePool()
+        var pages = try await bulk.leafPages(range, of: layout, pool: pool)
         while true {
             let chunkPages = pages
             async let written: Void = file.append(chunkPages)
             let next = range.upperBound < layout.leaves.count ? chunk(from: range.upperBound) : nil
             var following: AlignedPages?
-            if let next { following = try await bulk.leafPages(next, of: layout) }
+            if let next { following = try await bulk.leafPages(next, of: layout, pool: pool) }
             try await written
+            pool.recycle(chunkPages)
             let done = batchesDone(before: range.upperBound)
             settings.crashPoints.check("tiles", reached: range.upperBound < layout.leaves.count ? layout.leaves[range.upperBound].tiles.lowerBound : rows)
             progress.processed = plannedBefore[done]
@@ -130,8 +132,8 @@ extension ExportRunner {
 public protocol BulkTileReading: Sendable {
     /// The sizes of the tiles present in each run of columns, in column order.
     func sizes(of runs: [(zoom: Int, row: Int, columns: Range<Int>)]) async throws -> [[(column: Int, size: Int)]]
-    /// The pages of `leaves` of `layout`, with their tiles' bytes in them (``GeoPackageLeafEncoder``).
-    func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout) async throws -> AlignedPages
+    /// The pages of `leaves` of `layout`, with their tiles' bytes in them (``GeoPackageLeafEncoder``), in a buffer from `pool`.
+    func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout, pool: PagePool) async throws -> AlignedPages
 }
 
 extension GeoPackageTileReader: BulkTileReading {}
