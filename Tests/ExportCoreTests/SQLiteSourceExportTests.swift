@@ -92,6 +92,17 @@ import TileSources
             }
             #expect(digests == expected, "\(source)")
             #expect(outcome.tilesWritten == expected.count && outcome.tilesMissing == 0)
+            // The bulk path hashes as it writes, the kept part of a resumed file read back: the listed SHA-256 is the
+            // file's, and a run without the pause gives the same bytes.
+            #expect(outcome.artifacts[0].sha256 == sha256Hex(try Data(contentsOf: URL(fileURLWithPath: package))))
+            let straight = try await runner.run(
+                record: record, roi: roi, folder: "again", createdAt: Date(timeIntervalSince1970: 0), logger: Logger(label: "t")
+            ) { _ in .proceed }
+            guard case .completed(let again) = straight else {
+                Issue.record("expected completion")
+                continue
+            }
+            #expect(again.artifacts[0].sha256 == outcome.artifacts[0].sha256, "\(source)")
         }
     }
 }

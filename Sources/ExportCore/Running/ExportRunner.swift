@@ -9,9 +9,11 @@ import TileGrid
 
 /// Runs one export to its end: plan, copy tiles into a GeoPackage, checksum, metadata, publish.
 ///
-/// Reads fan out (up to ``Settings/readConcurrency`` batches in flight) and funnel, in plan order, into the one
-/// writer, so rows are appended in (zoom, row, column) order and the output is reproducible. The package is
-/// built under a staging path and published only when whole. After every write transaction the runner
+/// A source that tells its tiles' sizes first (a GeoPackage, an MBTiles file, a directory) takes the bulk path
+/// (`ExportRunner+Bulk`): the package is laid out from the sizes and written once, front to back, hashed as it is
+/// written. Otherwise reads fan out (up to ``Settings/readConcurrency`` batches in flight) and funnel, in plan order,
+/// into SQLite through the one writer. Either way rows are appended in (zoom, row, column) order and the output is
+/// reproducible. The package is built under a staging path and published only when whole. After every write the runner
 /// reports a checkpoint (batches done, progress, estimated time from the measured rate); the answer may ask it
 /// to pause (the staging file is kept and a later run resumes from the checkpoint) or to abort (the staging
 /// file is deleted).
