@@ -60,17 +60,101 @@ struct FeatureCollectionReader {
                 guard try parser.expectString() == "FeatureCollection" else { throw Decline() }
                 typed = true
             case "features":
-                var list: [Feature] = []
                 try parser.beginArray()
-                var first = true
-                while try parser.nextElement(&first) { list.append(try feature()) }
-                features = list
+                if let list = try featuresOnBothCores() {
+                    features = list
+                } else {
+                    var list: [Feature] = []
+                    var first = true
+                    while try parser.nextElement(&first) { list.append(try feature()) }
+                    features = list
+                }
             default:
                 _ = try parser.value()
             }
         }
         guard typed, let features else { throw Decline() }
         return features
+    }
+
+    /// A large features array (1 MiB or more left, 64 features or more), with the parser just past its `[`, read in two
+    /// halves at once (issue #15: one change set was parsed on one core while the other waited). A structural scan finds
+    /// where each element starts (strings skipped, brackets counted); each half is then read by its own reader from its
+    /// first element, and every gap between elements must be whitespace and one comma, as the sequential walk requires,
+    /// so both accept the same documents. nil when the array is small or the scan finds no plain list of objects (the
+    /// sequential walk reads it then).
+    mutating func featuresOnBothCores() throws -> [Feature]? {
+        let bytes = parser.bytes
+        guard bytes.count - parser.index >= 1 << 20 else { return nil }
+        var starts: [Int] = []
+        var level = 0
+        var position = parser.index
+        var end: Int?
+        scan: while position < bytes.count {
+            switch bytes[position] {
+            case UInt8(ascii: "\""):
+                position += 1
+                while position < bytes.count && bytes[position] != UInt8(ascii: "\"") {
+                    position += bytes[position] == UInt8(ascii: "\\") ? 2 : 1
+                }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                if level == 0 { starts.append(position) }
+                level += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if level == 0 {
+                    end = position
+                    break scan
+                }
+                level -= 1
+            default:
+                break
+            }
+            position += 1
+        }
+        guard let end, bytes[end] == UInt8(ascii: "]"), starts.count >= 64 else { return nil }
+        let halves = [0..<(starts.count / 2), (starts.count / 2)..<starts.count]
+        let results = UnsafeMutableBufferPointer<[Feature]?>.allocate(capacity: halves.count)
+        results.initialize(repeating: nil)
+        defer {
+            _ = results.deinitialize()
+            results.deallocate()
+        }
+        let shared = HalvesInFlight(opening: parser, results: results)
+        let elementStarts = starts
+        DispatchQueue.concurrentPerform(iterations: halves.count) { half in
+            let range = halves[half]
+            var reader = FeatureCollectionReader(parser: shared.opening)
+            var list: [Feature] = []
+            list.reserveCapacity(range.count)
+            do {
+                // Each half checks the gap after each of its elements; the first also the one before element 0.
+                if range.lowerBound == 0 {
+                    reader.parser.skipWhitespace()
+                    guard reader.parser.index == elementStarts[0] else { throw Decline() }
+                } else {
+                    reader.parser.index = elementStarts[range.lowerBound]
+                }
+                for element in range {
+                    list.append(try reader.feature())
+                    reader.parser.skipWhitespace()
+                    if element + 1 == elementStarts.count {
+                        guard reader.parser.index == end else { throw Decline() }
+                    } else {
+                        guard reader.parser.peek(UInt8(ascii: ",")) else { throw Decline() }
+                        reader.parser.index += 1
+                        reader.parser.skipWhitespace()
+                        guard reader.parser.index == elementStarts[element + 1] else { throw Decline() }
+                    }
+                }
+                shared.results[half] = list
+            } catch {
+                shared.results[half] = nil
+            }
+        }
+        guard let first = results[0], let second = results[1] else { throw Decline() }
+        parser.index = end + 1
+        parser.depth -= 1
+        return first + second
     }
 
     mutating func feature() throws -> Feature {
@@ -234,4 +318,12 @@ struct FeatureCollectionReader {
         parser.index += 1
         parser.skipWhitespace()
     }
+}
+
+/// What the two halves of ``FeatureCollectionReader/featuresOnBothCores()`` share.
+private struct HalvesInFlight: @unchecked Sendable {
+    // @unchecked: `opening` points into the document's bytes, which both halves only read, and which outlive the
+    // `concurrentPerform` call (it returns when both halves have ended); each half writes only its own slot of `results`.
+    let opening: JSONParser
+    let results: UnsafeMutableBufferPointer<[Feature]?>
 }

@@ -135,4 +135,75 @@ enum CanonicalText {
             if let alone { #expect(tree == .read(FeatureCollection(features: alone))) }
         }
     }
+
+    /// A document over 1 MiB, whose features array is read in two halves at once: separators of every spacing, strings
+    /// holding brackets, braces and escaped quotes (which the scan for element starts must skip).
+    static let large: [UInt8] = {
+        let countries = ((try? Fixtures.countries()) ?? []).filter { ["Fiji", "Cyprus", "Luxembourg", "Lebanon"].contains($0.properties?["name"]?.stringValue ?? "") }
+        var features = countries.map { CanonicalText.of($0.json) }
+        features.append(#"{"type":"Feature","id":"a]{b","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"q":"x\"]}{[","r":["]"]}}"#)
+        features.append(#"{"type":"Feature","geometry":null,"properties":{"\\":"\\\""}}"#)
+        var text = #"{"type":"FeatureCollection","features":[ "#
+        var index = 0
+        while text.utf8.count < 1_300_000 {
+            if index > 0 { text += [",", ", ", ",\n  ", " ,\t"][index % 4] }
+            text += features[index % features.count]
+            index += 1
+        }
+        return Array((text + "\n]}").utf8)
+    }()
+
+    @Test func aLargeDocumentIsReadOnBothCoresAsTheTreeReadsIt() async throws {
+        let bytes = Self.large
+        let (fast, tree, alone, halves) = try await OwnThread.run { () -> (Outcome, Outcome, [Feature]?, Int?) in
+            let (fast, tree) = Self.both(bytes)
+            let halves = try bytes.withUnsafeBufferPointer { buffer -> Int? in
+                var reader = FeatureCollectionReader(parser: JSONParser(bytes: buffer))
+                reader.parser.index = bytes.firstIndex(of: UInt8(ascii: "["))!
+                try reader.parser.beginArray()
+                return try reader.featuresOnBothCores()?.count
+            }
+            return (fast, tree, Self.fastOnly(bytes), halves)
+        }
+        #expect(fast == tree)
+        guard case .read(let collection) = tree else {
+            Issue.record("the large document does not read: \(tree)")
+            return
+        }
+        #expect(alone == collection.features)
+        #expect(halves == collection.features.count && collection.features.count > 64)
+    }
+
+    /// Departures in either half and at the split: what the fast reader takes is what the tree reads, and where it
+    /// declines the tree says why.
+    @Test func aLargeDocumentWithFaultsReadsAsTheTreeReadsIt() async throws {
+        let text = String(decoding: Self.large, as: UTF8.self)
+        let middle = text.utf8.count / 2
+        func edit(_ at: Int, _ transform: (String, String.Index) -> String) -> [UInt8] {
+            // The first separator comma at or after `at`, outside strings (a `},{`-like spot).
+            let utf8 = Array(text.utf8)
+            var index = at
+            while index + 1 < utf8.count && !(utf8[index] == UInt8(ascii: ",") && utf8[index - 1] == UInt8(ascii: "}") && [UInt8(ascii: "{"), UInt8(ascii: " "), UInt8(ascii: "\n")].contains(utf8[index + 1])) { index += 1 }
+            return Array(transform(text, text.utf8.index(text.utf8.startIndex, offsetBy: index)).utf8)
+        }
+        let documents: [[UInt8]] = [
+            edit(middle) { text, comma in String(text[..<comma]) + String(text[text.index(after: comma)...]) },
+            edit(1_000) { text, comma in String(text[..<comma]) + ",," + String(text[text.index(after: comma)...]) },
+            edit(middle) { text, comma in String(text[...comma]) + "5," + String(text[text.index(after: comma)...]) },
+            edit(middle + 10_000) { text, comma in String(text[...comma]) + #"{"type":"Feature","type":"Feature","geometry":null},"# + String(text[text.index(after: comma)...]) },
+            Array((String(text.dropLast(3)) + ",\n]}").utf8),
+            Array(text.utf8.dropLast(2)),
+            Array(text.replacingOccurrences(of: #""x\"]}{[""#, with: #""x"]}{[""#).utf8),
+        ]
+        for bytes in documents {
+            let (fast, tree, alone) = try await OwnThread.run { () -> (Outcome, Outcome, [Feature]?) in
+                let (fast, tree) = Self.both(bytes)
+                return (fast, tree, Self.fastOnly(bytes))
+            }
+            #expect(fast == tree)
+            if let alone { #expect(tree == .read(FeatureCollection(features: alone))) }
+            if case .read = tree { continue }
+            #expect(alone == nil)
+        }
+    }
 }
