@@ -62,18 +62,10 @@ public struct GeoPackageTileReader: Sendable {
         return try await pool.read { db in
             let statement = try db.cachedStatement(sql: sql).sqliteStatement
             defer { sqlite3_reset(statement) }
-            sqlite3_bind_int64(statement, 1, Int64(zoom))
-            sqlite3_bind_int64(statement, 3, Int64(stored))
             var result: [Int: Data] = [:]
             result.reserveCapacity(columns.count)
             for column in columns {
-                sqlite3_reset(statement)
-                sqlite3_bind_int64(statement, 2, Int64(column))
-                let code = sqlite3_step(statement)
-                if code == SQLITE_DONE { continue }
-                guard code == SQLITE_ROW else {
-                    throw GeoPackageError("reading tiles failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-                }
+                guard try Self.step(statement, zoom: zoom, column: column, storedRow: stored, db) else { continue }
                 let count = Int(sqlite3_column_bytes(statement, 0))
                 if let bytes = sqlite3_column_blob(statement, 0) {
                     result[column] = Data(bytes: bytes, count: count)
@@ -94,19 +86,10 @@ public struct GeoPackageTileReader: Sendable {
             let statement = try db.cachedStatement(sql: sql).sqliteStatement
             defer { sqlite3_reset(statement) }
             return try runs.map { run in
-                // A statement left on a row refuses new bindings: reset first.
-                sqlite3_reset(statement)
-                sqlite3_bind_int64(statement, 1, Int64(run.zoom))
-                sqlite3_bind_int64(statement, 3, Int64(fromBottom ? WorldCRS84Quad.matrixHeight(run.zoom) - 1 - run.row : run.row))
+                let stored = fromBottom ? WorldCRS84Quad.matrixHeight(run.zoom) - 1 - run.row : run.row
                 var found: [(column: Int, size: Int)] = []
                 for column in run.columns {
-                    sqlite3_reset(statement)
-                    sqlite3_bind_int64(statement, 2, Int64(column))
-                    let code = sqlite3_step(statement)
-                    if code == SQLITE_DONE { continue }
-                    guard code == SQLITE_ROW else {
-                        throw GeoPackageError("reading tile sizes failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-                    }
+                    guard try Self.step(statement, zoom: run.zoom, column: column, storedRow: stored, db) else { continue }
                     found.append((column, Int(sqlite3_column_int64(statement, 0))))
                 }
                 return found
@@ -124,18 +107,28 @@ public struct GeoPackageTileReader: Sendable {
             var encoder = GeoPackageLeafEncoder(layout: layout, leaves: leaves, pool: buffers)
             for index in encoder.tiles {
                 let tile = layout.coordinates[index]
-                sqlite3_reset(statement)
-                sqlite3_bind_int64(statement, 1, Int64(tile.zoom))
-                sqlite3_bind_int64(statement, 2, Int64(tile.column))
-                sqlite3_bind_int64(statement, 3, Int64(fromBottom ? WorldCRS84Quad.matrixHeight(tile.zoom) - 1 - tile.row : tile.row))
-                guard sqlite3_step(statement) == SQLITE_ROW else {
-                    throw GeoPackageError("tile \(tile) went missing while it was copied: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                let stored = fromBottom ? WorldCRS84Quad.matrixHeight(tile.zoom) - 1 - tile.row : tile.row
+                guard try Self.step(statement, zoom: tile.zoom, column: tile.column, storedRow: stored, db) else {
+                    throw GeoPackageError("tile \(tile) went missing while it was copied")
                 }
                 let count = Int(sqlite3_column_bytes(statement, 0))
                 try encoder.add(UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, 0), count: count))
             }
             return try encoder.finish()
         }
+    }
+
+    /// Steps a `… WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?` statement for one tile: true on its row,
+    /// false when the source has no such tile. Reset first: a statement left on a row refuses new bindings.
+    private static func step(_ statement: OpaquePointer, zoom: Int, column: Int, storedRow: Int, _ db: Database) throws -> Bool {
+        sqlite3_reset(statement)
+        sqlite3_bind_int64(statement, 1, Int64(zoom))
+        sqlite3_bind_int64(statement, 2, Int64(column))
+        sqlite3_bind_int64(statement, 3, Int64(storedRow))
+        let code = sqlite3_step(statement)
+        if code == SQLITE_DONE { return false }
+        guard code == SQLITE_ROW else { throw GeoPackageError("reading tiles failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))") }
+        return true
     }
 
     /// One tile, or nil.
