@@ -13,8 +13,10 @@ import TileGrid
 /// layout), keeps the staged file up to the leaf its checkpoint names, and hashes those bytes again; a staged file
 /// whose first pages differ from the new layout's is started over.
 extension ExportRunner {
-    enum BulkResult {
-        case finished(written: Int, sha256: String)
+    /// How a copy into the staged package ended: finished (with the file's SHA-256 when it was hashed while written),
+    /// or stopped at a checkpoint.
+    enum CopyOutcome {
+        case finished(written: Int, sha256: String?)
         case stopped(CopyResult)
     }
 
@@ -22,7 +24,7 @@ extension ExportRunner {
     func copyInBulk(
         plan: ExportPlan, bulk: any BulkTileReading, options: GeoPackageTileWriter.Options, staging: String, firstBatch: Int, logger: Logger,
         checkpoint: @Sendable (Checkpoint) async -> Decision
-    ) async throws -> BulkResult? {
+    ) async throws -> CopyOutcome? {
         let batches = Self.batches(plan)
         let found = try await bulk.sizes(of: batches.map { ($0.zoom, $0.row, $0.columns) })
         var coordinates: [TileCoordinate] = []

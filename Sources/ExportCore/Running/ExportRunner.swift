@@ -124,29 +124,24 @@ public struct ExportRunner: Sendable {
         )
         let total = plan.tileCount
         logger.info("export started", metadata: ["export.tiles": "\(total)", "export.package": "\(packageName)"])
-        var written = 0
-        var sha256: String?
-        var bulk: BulkResult?
+        // The bulk path when the source tells sizes first and the package takes more than one page; else through SQLite.
+        var copy: CopyOutcome?
         if let reader = source.bulk {
-            bulk = try await copyInBulk(
+            copy = try await copyInBulk(
                 plan: plan, bulk: reader, options: options, staging: staging, firstBatch: resumeFrom, logger: logger, checkpoint: checkpoint
             )
         }
-        switch bulk {
-        case .stopped(let stop):
-            if case .aborted = stop { try await artifacts.delete(prefix: folder) }
-            return Self.stopped(stop)
-        case .finished(let count, let digest):
-            written = count
-            sha256 = digest
-        case nil:
-            switch try await copyThroughSQLite(plan: plan, source: source, options: options, staging: staging, resumeFrom: resumeFrom, logger: logger, checkpoint: checkpoint) {
-            case .stopped(let stop):
+        if copy == nil {
+            copy = try await copyThroughSQLite(
+                plan: plan, source: source, options: options, staging: staging, resumeFrom: resumeFrom, logger: logger, checkpoint: checkpoint
+            )
+        }
+        guard case .finished(let written, let sha256) = copy else {
+            if case .stopped(let stop) = copy {
                 if case .aborted = stop { try await artifacts.delete(prefix: folder) }
                 return Self.stopped(stop)
-            case .finished(let count, _):
-                written = count
             }
+            return .relinquished
         }
         let copied = clock.now
         let published = try await publish(staging: staging, type: .gpkg, name: packageName, folder: folder, sha256: sha256) { sha256 in
@@ -241,7 +236,7 @@ public struct ExportRunner: Sendable {
     private func copyThroughSQLite(
         plan: ExportPlan, source: any TileSource, options: GeoPackageTileWriter.Options, staging: String, resumeFrom: Int, logger: Logger,
         checkpoint: @Sendable (Checkpoint) async -> Decision
-    ) async throws -> BulkResult {
+    ) async throws -> CopyOutcome {
         var writer: GeoPackageTileWriter?
         var firstBatch = 0
         if resumeFrom > 0, FileManager.default.fileExists(atPath: staging) {
@@ -267,7 +262,7 @@ public struct ExportRunner: Sendable {
         }
         let written = try writer!.tileCount()
         try writer!.finish()
-        return .finished(written: written, sha256: "")
+        return .finished(written: written, sha256: nil)
     }
 
     /// Reads batches concurrently (``Settings/readConcurrency`` in flight) and writes them in plan order.
