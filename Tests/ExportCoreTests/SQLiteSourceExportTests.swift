@@ -107,6 +107,51 @@ import TileSources
     }
 }
 
+extension SQLiteSourceExportTests {
+    /// An export stopped at every one of its checkpoints and resumed from each (the last one past every leaf, with only
+    /// the package's tail left to write) ends with the same bytes as one that ran straight through.
+    @Test func anExportPausedAtEveryCheckpointEndsAsOneThatWasNot() async throws {
+        let directory = try Fixtures.temporaryDirectory("sqlite-source-pauses")
+        let (gpkg, _, _) = try await Self.sources(in: directory)
+        let catalog = CatalogService(store: NoStore(), sources: LocalTileSourceOpener(), clock: SystemClock())
+        let record = try await catalog.describe(CatalogRecordDraft(productId: "bm", productName: "bm", source: .geopackage(path: gpkg, table: nil)))
+        let artifacts = try DirectoryArtifactStore(root: directory + "/out")
+        let runner = ExportRunner(
+            sources: LocalTileSourceOpener(), artifacts: artifacts, planner: ExportPlanner(maxTiles: 10_000_000, tilesPerSecond: 5_000),
+            settings: .init(readConcurrency: 8, writeBatch: 1, expiryDays: 30)
+        )
+        let roi = [ROIFeature(polygons: try Fixtures.country("France").geometry!.polygons)]
+        let straight = try await runner.run(record: record, roi: roi, folder: "straight", createdAt: Date(timeIntervalSince1970: 0), logger: Logger(label: "t")) { _ in .proceed }
+        guard case .completed(let expected) = straight else {
+            Issue.record("expected completion")
+            return
+        }
+        var resumeFrom = 0
+        var runs = 0
+        while runs < 100 {
+            runs += 1
+            let reached = Mutex(resumeFrom)
+            let result = try await runner.run(
+                record: record, roi: roi, folder: "paused", createdAt: Date(timeIntervalSince1970: 0), resumeFrom: resumeFrom, logger: Logger(label: "t")
+            ) { point in
+                reached.withLock { $0 = point.batchesDone }
+                return .pause
+            }
+            if case .completed(let outcome) = result {
+                #expect(outcome.artifacts[0].sha256 == expected.artifacts[0].sha256)
+                #expect(runs > 3)
+                return
+            }
+            guard case .paused = result else {
+                Issue.record("expected a pause: \(result)")
+                return
+            }
+            resumeFrom = reached.withLock { $0 }
+        }
+        Issue.record("the export did not finish in 100 runs")
+    }
+}
+
 final class Counter: Sendable {
     private let value = Mutex(0)
     func increment() -> Int { value.withLock { $0 += 1; return $0 } }

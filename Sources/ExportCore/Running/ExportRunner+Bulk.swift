@@ -78,8 +78,10 @@ extension ExportRunner {
             }
             return leaf < layout.leaves.count ? low : batches.count
         }
-        /// The leaves of the chunk starting at `leaf`: at least one, up to the batch's tiles or bytes.
-        func chunk(from leaf: Int) -> Range<Int> {
+        /// The leaves of the chunk starting at `leaf`: up to the batch's tiles or bytes, and at least far enough that more
+        /// than `done` batches are whole after it (a plan batch can span leaves): every checkpoint moves the resume point on,
+        /// so an export paused at each of its checkpoints still ends.
+        func chunk(from leaf: Int, past done: Int) -> Range<Int> {
             var end = leaf
             var tiles = 0
             var bytes = 0
@@ -87,30 +89,34 @@ extension ExportRunner {
                 tiles += layout.leaves[end].tiles.count
                 bytes += layout.leaves[end].pages * 65_536
                 end += 1
-            } while end < layout.leaves.count && tiles < settings.writeBatch && bytes < settings.writeBatchBytes
+            } while end < layout.leaves.count
+                && ((tiles < settings.writeBatch && bytes < settings.writeBatchBytes) || batchesDone(before: end) <= done)
             return leaf..<end
         }
 
         let startDone = batchesDone(before: startLeaf)
         var progress = RunProgress(total: plan.tileCount, processedBefore: plannedBefore[startDone], processed: plannedBefore[startDone])
-        var range = chunk(from: startLeaf)
-        let pool = PagePool()
-        var pages = try await bulk.leafPages(range, of: layout, pool: pool)
-        while true {
-            let chunkPages = pages
-            async let written: Void = file.append(chunkPages)
-            let next = range.upperBound < layout.leaves.count ? chunk(from: range.upperBound) : nil
-            var following: AlignedPages?
-            if let next { following = try await bulk.leafPages(next, of: layout, pool: pool) }
-            try await written
-            pool.recycle(chunkPages)
-            let done = batchesDone(before: range.upperBound)
-            settings.crashPoints.check("tiles", reached: range.upperBound < layout.leaves.count ? layout.leaves[range.upperBound].tiles.lowerBound : rows)
-            progress.processed = plannedBefore[done]
-            if let stop = Self.result(await checkpoint(progress.checkpoint(batchesDone: done))) { return .stopped(stop) }
-            guard let next, let following else { break }
-            range = next
-            pages = following
+        // A run stopped after its last chunk's checkpoint resumes past every leaf: only the tail is left to write.
+        if startLeaf < layout.leaves.count {
+            var range = chunk(from: startLeaf, past: max(startDone, startLeaf == 0 ? 0 : firstBatch))
+            let pool = PagePool()
+            var pages = try await bulk.leafPages(range, of: layout, pool: pool)
+            while true {
+                let chunkPages = pages
+                async let written: Void = file.append(chunkPages)
+                let next = range.upperBound < layout.leaves.count ? chunk(from: range.upperBound, past: batchesDone(before: range.upperBound)) : nil
+                var following: AlignedPages?
+                if let next { following = try await bulk.leafPages(next, of: layout, pool: pool) }
+                try await written
+                pool.recycle(chunkPages)
+                let done = batchesDone(before: range.upperBound)
+                settings.crashPoints.check("tiles", reached: range.upperBound < layout.leaves.count ? layout.leaves[range.upperBound].tiles.lowerBound : rows)
+                progress.processed = plannedBefore[done]
+                if let stop = Self.result(await checkpoint(progress.checkpoint(batchesDone: done))) { return .stopped(stop) }
+                guard let next, let following else { break }
+                range = next
+                pages = following
+            }
         }
         try await file.append(AlignedPages(copying: writer.tail()))
         closed = true
