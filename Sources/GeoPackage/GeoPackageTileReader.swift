@@ -81,12 +81,11 @@ public struct GeoPackageTileReader: Sendable {
     /// the record's header, without reading the blob (the bulk writer's first pass, ``GeoPackageBulkLayout``).
     public func sizes(of runs: [(zoom: Int, row: Int, columns: Range<Int>)]) async throws -> [[(column: Int, size: Int)]] {
         let sql = "SELECT length(tile_data) FROM \(quoted(table)) WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?"
-        let fromBottom = rowsFromBottom
-        return try await pool.read { db in
+        return try await pool.read { [self] db in
             let statement = try db.cachedStatement(sql: sql).sqliteStatement
             defer { sqlite3_reset(statement) }
             return try runs.map { run in
-                let stored = fromBottom ? WorldCRS84Quad.matrixHeight(run.zoom) - 1 - run.row : run.row
+                let stored = storedRow(zoom: run.zoom, row: run.row)
                 var found: [(column: Int, size: Int)] = []
                 for column in run.columns {
                     guard try Self.step(statement, zoom: run.zoom, column: column, storedRow: stored, db) else { continue }
@@ -100,14 +99,13 @@ public struct GeoPackageTileReader: Sendable {
     /// The pages of `leaves`, their tiles read in rowid order straight into the pages (``GeoPackageLeafEncoder``).
     public func leafPages(_ leaves: Range<Int>, of layout: GeoPackageBulkLayout, pool buffers: PagePool) async throws -> AlignedPages {
         let sql = "SELECT tile_data FROM \(quoted(table)) WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?"
-        let fromBottom = rowsFromBottom
-        return try await pool.read { db in
+        return try await pool.read { [self] db in
             let statement = try db.cachedStatement(sql: sql).sqliteStatement
             defer { sqlite3_reset(statement) }
             var encoder = GeoPackageLeafEncoder(layout: layout, leaves: leaves, pool: buffers)
             for index in encoder.tiles {
                 let tile = layout.coordinates[index]
-                let stored = fromBottom ? WorldCRS84Quad.matrixHeight(tile.zoom) - 1 - tile.row : tile.row
+                let stored = storedRow(zoom: tile.zoom, row: tile.row)
                 guard try Self.step(statement, zoom: tile.zoom, column: tile.column, storedRow: stored, db) else {
                     throw GeoPackageError("tile \(tile) went missing while it was copied")
                 }

@@ -67,14 +67,7 @@ struct BenchExport: AsyncParsableCommand {
         let best = try bestOf(state: state, recordID: recordID, roiFile: roiFile, maxZoom: maxZoom, directory: directory) {
             try BenchRawCopy.run(source: source, destination: directory + "/raw.gpkg", roi: roi, maxZoom: maxZoom)
         }
-        let oursRate = Double(planned) / best.ours
-        let copyRate = Double(planned) / best.copy
-        let rawRate = Double(planned) / best.peer
-        print("GeoPackage source, best of \(runs) runs each:")
-        print(String(format: "mapdepot export:      %8d tiles in %7.2f s = %9.0f tiles/s end to end (plan, copy, SHA-256, fsync, publish), peak RSS %.0f MB", planned, best.ours, oursRate, Double(best.rss) / 1024))
-        print("  " + best.phases)
-        print(String(format: "raw INSERT…SELECT:    %8d tiles in %7.2f s = %9.0f tiles/s (copy, close, fsync)", planned, best.peer, rawRate))
-        print(String(format: "ratio mapdepot / raw SQLite copy: %.2f end to end, %.2f copy phase (target ≥ 0.80)", oursRate / rawRate, copyRate / rawRate))
+        best.report("GeoPackage source", peer: "raw INSERT…SELECT", runs: runs, planned: planned)
 
         if !noDirectory {
             // The same tiles as one file each, {z}/{x}/{y}.jpg; the peer is the sqlite3 shell's readfile().
@@ -87,16 +80,9 @@ struct BenchExport: AsyncParsableCommand {
             )
             let plan = try BenchReadfile.plan(at: directory + "/plan.db", roi: roi, maxZoom: maxZoom)
             sync()
-            let tree_ = try bestOf(state: state, recordID: treeRecord, roiFile: roiFile, maxZoom: maxZoom, directory: directory) {
+            try bestOf(state: state, recordID: treeRecord, roiFile: roiFile, maxZoom: maxZoom, directory: directory) {
                 try BenchReadfile.run(tree: tree, plan: plan, destination: directory + "/readfile.gpkg")
-            }
-            let treeRate = Double(planned) / tree_.ours
-            let readfileRate = Double(planned) / tree_.peer
-            print("directory source (\(files) files), best of \(runs) runs each:")
-            print(String(format: "mapdepot export:      %8d tiles in %7.2f s = %9.0f tiles/s end to end, peak RSS %.0f MB", planned, tree_.ours, treeRate, Double(tree_.rss) / 1024))
-            print("  " + tree_.phases)
-            print(String(format: "sqlite3 readfile():   %8d tiles in %7.2f s = %9.0f tiles/s (copy, close, fsync)", planned, tree_.peer, readfileRate))
-            print(String(format: "ratio mapdepot / sqlite3 readfile(): %.2f end to end (target ≥ 0.80)", treeRate / readfileRate))
+            }.report("directory source (\(files) files)", peer: "sqlite3 readfile()", runs: runs, planned: planned)
         }
 
         var mapproxyRate: Double?
@@ -108,16 +94,36 @@ struct BenchExport: AsyncParsableCommand {
             print(String(format: "mapproxy-util export: %8d tiles in %7.2f s = %9.0f tiles/s", count, seconds, mapproxyRate!))
         }
         if let mapproxyRate {
-            print(String(format: "ratio mapdepot / MapProxy:        %.0f× (target ≥ 100×)", oursRate / mapproxyRate))
+            print(String(format: "ratio mapdepot / MapProxy:        %.0f× (target ≥ 100×)", Double(planned) / best.ours / mapproxyRate))
         }
     }
 }
 
 extension BenchExport {
+    /// The best of a run of MapDepot's exports and of its floor's copies.
+    struct Comparison {
+        var ours: Double
+        var copy: Double
+        var peer: Double
+        var rss: Int
+        var phases: String
+
+        /// MapDepot's figure, the floor's, and the ratios, for `planned` tiles.
+        func report(_ title: String, peer name: String, runs: Int, planned: Int) {
+            let oursRate = Double(planned) / ours
+            let peerRate = Double(planned) / peer
+            print("\(title), best of \(runs) runs each:")
+            print(String(format: "mapdepot export:      %8d tiles in %7.2f s = %9.0f tiles/s end to end (plan, copy, SHA-256, fsync, publish), peak RSS %.0f MB", planned, ours, oursRate, Double(rss) / 1024))
+            print("  " + phases)
+            print((name + ":").padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8d tiles in %7.2f s = %9.0f tiles/s (copy, close, fsync)", planned, peer, peerRate))
+            print("ratio mapdepot / \(name): " + String(format: "%.2f end to end, %.2f copy phase (target ≥ 0.80)", oursRate / peerRate, Double(planned) / copy / peerRate))
+        }
+    }
+
     /// Best of `runs` of `mapdepot export` of `recordID` and of `peer`, alternating, each writing a new file.
     func bestOf(
         state: String, recordID: String, roiFile: String, maxZoom: Int, directory: String, peer: () throws -> Double
-    ) throws -> (ours: Double, copy: Double, peer: Double, rss: Int, phases: String) {
+    ) throws -> Comparison {
         var ours = Double.infinity
         var copy = Double.infinity
         var peerSeconds = Double.infinity
@@ -149,7 +155,7 @@ extension BenchExport {
             peerSeconds = min(peerSeconds, try peer())
             sync()
         }
-        return (ours, copy, peerSeconds, rss, phases)
+        return Comparison(ours: ours, copy: copy, peer: peerSeconds, rss: rss, phases: phases)
     }
 }
 

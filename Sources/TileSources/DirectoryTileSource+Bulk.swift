@@ -53,8 +53,4 @@ extension DirectoryTileSource: BulkTileReading {
             return try encoder.finish()
         }
     }
-
-    func path(zoom: Int, column: Int, row: Int) -> String {
-        "\(root)/\(zoom)/\(column)/\(scheme == .tms ? WorldCRS84Quad.matrixHeight(zoom) - 1 - row : row).\(fileExtension)"
-    }
 }

@@ -21,18 +21,16 @@ public struct DirectoryTileSource: TileSource {
         self.threadPool = threadPool
     }
 
-    private func storedRow(zoom: Int, row: Int) -> Int {
-        scheme == .tms ? WorldCRS84Quad.matrixHeight(zoom) - 1 - row : row
+    /// The file of a tile (rows counted from the top; a TMS pyramid stores them from the bottom).
+    func path(zoom: Int, column: Int, row: Int) -> String {
+        "\(root)/\(zoom)/\(column)/\(scheme == .tms ? WorldCRS84Quad.matrixHeight(zoom) - 1 - row : row).\(fileExtension)"
     }
 
     public func tiles(zoom: Int, row: Int, columns: Range<Int>) async throws -> [Int: Data] {
-        let stored = storedRow(zoom: zoom, row: row)
-        let root = self.root
-        let ext = fileExtension
-        return try await threadPool.runIfActive {
+        try await threadPool.runIfActive { [self] in
             var result: [Int: Data] = [:]
             for column in columns {
-                if let data = FileManager.default.contents(atPath: "\(root)/\(zoom)/\(column)/\(stored).\(ext)") {
+                if let data = FileManager.default.contents(atPath: path(zoom: zoom, column: column, row: row)) {
                     result[column] = data
                 }
             }
