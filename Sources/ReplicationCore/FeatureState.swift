@@ -35,21 +35,42 @@ public struct FeatureState: Sendable, Hashable {
     /// The feature as a GeoJSON Feature object's text; `diff` is added for deltas.
     public func featureText(diff: FeatureDiff? = nil) -> String {
         // One buffer, sized once: this runs for every feature of every replica.
-        let diffText = diff?.text
+        var diffText = diff?.text
+        var (id, geometry, properties) = (id, geometry, properties)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(80 + id.utf8.count + geometry.utf8.count + properties.utf8.count + (diffText?.utf8.count ?? 0))
+        id.withUTF8 { id in
+            geometry.withUTF8 { geometry in
+                properties.withUTF8 { properties in
+                    if diffText == nil {
+                        Self.writeText(id: id, geometry: geometry, properties: properties, diff: nil, into: &bytes)
+                    } else {
+                        diffText!.withUTF8 { Self.writeText(id: id, geometry: geometry, properties: properties, diff: $0, into: &bytes) }
+                    }
+                }
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `{"type":"Feature","id":…,"geometry":…,"properties":…[,"diff":…]}` from its parts' UTF-8 (the geometry,
+    /// properties and diff already canonical JSON): the one definition of a replica's feature text, for strings and for
+    /// a store's column bytes (``FeatureTexts``) alike.
+    static func writeText(
+        id: UnsafeBufferPointer<UInt8>, geometry: UnsafeBufferPointer<UInt8>, properties: UnsafeBufferPointer<UInt8>,
+        diff: UnsafeBufferPointer<UInt8>?, into bytes: inout [UInt8]
+    ) {
         bytes += #"{"type":"Feature","id":"#.utf8
-        CanonicalJSON.writeString(id, into: &bytes)
+        CanonicalJSON.writeString(utf8: id, into: &bytes)
         bytes += #","geometry":"#.utf8
-        bytes += geometry.utf8
+        bytes.append(contentsOf: geometry)
         bytes += #","properties":"#.utf8
-        bytes += properties.utf8
-        if let diffText {
+        bytes.append(contentsOf: properties)
+        if let diff {
             bytes += #","diff":"#.utf8
-            bytes += diffText.utf8
+            bytes.append(contentsOf: diff)
         }
         bytes.append(UInt8(ascii: "}"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -15,8 +15,19 @@ public protocol ReplicaPackaging: Sendable {
 public protocol ReplicaWriter: AnyObject, Sendable {
     /// A GeoJSON Feature object's text.
     func add(feature: String) throws
+    /// A snapshot page's features, in order (the same files as adding each text on its own).
+    func add(features: FeatureTexts) throws
     func add(deletedId: String) throws
     /// Seals, fsyncs, checksums and publishes every zip. After a failure the producer removes everything
     /// under the replica's key prefix instead.
     func finish() async throws -> [ReplicaFile]
+}
+
+extension ReplicaWriter {
+    /// Each text on its own: for writers that look at every feature (the tests' failing and slow writers).
+    public func add(features: FeatureTexts) throws {
+        var texts: [String] = []
+        features.forEachText { texts.append(String(decoding: $0, as: UTF8.self)) }
+        for text in texts { try add(feature: text) }
+    }
 }

@@ -171,17 +171,14 @@ public struct ReplicaProducer: Sendable {
                         let writer = try packaging.makeWriter(keyPrefix: prefix, alwaysWriteFeatureFile: index == 0)
                         var count = 0
                         var hash = LayerHash()
-                        try await Self.pages(pageSize: pageSize, id: \.id, first: range.after) { after in
-                            try await store.snapshotPage(layerId: layer.layerId, type: type, asOf: sequence, after: after, before: range.before, limit: pageSize)
+                        try await Self.pages(first: range.after, next: { $0.count == pageSize ? $0.lastId : nil }) { after in
+                            try await store.snapshotTexts(layerId: layer.layerId, type: type, asOf: sequence, after: after, before: range.before, limit: pageSize)
                         } each: { page in
                             hash.combine(
                                 try await Offload.run {
+                                    try writer.add(features: page)
                                     var part = LayerHash()
-                                    for feature in page {
-                                        let text = feature.featureText()
-                                        try writer.add(feature: text)
-                                        part.toggle(text)
-                                    }
+                                    part.toggle(each: page)
                                     return part
                                 }
                             )
@@ -297,19 +294,25 @@ public struct ReplicaProducer: Sendable {
         pageSize: Int, id: @escaping @Sendable (Item) -> String, first: String,
         fetch: @escaping @Sendable (String) async throws -> [Item], each: ([Item]) async throws -> Void
     ) async throws {
+        try await pages(first: first, next: { $0.count == pageSize && !$0.isEmpty ? id($0[$0.count - 1]) : nil }, fetch: fetch, each: each)
+    }
+
+    /// The same walk over pages of any shape: `next` tells where the page after one starts, nil after the last.
+    static func pages<Page: Sendable>(
+        first: String, next: @escaping @Sendable (Page) -> String?,
+        fetch: @escaping @Sendable (String) async throws -> Page, each: (Page) async throws -> Void
+    ) async throws {
         var current = try await fetch(first)
         while true {
-            let next: Task<[Item], any Error>? =
-                current.count == pageSize && !current.isEmpty
-                ? Task { [after = id(current[current.count - 1])] in try await fetch(after) } : nil
+            let following: Task<Page, any Error>? = next(current).map { after in Task { try await fetch(after) } }
             do {
                 try await each(current)
             } catch {
-                next?.cancel()
+                following?.cancel()
                 throw error
             }
-            guard let next else { return }
-            current = try await next.value
+            guard let following else { return }
+            current = try await following.value
         }
     }
 

@@ -19,6 +19,8 @@ public protocol ReplicationStore: Sendable {
     /// Alive features of `type` as of `sequence`, with ids greater than `after` (and at most `before`, when
     /// given), in id order.
     func snapshotPage(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> [FeatureState]
+    /// The same page as ``snapshotPage(layerId:type:asOf:after:before:limit:)``, as the snapshot's files hold it.
+    func snapshotTexts(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> FeatureTexts
     /// Feature ids that cut the layer's ids into `parts` ranges of about equal size (none for small layers):
     /// range i is (split[i−1], split[i]], the last (split[n−1], ∞).
     func splitPoints(layerId: Int, parts: Int) async throws -> [String]
@@ -105,6 +107,17 @@ public protocol ReplicationStore: Sendable {
     func deleteReplicas(_ selection: ReplicaSelection) async throws -> [Replica]
     /// Adds a file to a replica; file ids are unique across all replicas.
     func addRegisteredFile(_ fileId: UUID, replicaId: UUID) async throws -> FileRegistrationOutcome
+}
+
+extension ReplicationStore {
+    /// From ``snapshotPage(layerId:type:asOf:after:before:limit:)``'s states (PostgreSQL's rows arrive decoded as strings
+    /// anyway); SQLite's store builds the texts from its column bytes instead.
+    public func snapshotTexts(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> FeatureTexts {
+        let states = try await snapshotPage(layerId: layerId, type: type, asOf: sequence, after: after, before: before, limit: limit)
+        var texts = FeatureTexts(reservingFeatures: states.count)
+        for state in states { texts.append(state) }
+        return texts
+    }
 }
 
 public enum FileRegistrationOutcome: Sendable, Hashable {

@@ -105,37 +105,94 @@ public struct SQLiteReplicationStore: ReplicationStore {
 
     public func snapshotPage(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> [FeatureState] {
         try await database.pool.read { db in
-            // Stepped through SQLite's C API: a million-feature snapshot spends its time here. Each feature's newest version
-            // as of the sequence by one pass over the (layer, feature, sequence) index: SQLite takes the bare columns of a
-            // max() group from the row holding the max, in the result and in HAVING alike (a correlated max() subquery per row
-            // was 0.73 s for a million features, this 0.6 s).
-            let statement = try db.cachedStatement(
-                sql: """
-                    SELECT feature_id, geometry, properties, max(sequence) FROM feature_versions
-                    WHERE layer_id = ?1 AND feature_id > ?2 AND (?6 IS NULL OR feature_id <= ?6) AND sequence <= ?3
-                    GROUP BY feature_id HAVING geometry_type = ?4 AND geometry IS NOT NULL
-                    ORDER BY feature_id LIMIT ?5
-                    """
-            )
-            try statement.setArguments([layerId, after, sequence, type.rawValue, limit, before])
-            let handle = statement.sqliteStatement
-            defer { sqlite3_reset(handle) }
             var result: [FeatureState] = []
             result.reserveCapacity(limit)
-            func text(_ column: Int32) -> String {
-                guard let bytes = sqlite3_column_text(handle, column) else { return "" }
-                // The length SQLite already knows, instead of a strlen per column.
-                return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
-            }
-            while true {
-                let code = sqlite3_step(handle)
-                if code == SQLITE_DONE { break }
-                guard code == SQLITE_ROW else {
-                    throw StorageFailure("reading the layer failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-                }
-                result.append(FeatureState(id: text(0), geometryType: type, geometry: text(1), properties: text(2)))
+            try Self.stepSnapshot(db, layerId: layerId, type: type, asOf: sequence, after: after, before: before, limit: limit) { id, geometry, properties in
+                result.append(
+                    FeatureState(
+                        id: String(decoding: id, as: UTF8.self), geometryType: type, geometry: String(decoding: geometry, as: UTF8.self),
+                        properties: String(decoding: properties, as: UTF8.self)
+                    )
+                )
+            } dropLast: {
+                result.removeLast()
             }
             return result
+        }
+    }
+
+    /// Each row's columns straight into the page's bytes: no string per column, none per feature (issue #15).
+    public func snapshotTexts(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> FeatureTexts {
+        try await database.pool.read { db in
+            var texts = FeatureTexts(reservingFeatures: limit, bytes: limit * 160)
+            var lastId: [UInt8] = []
+            try Self.stepSnapshot(db, layerId: layerId, type: type, asOf: sequence, after: after, before: before, limit: limit) { id, geometry, properties in
+                texts.append(id: id, geometry: geometry, properties: properties)
+                lastId.removeAll(keepingCapacity: true)
+                lastId.append(contentsOf: id)
+            } dropLast: {
+                texts.removeLast()
+            }
+            texts.lastId = texts.count == 0 ? "" : String(decoding: lastId, as: UTF8.self)
+            return texts
+        }
+    }
+
+    /// Steps a snapshot page through SQLite's C API (a million-feature snapshot spends its time here): every feature's
+    /// newest version as of the sequence, when it is alive and of `type`, in id order, at most `limit`.
+    ///
+    /// One plain pass over the (layer, feature, sequence) index in its order, a feature's versions oldest first: each row
+    /// that is alive and of the type is appended at once (its columns are only valid until the next step), and taken
+    /// back by `dropLast` when a newer version of the same feature follows. Most features have one version, so little is
+    /// taken back; a `GROUP BY feature_id` with `max(sequence)` gave the same rows for 1.5–2× the time, copying every
+    /// row's columns into its aggregate (0.9–1.5 s against 0.4–0.8 s for a million points).
+    private static func stepSnapshot(
+        _ db: Database, layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int,
+        append: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void, dropLast: () -> Void
+    ) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT feature_id, geometry_type, geometry, properties FROM feature_versions
+                WHERE layer_id = ?1 AND feature_id > ?2 AND (?4 IS NULL OR feature_id <= ?4) AND sequence <= ?3
+                ORDER BY feature_id, sequence
+                """
+        )
+        try statement.setArguments([layerId, after, sequence, before])
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        func column(_ index: Int32) -> UnsafeBufferPointer<UInt8> {
+            // The length SQLite already knows, instead of a strlen per column.
+            guard let bytes = sqlite3_column_text(handle, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
+            return UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, index)))
+        }
+        let wanted = Array(type.rawValue.utf8)
+        var previousId: [UInt8] = []
+        var previousAppended = false
+        var count = 0
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw StorageFailure("reading the layer failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+            }
+            let id = column(0)
+            if id.elementsEqual(previousId) {
+                // A newer version of the same feature: the one appended before is not its state.
+                if previousAppended {
+                    dropLast()
+                    count -= 1
+                }
+            } else {
+                // The previous feature is complete; a full page ends before the next one.
+                if count == limit { return }
+                previousId.removeAll(keepingCapacity: true)
+                previousId.append(contentsOf: id)
+            }
+            previousAppended = sqlite3_column_type(handle, 2) != SQLITE_NULL && column(1).elementsEqual(wanted)
+            if previousAppended {
+                append(id, column(2), column(3))
+                count += 1
+            }
         }
     }
 

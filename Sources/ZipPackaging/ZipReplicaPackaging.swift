@@ -52,7 +52,11 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
     private let compressor = ZipFileWriter.Compressor()
     private var filesWritten = 0
 
-    private var features: [String] = []
+    /// The GeoJSON file being filled: the FeatureCollection's head, then the features' texts comma-separated; sealed by
+    /// appending the tail, so that a snapshot's texts are copied once, from a store page into the file.
+    private var file = ZipReplicaWriter.head
+    /// Where each of its features' texts ends in ``file``.
+    private var fileEnds: [Int] = []
     private var deletions: [String] = []
     private var wroteFeatureFile = false
 
@@ -77,9 +81,32 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
         self.alwaysWriteFeatureFile = alwaysWriteFeatureFile
     }
 
+    static let head = Array(#"{"type":"FeatureCollection","features":["#.utf8)
+    static let tail = Array("]}".utf8)
+
     func add(feature: String) throws {
-        features.append(feature)
-        if features.count >= featuresPerFile { try flushFeatures() }
+        var feature = feature
+        feature.withUTF8 { text in
+            if !fileEnds.isEmpty { file.append(UInt8(ascii: ",")) }
+            file.append(contentsOf: text)
+            fileEnds.append(file.count)
+        }
+        if fileEnds.count >= featuresPerFile { try flushFeatures() }
+    }
+
+    func add(features: FeatureTexts) throws {
+        // In runs that fill the open file, each copied in one piece (a page may end one file and start the next).
+        var index = 0
+        while index < features.count {
+            let run = index..<min(features.count, index + featuresPerFile - fileEnds.count)
+            if !fileEnds.isEmpty { file.append(UInt8(ascii: ",")) }
+            let from = features.start(of: run.lowerBound)
+            let shift = file.count - from
+            file.append(contentsOf: features.bytes[from..<features.ends[run.upperBound - 1]])
+            for feature in run { fileEnds.append(features.ends[feature] + shift) }
+            index = run.upperBound
+            if fileEnds.count >= featuresPerFile { try flushFeatures() }
+        }
     }
 
     func add(deletedId: String) throws {
@@ -90,7 +117,7 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
     func finish() async throws -> [ReplicaFile] {
         try flushFeatures()
         try flushDeletions()
-        if alwaysWriteFeatureFile && !wroteFeatureFile { try place(features: [], deletions: []) }
+        if alwaysWriteFeatureFile && !wroteFeatureFile { try place(featureFile: Self.head + Self.tail, ends: []) }
         try seal()
         var files: [ReplicaFile] = []
         for zip in sealed {
@@ -102,50 +129,57 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
     }
 
     private func flushFeatures() throws {
-        guard !features.isEmpty else { return }
-        let batch = features
-        features.removeAll(keepingCapacity: true)
-        try place(features: batch, deletions: [])
+        guard !fileEnds.isEmpty else { return }
+        var complete = file
+        complete += Self.tail
+        let ends = fileEnds
+        file.removeSubrange(Self.head.count...)
+        fileEnds.removeAll(keepingCapacity: true)
+        try place(featureFile: complete, ends: ends[...])
     }
 
     private func flushDeletions() throws {
         guard !deletions.isEmpty else { return }
         let batch = deletions
         deletions.removeAll(keepingCapacity: true)
-        try place(features: [], deletions: batch)
+        try place(deletions: batch[...])
     }
 
-    /// Makes one GeoJSON (or deleted-ids) file and adds it to a zip under the cap.
-    private func place(features: [String], deletions: [String]) throws {
-        let isDeletion = !deletions.isEmpty
-        let name = (isDeletion ? "deleted_" : "") + UUID().uuidString.lowercased() + (isDeletion ? ".json" : ".geojson")
-        var bytes: [UInt8] = []
-        if isDeletion {
-            bytes = Array(CanonicalJSON.text(.array(deletions.map { .string($0) })).utf8)
-        } else {
-            // The features' texts appended straight into the file's bytes (no joined String in between).
-            bytes.reserveCapacity(features.reduce(64) { $0 + $1.utf8.count + 1 })
-            bytes += #"{"type":"FeatureCollection","features":["#.utf8
-            for (index, feature) in features.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                bytes += feature.utf8
-            }
-            bytes += "]}".utf8
-        }
-        if try add(bytes, name: name, features: features.count, deletions: deletions.count) {
-            if !isDeletion { wroteFeatureFile = true }
+    /// Adds a GeoJSON file (head, texts ending at `ends`, tail) to a zip under the cap, split in halves when too large for
+    /// a zip of its own.
+    private func place(featureFile: [UInt8], ends: ArraySlice<Int>) throws {
+        let name = UUID().uuidString.lowercased() + ".geojson"
+        if try add(featureFile, name: name, features: ends.count, deletions: 0) {
+            wroteFeatureFile = true
             filesWritten += 1
             crashPoints.check("replica", reached: filesWritten)
             return
         }
-        // Too large for a zip of its own: split it.
-        let count = max(features.count, deletions.count)
-        guard count > 1 else {
-            throw ServiceError.invalid("a single \(isDeletion ? "deleted id" : "feature") is larger than the zip cap of \(maxZipBytes) bytes")
+        guard ends.count > 1 else { throw ServiceError.invalid("a single feature is larger than the zip cap of \(maxZipBytes) bytes") }
+        // A text starts one past the previous one's end (its comma); the first, after the head.
+        func start(_ index: Int) -> Int { index == ends.startIndex ? Self.head.count : ends[index - 1] + 1 }
+        for half in [ends.prefix(ends.count / 2), ends.dropFirst(ends.count / 2)] {
+            let from = start(half.startIndex)
+            var part = Self.head
+            let shift = part.count - from
+            part += featureFile[from..<half.last!]
+            part += Self.tail
+            try place(featureFile: part, ends: ArraySlice(half.map { $0 + shift }))
         }
-        let half = count / 2
-        try place(features: Array(features.prefix(half)), deletions: Array(deletions.prefix(half)))
-        try place(features: Array(features.dropFirst(half)), deletions: Array(deletions.dropFirst(half)))
+    }
+
+    /// Adds a deleted-ids file to a zip under the cap, split in halves when too large for a zip of its own.
+    private func place(deletions: ArraySlice<String>) throws {
+        let name = "deleted_" + UUID().uuidString.lowercased() + ".json"
+        let bytes = Array(CanonicalJSON.text(.array(deletions.map { .string($0) })).utf8)
+        if try add(bytes, name: name, features: 0, deletions: deletions.count) {
+            filesWritten += 1
+            crashPoints.check("replica", reached: filesWritten)
+            return
+        }
+        guard deletions.count > 1 else { throw ServiceError.invalid("a single deleted id is larger than the zip cap of \(maxZipBytes) bytes") }
+        try place(deletions: deletions.prefix(deletions.count / 2))
+        try place(deletions: deletions.dropFirst(deletions.count / 2))
     }
 
     /// Adds a file's bytes to the current zip, deflated first so that its size is known: one that would take the zip
