@@ -127,16 +127,19 @@ public struct PostgresReplicationStore: ReplicationStore {
         return result
     }
 
-    public func splitPoints(layerId: Int, parts: Int) async throws -> [String] {
+    public func splitPoints(layerId: Int, type: GeometryType, parts: Int) async throws -> [String] {
         guard parts > 1 else { return [] }
         let versions = try await database.query(
-            "SELECT count(*) AS n FROM feature_versions WHERE layer_id = \(layerId)", logger: logger
+            "SELECT count(*) AS n FROM feature_versions WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue)", logger: logger
         ).all().first?.int("n") ?? 0
         guard versions >= 20_000 else { return [] }
         var result: [String] = []
         for part in 1..<parts {
             for try await id in try await database.query(
-                "SELECT feature_id FROM feature_versions WHERE layer_id = \(layerId) ORDER BY feature_id OFFSET \(versions * part / parts) LIMIT 1",
+                """
+                SELECT feature_id FROM feature_versions WHERE layer_id = \(layerId) AND geometry_type = \(type.rawValue)
+                ORDER BY feature_id OFFSET \(versions * part / parts) LIMIT 1
+                """,
                 logger: logger
             ).decode(String.self) {
                 result.append(id)

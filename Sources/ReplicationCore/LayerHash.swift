@@ -9,10 +9,24 @@ import MapDepotCore
 /// hashing its own features the same way.
 public struct LayerHash: Sendable, Hashable {
     /// The 32 bytes as four words (in memory order), so that adding a feature is four XORs, not 32 checked byte stores:
-    /// it runs for every feature of every snapshot.
-    private var words: SIMD4<UInt64>
+    /// it runs for every feature of every snapshot. Not a `SIMD4<UInt64>`: its 32-byte alignment is more than an async
+    /// function's frame guarantees, and a hash held across an `await` corrupted the task allocator ("freed pointer was not
+    /// the last allocation").
+    private var words: Words
 
-    public init() { words = .zero }
+    /// Four 8-byte-aligned words.
+    struct Words: Hashable, Sendable {
+        var a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0
+
+        static func ^= (left: inout Words, right: Words) {
+            left.a ^= right.a
+            left.b ^= right.b
+            left.c ^= right.c
+            left.d ^= right.d
+        }
+    }
+
+    public init() { words = Words() }
 
     public init?(hex: String) {
         guard hex.utf8.count == 64 else { return nil }
@@ -24,7 +38,7 @@ public struct LayerHash: Sendable, Hashable {
             result.append(byte)
             index = next
         }
-        words = result.withUnsafeBytes { $0.loadUnaligned(as: SIMD4<UInt64>.self) }
+        words = result.withUnsafeBytes { $0.loadUnaligned(as: Words.self) }
     }
 
     public var bytes: [UInt8] { withUnsafeBytes(of: words) { Array($0) } }
@@ -41,7 +55,7 @@ public struct LayerHash: Sendable, Hashable {
 
     /// Adds (or removes) a feature given by its text's bytes.
     public mutating func toggle(text: UnsafeRawBufferPointer) {
-        words ^= SHA256.hash(data: text).withUnsafeBytes { $0.loadUnaligned(as: SIMD4<UInt64>.self) }
+        words ^= SHA256.hash(data: text).withUnsafeBytes { $0.loadUnaligned(as: Words.self) }
     }
 
     /// Adds (or removes) every feature of a page.

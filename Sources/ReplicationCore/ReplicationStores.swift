@@ -21,9 +21,10 @@ public protocol ReplicationStore: Sendable {
     func snapshotPage(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> [FeatureState]
     /// The same page as ``snapshotPage(layerId:type:asOf:after:before:limit:)``, as the snapshot's files hold it.
     func snapshotTexts(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> FeatureTexts
-    /// Feature ids that cut the layer's ids into `parts` ranges of about equal size (none for small layers):
-    /// range i is (split[i−1], split[i]], the last (split[n−1], ∞).
-    func splitPoints(layerId: Int, parts: Int) async throws -> [String]
+    /// Feature ids that cut the layer's ids into `parts` ranges of about equal numbers of `type` versions (none for small
+    /// layers): range i is (split[i−1], split[i]], the last (split[n−1], ∞). Weighed by the type, so that the polygons of
+    /// a layer that is mostly points still go to every task.
+    func splitPoints(layerId: Int, type: GeometryType, parts: Int) async throws -> [String]
     /// Features with a version in (`from`, `to`], ids greater than `after`, in id order, with their state
     /// at `from` and at `to` (nil when not alive or not of `type`).
     func deltaPage(

@@ -200,17 +200,18 @@ public struct SQLiteReplicationStore: ReplicationStore {
         }
     }
 
-    public func splitPoints(layerId: Int, parts: Int) async throws -> [String] {
+    public func splitPoints(layerId: Int, type: GeometryType, parts: Int) async throws -> [String] {
         guard parts > 1 else { return [] }
         return try await database.pool.read { db in
-            if let sampled = try Self.sampledSplitPoints(db, layerId: layerId, parts: parts) { return sampled }
-            let versions = try Int.fetchOne(db, sql: "SELECT count(*) FROM feature_versions WHERE layer_id = ?", arguments: [layerId]) ?? 0
+            if let sampled = try Self.sampledSplitPoints(db, layerId: layerId, type: type, parts: parts) { return sampled }
+            let versions =
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM feature_versions WHERE layer_id = ? AND geometry_type = ?", arguments: [layerId, type.rawValue]) ?? 0
             // Small layers are not worth a second task.
             guard versions >= Self.splitThreshold else { return [] }
             return try (1..<parts).compactMap { part in
                 try String.fetchOne(
-                    db, sql: "SELECT feature_id FROM feature_versions WHERE layer_id = ? ORDER BY feature_id LIMIT 1 OFFSET ?",
-                    arguments: [layerId, versions * part / parts]
+                    db, sql: "SELECT feature_id FROM feature_versions WHERE layer_id = ? AND geometry_type = ? ORDER BY feature_id LIMIT 1 OFFSET ?",
+                    arguments: [layerId, type.rawValue, versions * part / parts]
                 )
             }
         }
@@ -223,17 +224,19 @@ public struct SQLiteReplicationStore: ReplicationStore {
     /// exact count and `OFFSET` walk the whole layer's index (0.06–0.4 s before a million-point snapshot could start,
     /// issue #15). Rowids follow insertion, not ids, so the sample's id quantiles are the layer's to a percent or two,
     /// and any increasing ids make correct ranges; only the balance of the two tasks depends on them.
-    /// - Returns: nil when too few sampled rows are of the layer (a small layer among large ones) to tell.
-    private static func sampledSplitPoints(_ db: Database, layerId: Int, parts: Int) throws -> [String]? {
-        guard let bounds = try Row.fetchOne(db, sql: "SELECT min(rowid), max(rowid) FROM feature_versions"),
-            let low: Int64 = bounds[0], let high: Int64 = bounds[1]
+    /// - Returns: nil when too few sampled rows are of the layer and type (a small layer among large ones) to tell.
+    private static func sampledSplitPoints(_ db: Database, layerId: Int, type: GeometryType, parts: Int) throws -> [String]? {
+        // Two queries: SQLite finds a lone min() or max() of the rowid at once, but both in one query scan the table.
+        guard let low = try Int64.fetchOne(db, sql: "SELECT min(rowid) FROM feature_versions"),
+            let high = try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM feature_versions")
         else { return [] }
         let samples = Int64(1_024)
-        let statement = try db.cachedStatement(sql: "SELECT layer_id, feature_id FROM feature_versions WHERE rowid >= ? ORDER BY rowid LIMIT 1")
+        let statement = try db.cachedStatement(sql: "SELECT layer_id, geometry_type, feature_id FROM feature_versions WHERE rowid >= ? ORDER BY rowid LIMIT 1")
         var ids: [[UInt8]] = []
         for index in 0..<samples {
             guard let row = try Row.fetchOne(statement, arguments: [low + (high - low) * index / (samples - 1)]) else { continue }
-            if row[0] == layerId, let id: String = row[1] { ids.append(Array(id.utf8)) }
+            // Optional decoding: a deletion's version has no geometry type (a non-optional String would trap on its NULL).
+            if (row[0] as Int?) == layerId, (row[1] as String?) == type.rawValue, let id: String = row[2] { ids.append(Array(id.utf8)) }
         }
         guard ids.count >= 256 else { return nil }
         if Double(ids.count) / Double(samples) * Double(high - low + 1) < Double(splitThreshold) { return [] }
