@@ -33,6 +33,8 @@ public struct ExportService: Sendable {
     public let maxListLimit: Int
     /// What pollers of a task (Server-Sent Events streams) are shown: one read per task per 200 ms for all of them.
     private let polled: RecentReads<TaskReference, ExportTask?>
+    /// Admissions of the same customer's same request while one is in flight: answered by that one.
+    private let admissions = SingleFlight<AdmissionKey, (ExportTask, AdmissionOutcome)>()
 
     public init(
         catalog: CatalogService, tasks: any ExportTaskStore, artifacts: any ArtifactStore, planner: ExportPlanner, clock: any WallClock,
@@ -108,9 +110,21 @@ public struct ExportService: Sendable {
                 )
             }
         }
-        let admitted = try await tasks.admit(new)
+        // A request equal to one of the customer's in flight (same job, same webhooks) gets its task as an existing one,
+        // as it would a moment later, without a turn at the job's lock of its own.
+        let flight = AdmissionKey(customer: customer, dedupKey: key, webhooks: request.webhooks, singular: request.usesSingularWebhook)
+        let (admitted, shared) = try await admissions.run(flight) { [tasks] in try await tasks.admit(new) }
+        if shared { return (admitted.0, .existingTask) }
         if admitted.1 == .queued { workSignal?.notify() }
         return admitted
+    }
+
+    /// What makes two admissions one: everything a second one could change of the first one's task.
+    private struct AdmissionKey: Hashable, Sendable {
+        var customer: String
+        var dedupKey: String
+        var webhooks: [Webhook]
+        var singular: Bool
     }
 
     /// What the artifact store can still take (MapColonies' rule, export-anchors §3.3): free space minus what queued
