@@ -115,9 +115,8 @@ extension ReplicationStore {
     /// From ``snapshotPage(layerId:type:asOf:after:before:limit:)``'s states (PostgreSQL's rows arrive decoded as strings
     /// anyway); SQLite's store builds the texts from its column bytes instead.
     ///
-    /// The texts are built off the cooperative pool: a page of 1,000 polygons is tens of milliseconds of serializing,
-    /// and several snapshot ranges doing it at once on Swift's two threads left a burst of 50 admissions waiting
-    /// past its clients' read timeout (the PostgreSQL test pass, issue #15).
+    /// The texts are built off the cooperative pool (DEVELOPERS, "Never block a cooperative thread"): a page of 5,000
+    /// features is milliseconds of serializing, and a snapshot runs several ranges at once.
     public func snapshotTexts(layerId: Int, type: GeometryType, asOf sequence: Int, after: String, before: String?, limit: Int) async throws -> FeatureTexts {
         let states = try await snapshotPage(layerId: layerId, type: type, asOf: sequence, after: after, before: before, limit: limit)
         return try await Offload.run {
