@@ -62,7 +62,7 @@ public func buildApplication(
         router: router,
         server: .http1(
             configuration: .init(
-                additionalChannelHandlers: [BodyLimitHandler(limit: config.http.maxBodyBytes), ExpectContinueHandler()],
+                additionalChannelHandlers: [BodyLimitHandler(limit: config.http.maxBodyBytes, changeSetLimit: config.http.maxChangeSetBytes), ExpectContinueHandler()],
                 idleTimeout: .milliseconds(Int64(config.http.idleTimeoutSeconds * 1000))
             )
         ),

@@ -14,7 +14,7 @@ struct BenchIngest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Change ingestion through the API vs ogr2ogr -append.")
 
     @Option(help: "MB of GeoJSON to post in all.") var megabytes = 100
-    @Option(help: "Largest body, in MB (the server's body limit is 5 MB).") var bodyMegabytes = 4.5
+    @Option(help: "Size of each change set, in MB (a change set streams: the 5 MB body limit bounds each of its features).") var bodyMegabytes = 4.5
     @Option(help: "Natural Earth countries GeoJSON.") var countries = "../shared/data/naturalearth_countries.geojson"
 
     func run() async throws {

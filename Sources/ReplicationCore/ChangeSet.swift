@@ -25,23 +25,45 @@ public struct ChangeSet: Sendable {
     /// Checks a request against the layer: ids are non-empty strings, each id at most once in the request,
     /// geometries present and of a type the layer holds, something to do.
     public init(_ request: ChangeRequest, layer: Layer) throws(ServiceError) {
-        changeId = request.changeId
+        try self.init(checking: try Self.states(of: request.upserts, from: 0, layer: layer), deletes: request.deletes, changeId: request.changeId)
+    }
+
+    /// A change set of upserts already checked one by one (``states(of:from:layer:)``, batch by batch as a streamed body
+    /// arrives): checks what needs all of them, each id at most once in the request, the deletes, the change id,
+    /// something to do.
+    public init(checking upserts: [FeatureState], deletes: [String], changeId: String?) throws(ServiceError) {
         if let changeId, changeId.isEmpty || changeId.count > 200 {
             throw .invalid("changeId must be 1 to 200 characters")
         }
         var seen: [String: String] = [:]
+        seen.reserveCapacity(upserts.count + deletes.count)
         func claim(_ id: String, _ path: String) throws(ServiceError) {
             if let first = seen[id] { throw .invalid("\(path): feature id \"\(id)\" appears twice in one request (first at \(first))") }
             seen[id] = path
         }
+        for (index, state) in upserts.enumerated() {
+            try claim(state.id, "upserts.features[\(index)]")
+        }
+        for (index, id) in deletes.enumerated() {
+            guard !id.isEmpty else { throw .invalid("deletes[\(index)] must be a non-empty string") }
+            try claim(id, "deletes[\(index)]")
+        }
+        guard !upserts.isEmpty || !deletes.isEmpty else {
+            throw .invalid("a change needs at least one upsert or delete")
+        }
+        self.init(upserts: upserts, deletes: deletes, changeId: changeId)
+    }
+
+    /// Checks features against the layer, each on its own (a non-empty string id, a geometry of a type the layer
+    /// holds), and gives their canonical states; `first` is the index of the first in `upserts.features`, for messages.
+    public static func states(of features: [Feature], from first: Int, layer: Layer) throws(ServiceError) -> [FeatureState] {
         var accepted: [(id: String, geometry: GeoJSONGeometry, properties: [String: JSONValue])] = []
-        accepted.reserveCapacity(request.upserts.count)
-        for (index, feature) in request.upserts.enumerated() {
-            let path = "upserts.features[\(index)]"
+        accepted.reserveCapacity(features.count)
+        for (offset, feature) in features.enumerated() {
+            let path = "upserts.features[\(first + offset)]"
             guard case .string(let id)? = feature.id, !id.isEmpty else {
                 throw .invalid("\(path).id must be a non-empty string (braced UUIDs are the norm)")
             }
-            try claim(id, path)
             guard let geometry = feature.geometry else { throw .invalid("\(path).geometry must not be null") }
             let type = GeometryType(geometry)
             guard layer.geometryTypes.contains(type) else {
@@ -51,15 +73,7 @@ public struct ChangeSet: Sendable {
             }
             accepted.append((id, geometry, feature.properties ?? [:]))
         }
-        for (index, id) in request.deletes.enumerated() {
-            guard !id.isEmpty else { throw .invalid("deletes[\(index)] must be a non-empty string") }
-            try claim(id, "deletes[\(index)]")
-        }
-        guard !accepted.isEmpty || !request.deletes.isEmpty else {
-            throw .invalid("a change needs at least one upsert or delete")
-        }
-        self.upserts = ChangeSet.states(accepted)
-        self.deletes = request.deletes
+        return states(accepted)
     }
 
     /// The features' canonical states (right-hand rings, canonical texts: most of a large change set's CPU time), on

@@ -38,7 +38,12 @@ public struct ReplicationService: Sendable {
         let layer = try await layer(id: layerId)
         // Checking and encoding every feature canonically is CPU work of tens of milliseconds for a large change set.
         let changes = try await Offload.run { try ChangeSet(request, layer: layer) }
-        return try await store.apply(changes, layerId: layerId, now: clock.now())
+        return try await apply(changes, layerId: layerId)
+    }
+
+    /// Applies a change set already checked against its layer (a streamed body, issue #15) atomically.
+    public func apply(_ changes: ChangeSet, layerId: Int) async throws -> ChangeResult {
+        try await store.apply(changes, layerId: layerId, now: clock.now())
     }
 
     /// A snapshot as of now, or the delta from the chain's previous replica to now (published even when empty).

@@ -16,6 +16,10 @@ import TestSupport
     }
 
     static func upserts(_ features: String...) -> String {
+        upserts(features)
+    }
+
+    static func upserts(_ features: [String]) -> String {
         #"{"upserts":{"type":"FeatureCollection","features":[\#(features.joined(separator: ","))]}}"#
     }
 
@@ -166,6 +170,53 @@ import TestSupport
                 #expect(response.status == .badRequest)
                 #expect(response.message.contains(message), "\(response.message)")
             }
+        }
+    }
+
+    /// Issue #15: a change set is read as it arrives, and the body limit bounds each of its features, not the whole;
+    /// the change set's own limit is refused from its `Content-Length`, before the body is read.
+    @Test func aChangeSetLargerThanTheBodyLimitStreams() async throws {
+        let server = try await TestServer.make {
+            $0.http.maxBodyBytes = 16 * 1024
+            $0.http.maxChangeSetBytes = 2 << 20
+        }
+        try await server.run { client in
+            _ = try await client.call(.post, "/layers", token: server.admin, body: #"{"layerId":1,"layerName":"l","geometryTypes":["point"]}"#)
+            var features = (0..<6_000).map { Self.feature("{p\($0)}", Double($0 % 180), "place \($0)") }
+            let body = Self.upserts(features)
+            #expect(body.utf8.count > 40 * 16 * 1024 && body.utf8.count < 2 << 20)
+            // An unknown layer is answered before the body is read; the connection still serves the next request.
+            #expect(try await client.call(.post, "/layers/9/changes", token: server.writer, body: body).status == .notFound)
+            let applied = try await client.call(.post, "/layers/1/changes", token: server.writer, body: body)
+            #expect(applied.status == .ok, "\(applied.message)")
+            #expect(applied.json.objectValue?["created"] == .number(6_000))
+
+            // A fault deep in a streamed body names its feature; nothing of it is applied.
+            features[5_000] = #"{"type":"Feature","id":"{late}","properties":{},"geometry":{"type":"Point","coordinates":[1]}}"#
+            let late = try await client.call(.post, "/layers/1/changes", token: server.writer, body: Self.upserts(features))
+            #expect(late.status == .badRequest && late.message.hasPrefix("upserts.features[5000].geometry.coordinates"), "\(late.message)")
+            features[5_000] = Self.feature("{p0}", 3, "again")
+            let twice = try await client.call(.post, "/layers/1/changes", token: server.writer, body: Self.upserts(features))
+            #expect(twice.message.contains("upserts.features[5000]: feature id \"{p0}\" appears twice in one request (first at upserts.features[0])"), "\(twice.message)")
+            let next = try await client.call(.post, "/layers/1/changes", token: server.writer, body: #"{"deletes":["{p1}"]}"#)
+            #expect(next.json.objectValue?["sequenceNumber"] == .number(2))
+
+            // One feature over the body limit: 413 naming it.
+            let big = Self.feature("{big}", 1, String(repeating: "x", count: 20_000))
+            let refused = try await client.call(.post, "/layers/1/changes", token: server.writer, body: Self.upserts(Self.feature("{a}", 1, "A"), big))
+            #expect(refused.status == .contentTooLarge)
+            #expect(refused.message == "upserts.features[1] is larger than the limit of 16384 bytes for one feature", "\(refused.message)")
+            // Other bodies keep the body limit.
+            let layer = #"{"layerId":2,"layerName":""# + String(repeating: "n", count: 20_000) + #"","geometryTypes":["point"]}"#
+            let other = try await client.call(.post, "/layers", token: server.admin, body: layer)
+            #expect(other.status == .contentTooLarge && other.message.contains("larger than the limit of 16384"), "\(other.message)")
+        }
+        // The change set's own limit, from the declared length (the server closes such a connection: a client of its own).
+        try await server.run { client in
+            let whole = Self.upserts((0..<30_000).map { Self.feature("{q\($0)}", 1, "place \($0)") })
+            let refused = try await client.call(.post, "/layers/1/changes", token: server.writer, body: whole)
+            #expect(refused.status == .contentTooLarge)
+            #expect(refused.message.contains("larger than the limit of \(2 << 20)"), "\(refused.message)")
         }
     }
 

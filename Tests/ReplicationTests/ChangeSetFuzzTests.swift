@@ -54,22 +54,59 @@ import TestSupport
         }
     }
 
-    /// Issue #15's fast reader of change-set bodies: what it takes, the tree reads the same; it takes the seed.
-    @Test func theFastReaderReadsWhatTheTreeReads() async {
-        func fast(_ bytes: [UInt8]) -> ChangeRequest? { bytes.withUnsafeBufferPointer { ChangeRequest.fast($0) } }
+    /// Issue #15's streamed reading of change-set bodies: ``ChangeBodySplitter`` fed in pieces of any size, the rest
+    /// parsed as JSON and each feature from its own bytes, takes exactly what the tree takes and reads it the same.
+    @Test func theSplitterReadsWhatTheTreeReads() async {
         func same(_ a: ChangeRequest, _ b: ChangeRequest) -> Bool { a.upserts == b.upserts && a.deletes == b.deletes && a.changeId == b.changeId }
-        let seed = fast(Self.seed)
-        #expect(seed?.upserts.count == 3 && seed?.changeId == "seed")
-        #expect(fast(Array(#"{"upserts":null,"deletes":["a\u0000"]}"#.utf8)) == nil, "U+0000 is left to the tree, which names where it is")
-        await propertyCheck(count: Self.count, input: Gen.int(in: 0...1_000_000).array(of: 3...30)) { edits in
+        for piece in [1, 7, 4_096] {
+            let read = try? Self.split(Self.seed, piece: piece)
+            #expect(read?.upserts.count == 3 && read?.changeId == "seed" && read?.deletes == ["{gone}"], "pieces of \(piece)")
+        }
+        await propertyCheck(count: Self.count, input: Gen.int(in: 0...1_000_000).array(of: 3...30), Gen.int(in: 1...300)) { edits, piece in
             let bytes = Mutation.apply(edits, to: Self.seed)
-            guard let read = fast(bytes) else { return }
-            do {
-                let tree = try ChangeRequest(json: try JSONValue.parse(Data(bytes)))
-                #expect(same(read, tree), "\(String(decoding: bytes, as: UTF8.self))")
-            } catch {
-                Issue.record("the fast reader took what the tree refuses (\(error)): \(String(decoding: bytes, as: UTF8.self))")
+            let text = String(decoding: bytes, as: UTF8.self)
+            let tree = try? ChangeRequest(json: try JSONValue.parse(Data(bytes)))
+            let split = try? Self.split(bytes, piece: piece)
+            switch (tree, split) {
+            case (let tree?, let split?): #expect(same(tree, split), "\(text)")
+            case (nil, nil): break
+            case (_?, nil): Issue.record("the splitter refused what the tree takes (pieces of \(piece)): \(text)")
+            case (nil, _?): Issue.record("the splitter took what the tree refuses (pieces of \(piece)): \(text)")
             }
         }
+    }
+
+    @Test func aFeatureOrARestOverItsLimitIsTooLarge() throws {
+        #expect(throws: ServiceError.self) { try Self.split(Self.seed, piece: 64, maxFeature: 100) }
+        #expect(throws: ServiceError.self) { try Self.split(Self.seed, piece: 64, maxRest: 20) }
+        do {
+            _ = try Self.split(Self.seed, piece: 64, maxFeature: 100)
+        } catch let error as ServiceError {
+            #expect(error.kind == .payloadTooLarge && error.message.hasPrefix("upserts.features[0] is larger than the limit of 100 bytes"), "\(error)")
+        }
+        let escaped = Array(String(decoding: Self.seed, as: UTF8.self).replacingOccurrences(of: #""upserts""#, with: #""\u0075pserts""#).utf8)
+        #expect(try Self.split(escaped, piece: 5).upserts.count == 3, "features under a key spelled with escapes stay in the rest")
+    }
+
+    /// What the server's change route reads of a body fed in pieces of `piece` bytes.
+    static func split(_ bytes: [UInt8], piece: Int, maxFeature: Int = 1 << 20, maxRest: Int = 1 << 20) throws -> ChangeRequest {
+        var splitter = ChangeBodySplitter(maxFeatureBytes: maxFeature, maxRestBytes: maxRest)
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + piece)
+            try bytes[start..<end].withUnsafeBytes { try splitter.feed($0) }
+            start = end
+        }
+        try splitter.finish()
+        let (first, elements) = splitter.take()
+        #expect(first == 0)
+        var request = try ChangeRequest(json: try JSONValue.parse(Data(splitter.rest)))
+        if !elements.isEmpty {
+            #expect(request.upserts.isEmpty, "the rest keeps no feature the splitter took")
+            request.upserts = try elements.enumerated().map { index, element in
+                try element.withUnsafeBytes { try Feature(bytes: $0, path: "upserts.features[\(index)]") }
+            }
+        }
+        return request
     }
 }

@@ -15,6 +15,9 @@ public struct AppConfig: Sendable {
         public var publicURL: String?
         /// Request bodies above this size are refused with 413.
         public var maxBodyBytes = 5 * 1024 * 1024
+        /// A `POST /layers/{id}/changes` body above this size is refused with 413; it is read as it arrives, and
+        /// `maxBodyBytes` bounds each of its features instead (issue #15).
+        public var maxChangeSetBytes = 512 * 1024 * 1024
         /// An HTTP connection that sends nothing for this long (a request's headers or body included) is closed.
         public var idleTimeoutSeconds: Double = 30
         /// Requests a second one token may send to this node on average (429 with `Retry-After` beyond); 0 turns it off.
@@ -180,7 +183,7 @@ public struct AppConfig: Sendable {
 extension AppConfig {
     /// Reads the settings. Keys (JSON file members nest on the dots; environment variables are
     /// `MAPDEPOT_` + the key in upper case with `_` for `.`): `host`, `port`, `data.dir`, `database.url`, `public.url`,
-    /// `export.max.tiles`, `http.max.body.bytes`, `worker.concurrency`, `export.read.concurrency`,
+    /// `export.max.tiles`, `http.max.body.bytes`, `http.max.change.set.bytes`, `worker.concurrency`, `export.read.concurrency`,
     /// `export.expiry.days`, `export.estimate.tiles.per.second`, `export.max.list.limit`, `log.level`,
     /// `replication.features.per.file`, `replication.zip.max.bytes`, `replication.delta.interval.seconds`,
     /// `replication.snapshot.interval.seconds`, `replication.scheduler.check.seconds`,
@@ -204,6 +207,7 @@ extension AppConfig {
         config.http.publicURL = reader.string(forKey: "public.url")
         config.export.maxTiles = reader.int(forKey: "export.max.tiles", default: config.export.maxTiles)
         config.http.maxBodyBytes = reader.int(forKey: "http.max.body.bytes", default: config.http.maxBodyBytes)
+        config.http.maxChangeSetBytes = reader.int(forKey: "http.max.change.set.bytes", default: config.http.maxChangeSetBytes)
         config.worker.concurrency = reader.int(forKey: "worker.concurrency", default: config.worker.concurrency)
         config.export.readConcurrency = reader.int(forKey: "export.read.concurrency", default: config.export.readConcurrency)
         config.export.writeBatch = reader.int(forKey: "export.write.batch", default: config.export.writeBatch)

@@ -6,6 +6,9 @@ import NIOHTTPTypes
 /// with `Connection: close` goes out at once, the rest of the body is dropped unread, the write side is closed so
 /// that the client sees the answer, and the connection is closed a moment later. (Hummingbird alone read a 100 MB
 /// body to its end before answering.) Bodies sent without a length are still cut off by the route's own limit.
+///
+/// A change set (`POST /layers/{id}/changes`) has its own, larger limit: its body is read as it arrives and each
+/// feature is bounded instead (issue #15).
 final class BodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -13,16 +16,30 @@ final class BodyLimitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPResponsePart
 
     private let limit: Int
+    private let changeSetLimit: Int
     private var refusing = false
 
-    init(limit: Int) {
+    init(limit: Int, changeSetLimit: Int) {
         self.limit = limit
+        self.changeSetLimit = changeSetLimit
+    }
+
+    /// `POST /layers/{id}/changes`, query or not.
+    static func isChangeSet(_ head: HTTPRequest) -> Bool {
+        guard head.method == .post, let path = head.path?.split(separator: "?", maxSplits: 1).first else { return false }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0].isEmpty && parts[1] == "layers" && parts[3] == "changes"
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if refusing { return }
-        guard case .head(let head) = unwrapInboundIn(data), let declared = head.headerFields[.contentLength].flatMap(Int.init), declared > limit
+        guard case .head(let head) = unwrapInboundIn(data), let declared = head.headerFields[.contentLength].flatMap(Int.init)
         else {
+            context.fireChannelRead(data)
+            return
+        }
+        let limit = Self.isChangeSet(head) ? changeSetLimit : limit
+        guard declared > limit else {
             context.fireChannelRead(data)
             return
         }

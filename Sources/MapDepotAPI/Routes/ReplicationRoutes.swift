@@ -27,7 +27,8 @@ struct ReplicationRoutes: Sendable {
         router.post("layers/:layerId/changes") { request, context in
             _ = try await api.principal(request, requiring: .replicationWrite)
             let layerId = try context.parameters.integer("layerId")
-            let result = try await replication.applyChanges(try await changeRequest(request), layerId: layerId)
+            let layer = try await replication.layer(id: layerId)
+            let result = try await replication.apply(try await changeSet(request, layer: layer), layerId: layerId)
             return JSONResponse.make(result.json, status: .ok)
         }
         router.post("layers/:layerId/replicas") { request, context in
@@ -132,17 +133,6 @@ struct ReplicationRoutes: Sendable {
             try await clock.sleep(for: .milliseconds(250))
         }
         try await writer.finish(nil)
-    }
-
-    /// A `POST /layers/{id}/changes` body: read straight from its bytes when ``ChangeRequest/fast(_:)`` takes it, else
-    /// through the JSON tree, which says what is wrong; off the cooperative pool either way (a 5 MB body is tens of
-    /// milliseconds of parsing).
-    func changeRequest(_ request: Request) async throws -> ChangeRequest {
-        let bytes = try await api.body(request)
-        return try await Offload.run {
-            if let fast = bytes.withUnsafeBytes({ ChangeRequest.fast($0.bindMemory(to: UInt8.self)) }) { return fast }
-            return try ChangeRequest(json: try APIContext.json(bytes))
-        }
     }
 
     /// History older than retention kept: 410 with the latest snapshot to start again from (issue #14).
