@@ -190,7 +190,7 @@ public struct MapDepotComponents: Sendable {
             store: replicationStore,
             packaging: ZipReplicaPackaging(
                 artifacts: artifacts, featuresPerFile: config.replication.featuresPerFile, maxZipBytes: config.replication.maxZipBytes,
-                crashPoints: crashPoints, clock: clock
+                level: config.replication.zipLevel, crashPoints: crashPoints, clock: clock
             ),
             artifacts: artifacts, clock: clock, chainLease: config.replication.chainLeaseSeconds, exclusive: config.database.url == nil,
             webhookRetryBudget: config.webhooks.retryBudgetSeconds

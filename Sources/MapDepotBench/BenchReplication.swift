@@ -21,6 +21,7 @@ struct BenchReplication: AsyncParsableCommand {
     @Option(help: "Natural Earth countries GeoJSON.") var countries = "../shared/data/naturalearth_countries.geojson"
     @Option(help: "Working directory (default: a new temporary one, removed after). One that holds a loaded layer from an earlier run is reused as it is (no load, no ingestion).") var work: String?
     @Option(help: "Point snapshots timed against zip -6 alone, each right before it (the median pair is the ratio).") var pairs = 3
+    @Option(help: "libdeflate level of the replica zips (replication.zip.level).") var zipLevel = AppConfig().replication.zipLevel
 
     func run() async throws {
         let directory = work ?? NSTemporaryDirectory() + "mapdepot-bench-replication-\(UUID().uuidString.prefix(8))"
@@ -28,6 +29,7 @@ struct BenchReplication: AsyncParsableCommand {
         defer { if work == nil { try? FileManager.default.removeItem(atPath: directory) } }
         var config = AppConfig()
         config.dataDir = directory + "/data"
+        config.replication.zipLevel = zipLevel
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
         let components = try await MapDepotComponents.open(config: config, logger: logger)
@@ -68,7 +70,12 @@ struct BenchReplication: AsyncParsableCommand {
             snapshots[type] = snapshot
             let count = snapshot.files.reduce(0) { $0 + $1.features }
             let bytes = snapshot.files.reduce(Int64(0)) { $0 + $1.size }
-            print(String(format: "snapshot %-8@ %8d features in %6.2f s = %8.0f features/s, %d zip(s), %.1f MB", type.rawValue, count, seconds, Double(count) / seconds, snapshot.files.count, Double(bytes) / 1e6))
+            print(
+                String(
+                    format: "snapshot %-8@ %8d features in %6.2f s = %8.0f features/s, %d zip(s), %.1f MB; peak RSS so far %d MB", type.rawValue, count, seconds,
+                    Double(count) / seconds, snapshot.files.count, Double(bytes) / 1e6, PeakMemory.kilobytes() / 1024
+                )
+            )
         }
 
         // Ingestion: mixed changes through the API's path (JSON body → checks → one transaction per 1,000).

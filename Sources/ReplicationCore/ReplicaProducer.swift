@@ -174,9 +174,13 @@ public struct ReplicaProducer: Sendable {
                         let writer = try packaging.makeWriter(keyPrefix: prefix, alwaysWriteFeatureFile: index == 0)
                         var count = 0
                         var hash = LayerHash()
-                        try await Self.pages(first: range.after, next: { $0.count == pageSize ? $0.lastId : nil }) { after in
-                            try await store.snapshotTexts(layerId: layer.layerId, type: type, asOf: sequence, after: after, before: range.before, limit: pageSize)
-                        } each: { page in
+                        try await Self.pages(first: SnapshotCursor(after: range.after, limit: pageSize), next: { $0.next(pageSize: pageSize) }) { cursor in
+                            let texts = try await store.snapshotTexts(
+                                layerId: layer.layerId, type: type, asOf: sequence, after: cursor.after, before: range.before, limit: cursor.limit
+                            )
+                            return SnapshotPage(texts: texts, limit: cursor.limit)
+                        } each: { snapshotPage in
+                            let page = snapshotPage.texts
                             hash.combine(
                                 try await Offload.run {
                                     try writer.add(features: page)
@@ -300,10 +304,34 @@ public struct ReplicaProducer: Sendable {
         try await pages(first: first, next: { $0.count == pageSize && !$0.isEmpty ? id($0[$0.count - 1]) : nil }, fetch: fetch, each: each)
     }
 
+    /// Where a snapshot page starts and how many features it may hold.
+    struct SnapshotCursor: Sendable {
+        var after: String
+        var limit: Int
+    }
+
+    /// A snapshot page and the limit it was read with (a page shorter than its limit is the range's last).
+    struct SnapshotPage: Sendable {
+        var texts: FeatureTexts
+        var limit: Int
+
+        /// About this many bytes of texts per page: a page of 5,000 large polygons was 12 MB, and with a snapshot's four
+        /// ranges each holding a page and the next one read ahead, a polygon snapshot's peak RSS was 310 MB (issue #15:
+        /// ≤ 300 MB). Points stay at the full page size.
+        static let targetBytes = 4 << 20
+
+        /// The page after this one, sized from this one's bytes per feature; nil after the last.
+        func next(pageSize: Int) -> SnapshotCursor? {
+            guard texts.count == limit, texts.count > 0 else { return nil }
+            let perFeature = max(1, texts.bytes.count / texts.count)
+            return SnapshotCursor(after: texts.lastId, limit: min(pageSize, max(100, Self.targetBytes / perFeature)))
+        }
+    }
+
     /// The same walk over pages of any shape: `next` tells where the page after one starts, nil after the last.
-    static func pages<Page: Sendable>(
-        first: String, next: @escaping @Sendable (Page) -> String?,
-        fetch: @escaping @Sendable (String) async throws -> Page, each: (Page) async throws -> Void
+    static func pages<Page: Sendable, Cursor: Sendable>(
+        first: Cursor, next: @escaping @Sendable (Page) -> Cursor?,
+        fetch: @escaping @Sendable (Cursor) async throws -> Page, each: (Page) async throws -> Void
     ) async throws {
         var current = try await fetch(first)
         while true {

@@ -207,15 +207,14 @@ final class ZipFileWriter {
         /// Raw deflate of `bytes`; nil when the output would not fit the bound (it always does).
         func deflate(_ bytes: [UInt8]) -> [UInt8]? {
             let bound = libdeflate_deflate_compress_bound(pointer, bytes.count)
-            var output = [UInt8](repeating: 0, count: bound)
-            let size = bytes.withUnsafeBytes { input in
-                output.withUnsafeMutableBytes { out in
+            // Uninitialised: zeroing the bound (the input's size and more) touched every page of it, and a polygon
+            // snapshot's four writers held four such buffers of 25 MB at once (issue #15: peak RSS 387 MB).
+            let output = [UInt8](unsafeUninitializedCapacity: bound) { out, count in
+                count = bytes.withUnsafeBytes { input in
                     libdeflate_deflate_compress(pointer, input.baseAddress, input.count, out.baseAddress, out.count)
                 }
             }
-            guard size > 0 else { return nil }
-            output.removeSubrange(size...)
-            return output
+            return output.isEmpty ? nil : output
         }
     }
 }

@@ -13,16 +13,24 @@ public struct ZipReplicaPackaging: ReplicaPackaging {
     let artifacts: any ArtifactStore
     public let featuresPerFile: Int
     public let maxZipBytes: Int64
+    /// A GeoJSON file is sealed before its texts pass this size, whatever its feature count (issue #15: four writers
+    /// each holding 10,000 large polygons, 24 MB, and its deflated copy made a polygon snapshot's peak RSS ~300 MB).
+    /// A file holds at least one feature.
+    public let maxFileBytes: Int
+    /// libdeflate's level, 1–12 (``ZipFileWriter/Compressor``).
+    public let level: Int
     let crashPoints: CrashPoints
     let clock: any WallClock
 
     public init(
-        artifacts: any ArtifactStore, featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000, crashPoints: CrashPoints = .none,
-        clock: any WallClock = SystemClock()
+        artifacts: any ArtifactStore, featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000, maxFileBytes: Int = 8 << 20,
+        level: Int = 6, crashPoints: CrashPoints = .none, clock: any WallClock = SystemClock()
     ) {
+        self.maxFileBytes = maxFileBytes
         self.artifacts = artifacts
         self.featuresPerFile = max(1, featuresPerFile)
         self.maxZipBytes = maxZipBytes
+        self.level = min(12, max(1, level))
         self.crashPoints = crashPoints
         self.clock = clock
     }
@@ -30,7 +38,7 @@ public struct ZipReplicaPackaging: ReplicaPackaging {
     public func makeWriter(keyPrefix: String, alwaysWriteFeatureFile: Bool) throws -> any ReplicaWriter {
         try ZipReplicaWriter(
             artifacts: artifacts, keyPrefix: keyPrefix, featuresPerFile: featuresPerFile, maxZipBytes: maxZipBytes,
-            alwaysWriteFeatureFile: alwaysWriteFeatureFile, crashPoints: crashPoints, modified: clock.now()
+            maxFileBytes: maxFileBytes, alwaysWriteFeatureFile: alwaysWriteFeatureFile, level: level, crashPoints: crashPoints, modified: clock.now()
         )
     }
 }
@@ -46,10 +54,11 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
     private let keyPrefix: String
     private let featuresPerFile: Int
     private let maxZipBytes: Int64
+    private let maxFileBytes: Int
     private let alwaysWriteFeatureFile: Bool
     private let crashPoints: CrashPoints
     private let modified: Date
-    private let compressor = ZipFileWriter.Compressor()
+    private let compressor: ZipFileWriter.Compressor
     private var filesWritten = 0
 
     /// The GeoJSON file being filled: the FeatureCollection's head, then the features' texts comma-separated; sealed by
@@ -69,9 +78,11 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
     private var sealed: [(key: String, path: String, features: Int, deletions: Int)] = []
 
     init(
-        artifacts: any ArtifactStore, keyPrefix: String, featuresPerFile: Int, maxZipBytes: Int64, alwaysWriteFeatureFile: Bool,
-        crashPoints: CrashPoints, modified: Date
+        artifacts: any ArtifactStore, keyPrefix: String, featuresPerFile: Int, maxZipBytes: Int64, maxFileBytes: Int, alwaysWriteFeatureFile: Bool,
+        level: Int, crashPoints: CrashPoints, modified: Date
     ) throws {
+        self.maxFileBytes = max(1, maxFileBytes)
+        self.compressor = ZipFileWriter.Compressor(level: Int32(level))
         self.crashPoints = crashPoints
         self.modified = modified
         self.artifacts = artifacts
@@ -86,6 +97,7 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
 
     func add(feature: String) throws {
         var feature = feature
+        if !fileEnds.isEmpty && file.count + 1 + feature.utf8.count > maxFileBytes { try flushFeatures() }
         feature.withUTF8 { text in
             if !fileEnds.isEmpty { file.append(UInt8(ascii: ",")) }
             file.append(contentsOf: text)
@@ -98,14 +110,31 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
         // In runs that fill the open file, each copied in one piece (a page may end one file and start the next).
         var index = 0
         while index < features.count {
-            let run = index..<min(features.count, index + featuresPerFile - fileEnds.count)
+            var run = index..<min(features.count, index + featuresPerFile - fileEnds.count)
+            let room = maxFileBytes - file.count - (fileEnds.isEmpty ? 0 : 1)
+            var full = false
+            if features.ends[run.upperBound - 1] - features.start(of: index) > room {
+                // The longest run that fits the room, by binary search over the texts' ends.
+                var fits = index
+                var beyond = run.upperBound
+                while fits < beyond {
+                    let middle = (fits + beyond) / 2
+                    if features.ends[middle] - features.start(of: index) <= room { fits = middle + 1 } else { beyond = middle }
+                }
+                if fits == index && !fileEnds.isEmpty {
+                    try flushFeatures()
+                    continue
+                }
+                run = index..<max(fits, index + 1)
+                full = true
+            }
             if !fileEnds.isEmpty { file.append(UInt8(ascii: ",")) }
             let from = features.start(of: run.lowerBound)
             let shift = file.count - from
             file.append(contentsOf: features.bytes[from..<features.ends[run.upperBound - 1]])
             for feature in run { fileEnds.append(features.ends[feature] + shift) }
             index = run.upperBound
-            if fileEnds.count >= featuresPerFile { try flushFeatures() }
+            if full || fileEnds.count >= featuresPerFile { try flushFeatures() }
         }
     }
 
@@ -130,10 +159,13 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
 
     private func flushFeatures() throws {
         guard !fileEnds.isEmpty else { return }
-        var complete = file
+        // Moved out, not copied (a copy held the file twice); the next file starts in a buffer of its own.
+        var complete = Self.head
+        swap(&complete, &file)
         complete += Self.tail
+        // Reserved, not touched: pages of it become resident only as the next file fills them, without regrowing.
+        file.reserveCapacity(complete.count)
         let ends = fileEnds
-        file.removeSubrange(Self.head.count...)
         fileEnds.removeAll(keepingCapacity: true)
         try place(featureFile: complete, ends: ends[...])
     }

@@ -13,12 +13,13 @@ import ZIPFoundation
 /// A snapshot's pages of texts (``FeatureTexts``, issue #15) make the same files as its features added one by one: pages
 /// that end one file and start the next, and files split in halves under a small cap.
 @Suite struct ZipReplicaWriterTests {
-    @Test(arguments: [Int64(500_000_000), 700])
-    func pagesMakeTheFilesThatSingleFeaturesMake(maxZipBytes: Int64) async throws {
+    /// A 700-byte zip cap splits files in halves; a 900-byte file cap seals files of about three features.
+    @Test(arguments: [(Int64(500_000_000), 8 << 20), (700, 8 << 20), (500_000_000, 900)])
+    func pagesMakeTheFilesThatSingleFeaturesMake(maxZipBytes: Int64, maxFileBytes: Int) async throws {
         let directory = try Fixtures.temporaryDirectory("zipreplica")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let artifacts = try DirectoryArtifactStore(root: directory)
-        let packaging = ZipReplicaPackaging(artifacts: artifacts, featuresPerFile: 7, maxZipBytes: maxZipBytes)
+        let packaging = ZipReplicaPackaging(artifacts: artifacts, featuresPerFile: 7, maxZipBytes: maxZipBytes, maxFileBytes: maxFileBytes)
         var random = SeededGenerator(seed: 15)
         // Random hex properties deflate to about half, so seven features do not fit 700 bytes and three do; an id with a
         // quote and a control character takes the escaping path.
@@ -47,7 +48,8 @@ import ZIPFoundation
         let pagedFiles = try Self.entries(try await paged.finish(), artifacts)
         #expect(pagedFiles == singleFiles)
         #expect(pagedHash == singleHash)
-        #expect(singleFiles.count >= (maxZipBytes == 700 ? 7 : 4), "a 700-byte cap splits files: \(singleFiles.count)")
+        #expect(singleFiles.count >= (maxZipBytes == 700 ? 7 : maxFileBytes == 900 ? 8 : 4), "caps split files: \(singleFiles.count)")
+        #expect(singleFiles.allSatisfy { $0.count <= maxFileBytes + 2 }, "no file's texts pass the file cap: \(singleFiles.map(\.count))")
         // Every file is a FeatureCollection, and together they hold every feature once, in order.
         var ids: [String] = []
         for file in pagedFiles {

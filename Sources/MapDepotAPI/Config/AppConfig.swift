@@ -97,6 +97,8 @@ public struct AppConfig: Sendable {
         public var featuresPerFile = 10_000
         /// Hard cap on a replica zip's size.
         public var maxZipBytes: Int64 = 500_000_000
+        /// libdeflate's compression level for replica zips, 1–12 (issue #15).
+        public var zipLevel = 6
         /// The scheduler's delta cadence: a delta when the layer changed and the last is this old.
         public var deltaIntervalSeconds: Double = 60
         /// The scheduler's snapshot cadence.
@@ -185,7 +187,7 @@ extension AppConfig {
     /// `MAPDEPOT_` + the key in upper case with `_` for `.`): `host`, `port`, `data.dir`, `database.url`, `public.url`,
     /// `export.max.tiles`, `http.max.body.bytes`, `http.max.change.set.bytes`, `worker.concurrency`, `export.read.concurrency`,
     /// `export.expiry.days`, `export.estimate.tiles.per.second`, `export.max.list.limit`, `log.level`,
-    /// `replication.features.per.file`, `replication.zip.max.bytes`, `replication.delta.interval.seconds`,
+    /// `replication.features.per.file`, `replication.zip.max.bytes`, `replication.zip.level`, `replication.delta.interval.seconds`,
     /// `replication.snapshot.interval.seconds`, `replication.scheduler.check.seconds`,
     /// `webhooks.retry.budget.seconds`, `webhooks.first.retry.seconds`, `webhooks.timeout.seconds`, `webhooks.allow.private.networks`,
     /// `webhooks.progress.interval.seconds`, `export.max.active.tasks.per.customer`, `export.storage.reserve.bytes`,
@@ -221,6 +223,7 @@ extension AppConfig {
         config.logLevel = reader.string(forKey: "log.level", default: config.logLevel)
         config.replication.featuresPerFile = reader.int(forKey: "replication.features.per.file", default: config.replication.featuresPerFile)
         config.replication.maxZipBytes = Int64(reader.int(forKey: "replication.zip.max.bytes", default: Int(config.replication.maxZipBytes)))
+        config.replication.zipLevel = reader.int(forKey: "replication.zip.level", default: config.replication.zipLevel)
         config.replication.deltaIntervalSeconds = reader.double(forKey: "replication.delta.interval.seconds", default: config.replication.deltaIntervalSeconds)
         config.replication.retentionDays = reader.double(forKey: "replication.retention.days", default: config.replication.retentionDays)
         config.webhooks.retryBudgetSeconds = reader.double(forKey: "webhooks.retry.budget.seconds", default: config.webhooks.retryBudgetSeconds)
