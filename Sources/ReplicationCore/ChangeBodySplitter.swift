@@ -92,7 +92,7 @@ public struct ChangeBodySplitter: Sendable {
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
                     featureDepth -= 1
                     if featureDepth == 0 {
-                        try append(bytes, start..<(index + 1), toFeature: true)
+                        try appendToFeature(bytes, start..<(index + 1))
                         start = index + 1
                         inFeature = false
                         completed.append(feature)
@@ -146,7 +146,7 @@ public struct ChangeBodySplitter: Sendable {
                 levels.append(Level(kind: .object))
             case UInt8(ascii: "["):
                 if opensFeatures {
-                    try append(bytes, start..<(index + 1), toFeature: false)
+                    try appendToRest(bytes, start..<(index + 1))
                     start = index + 1
                     levels.append(Level(kind: .features))
                     expecting = .firstElement
@@ -161,9 +161,9 @@ public struct ChangeBodySplitter: Sendable {
             }
         }
         if inFeature {
-            try append(bytes, start..<bytes.count, toFeature: true)
+            try appendToFeature(bytes, start..<bytes.count)
         } else if levels.last?.kind != .features {
-            try append(bytes, start..<bytes.count, toFeature: false)
+            try appendToRest(bytes, start..<bytes.count)
         }
     }
 
@@ -182,23 +182,17 @@ public struct ChangeBodySplitter: Sendable {
     private static let upserts = Array("upserts".utf8)
     private static let features = Array("features".utf8)
 
-    private mutating func append(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, toFeature: Bool) throws(ServiceError) {
-        guard !range.isEmpty else { return }
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[range])
-        if toFeature {
-            feature.append(contentsOf: slice)
-            if feature.count > maxFeatureBytes {
-                throw ServiceError(
-                    .payloadTooLarge, "upserts.features[\(featureCount)] is larger than the limit of \(maxFeatureBytes) bytes for one feature"
-                )
-            }
-        } else {
-            rest.append(contentsOf: slice)
-            if rest.count > maxRestBytes {
-                throw ServiceError(
-                    .payloadTooLarge, "the request body apart from its upserts' features is larger than the limit of \(maxRestBytes) bytes"
-                )
-            }
+    private mutating func appendToFeature(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws(ServiceError) {
+        feature.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range]))
+        if feature.count > maxFeatureBytes {
+            throw ServiceError(.payloadTooLarge, "upserts.features[\(featureCount)] is larger than the limit of \(maxFeatureBytes) bytes for one feature")
+        }
+    }
+
+    private mutating func appendToRest(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) throws(ServiceError) {
+        rest.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range]))
+        if rest.count > maxRestBytes {
+            throw ServiceError(.payloadTooLarge, "the request body apart from its upserts' features is larger than the limit of \(maxRestBytes) bytes")
         }
     }
 }

@@ -26,7 +26,7 @@ public struct ZipReplicaPackaging: ReplicaPackaging {
         artifacts: any ArtifactStore, featuresPerFile: Int = 10_000, maxZipBytes: Int64 = 500_000_000, maxFileBytes: Int = 8 << 20,
         level: Int = 6, crashPoints: CrashPoints = .none, clock: any WallClock = SystemClock()
     ) {
-        self.maxFileBytes = maxFileBytes
+        self.maxFileBytes = max(1, maxFileBytes)
         self.artifacts = artifacts
         self.featuresPerFile = max(1, featuresPerFile)
         self.maxZipBytes = maxZipBytes
@@ -81,7 +81,7 @@ final class ZipReplicaWriter: ReplicaWriter, @unchecked Sendable {
         artifacts: any ArtifactStore, keyPrefix: String, featuresPerFile: Int, maxZipBytes: Int64, maxFileBytes: Int, alwaysWriteFeatureFile: Bool,
         level: Int, crashPoints: CrashPoints, modified: Date
     ) throws {
-        self.maxFileBytes = max(1, maxFileBytes)
+        self.maxFileBytes = maxFileBytes
         self.compressor = ZipFileWriter.Compressor(level: Int32(level))
         self.crashPoints = crashPoints
         self.modified = modified
