@@ -160,6 +160,9 @@ import Testing
         let shared = try ExportRules.admit(try Self.new(customer: "bob"), live: live, activeTasks: 50)
         #expect(shared.outcome == .sharedJob && shared.task.jobId == 7 && shared.task.status == .inProgress && shared.task.progress == 40)
         #expect(shared.changes.transitions.map(\.to) == [.inProgress] && shared.changes.events.isEmpty)
+        // A share of a running job is one more active task: refused at the limit; the customer's own task is not.
+        #expect(throws: ServiceError.self) { try ExportRules.admit(try Self.new(customer: "bob", limit: 3), live: live, activeTasks: 3) }
+        #expect(try ExportRules.admit(try Self.new(customer: "c1", limit: 3), live: live, activeTasks: 3).outcome == .existingTask)
     }
 
     @Test func aCompletedJobIsKeptLongerAndAnswersAtOnce() throws {
@@ -172,6 +175,8 @@ import Testing
         let shared = try ExportRules.admit(try Self.new(customer: "bob", webhooks: [Webhook(url: "https://b.org/h", events: [])]), live: live, activeTasks: 0)
         #expect(shared.task.status == .completed && shared.task.finishedAt == Self.now && shared.task.estimatedTime == 0)
         #expect(shared.changes.events.map(\.event) == [.taskCompleted] && shared.changes.tasks.map(\.expiredAt) == [longer])
+        let atLimit = try ExportRules.admit(try Self.new(customer: "bob", limit: 3), live: live, activeTasks: 3)
+        #expect(atLimit.outcome == .sharedJob, "a completed export costs nothing: given at the limit too")
     }
 
     // MARK: Controls

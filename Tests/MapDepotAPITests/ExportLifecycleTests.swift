@@ -304,6 +304,10 @@ import TestSupport
             let other = try await client.call(.post, "/export-tasks", token: server.alice, body: try exportBody(countries: [("Chile", 3)]))
             #expect(other.status == .tooManyRequests)
             #expect(other.message.contains("the limit is 1"))
+            // Bob at his limit cannot join Alice's pending export either: his share would be one more active task.
+            #expect(try await client.call(.post, "/export-tasks", token: server.bob, body: try exportBody(countries: [("Chile", 3)])).status == .created)
+            let share = try await client.call(.post, "/export-tasks", token: server.bob, body: Self.body())
+            #expect(share.status == .tooManyRequests && share.message.contains("the limit is 1"))
         }
         let full = try await TestServer.make {
             $0.worker.run = false

@@ -15,7 +15,8 @@ extension ExportRules {
     /// - a live job with a task of this customer: that task is the answer, the request's webhooks merged into it; a
     ///   completed job sends TASK_COMPLETED to the webhooks the request brought;
     /// - a live job without one: a new task of this customer shares the job, mirroring its state (TASK_COMPLETED at once
-    ///   when it is completed);
+    ///   when it is completed); a share of a job not yet completed is one more active task, so it is refused at the
+    ///   customer's limit like a new job (a completed one costs nothing and is always given);
     /// - a completed job either way keeps its artifacts `expiryDays` longer from now (SPEC "Lifecycle");
     /// - no live job: a new PENDING job and task, unless the customer is at its active-task limit (429).
     public static func admit(_ new: NewExportTask, live: JobState?, activeTasks: Int) throws -> AdmissionPlan {
@@ -56,6 +57,7 @@ extension ExportRules {
             if completed { changes.send(.taskCompleted, for: existing, at: now, only: new.request.webhooks) }
             return AdmissionPlan(outcome: .existingTask, changes: changes, task: existing)
         }
+        if !completed, let refusal = new.limitRefusal(active: activeTasks) { throw refusal }
         var task = newTask(new, jobId: job.id, status: job.status, now: now)
         task.progress = job.progress
         task.artifacts = job.artifacts

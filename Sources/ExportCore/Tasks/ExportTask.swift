@@ -126,7 +126,8 @@ public struct NewExportTask: Sendable {
     public var dedupKey: String
     /// Days a completed job's artifacts are kept from now, when the request is answered by one.
     public var expiryDays: Int
-    /// PENDING + IN_PROGRESS + PAUSED tasks the customer may have when a new job is queued. The store counts them
+    /// PENDING + IN_PROGRESS + PAUSED tasks the customer may have when a new job is queued or a running one is joined
+    /// (a load test's customer passed it by joining the shared export at its limit). The store counts them
     /// in the admission's own transaction (serialised per customer), so concurrent requests cannot pass it together
     /// (issue #9).
     public var maxActiveTasks: Int
