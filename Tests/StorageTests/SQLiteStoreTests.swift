@@ -154,6 +154,18 @@ import TileSources
 }
 
 @Suite struct DirectoryArtifactStoreTests {
+    /// Issue #15: a new state file has 16 KB pages (ingestion of 1–4 KB features was ~18 % faster than on 4 KB), and
+    /// opening it again keeps them. The size is the file header's bytes 16–17 (big-endian).
+    @Test func aNewStateFileHasSixteenKilobytePages() async throws {
+        let path = try Fixtures.temporaryDirectory("pages") + "/state.sqlite"
+        for _ in 0..<2 {
+            let database = try await SQLiteDatabase.open(path: path)
+            try await database.check()
+            let header = try #require(FileManager.default.contents(atPath: path)?.prefix(18))
+            #expect(Int(header[16]) << 8 | Int(header[17]) == 16_384)
+        }
+    }
+
     @Test func publishesWholeFilesWithTheirChecksum() async throws {
         let store = try DirectoryArtifactStore(root: try Fixtures.temporaryDirectory("artifacts"))
         let staging = try store.stagingPath(for: "exports/7/a.json")
