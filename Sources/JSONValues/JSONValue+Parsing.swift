@@ -134,9 +134,16 @@ public struct JSONParser {
     /// The RFC 8259 number grammar, converted by the C library; a value beyond Double's range is refused.
     public mutating func number() throws -> Double {
         let start = index
+        // The digits' value is gathered as they are scanned (wrapping: it is used only for 19 digits or fewer).
+        var mantissa: UInt64 = 0
         func digits() -> Int {
             let first = index
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                index += 1
+            }
             return index - first
         }
         let negative = peek(UInt8(ascii: "-"))
@@ -161,17 +168,11 @@ public struct JSONParser {
             index += 1
             if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { index += 1 }
             guard digits() > 0 else { throw failure("a digit was expected in the exponent") }
-        } else if integerDigits + fractionDigits <= 19, fractionDigits <= 22 {
+        } else if integerDigits + fractionDigits <= 19, fractionDigits <= 22, mantissa <= 1 << 53 {
             // Clinger's fast path: the digits as an integer below 2^53 and a power of ten up to 10^22 are both exact,
             // so one IEEE division gives the correctly rounded value, as strtod would (coordinates, nearly always).
-            var mantissa: UInt64 = 0
-            for position in integerStart..<index where bytes[position] != UInt8(ascii: ".") {
-                mantissa = mantissa * 10 + UInt64(bytes[position] - UInt8(ascii: "0"))
-            }
-            if mantissa <= 1 << 53 {
-                let value = Double(mantissa) / ExactPowerOfTen.of(fractionDigits)
-                return negative ? -value : value
-            }
+            let value = Double(mantissa) / ExactPowerOfTen.of(fractionDigits)
+            return negative ? -value : value
         }
         // The C library reads the number in place when a byte follows it (strtod stops there); the String way is for a
         // number at the very end of the text (strtod could read past it), or when strtod would stop elsewhere than

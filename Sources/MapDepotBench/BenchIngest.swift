@@ -70,6 +70,7 @@ struct BenchIngest: AsyncParsableCommand {
             arguments += ["-X", "POST", "-H", "x-api-key: \(token)", "-H", "Content-Type: application/json", "--data-binary", "@" + body, base + "/layers/1/changes"]
         }
         sync()
+        let cpuBefore = Self.cpuSeconds(of: server.processIdentifier)
         let start = Date()
         let (_, codes) = try BenchProcess.run("/usr/bin/env", ["curl"] + arguments)
         let seconds = Date().timeIntervalSince(start)
@@ -78,6 +79,7 @@ struct BenchIngest: AsyncParsableCommand {
             throw ValidationError("the server did not take every change set: \(statuses.prefix(5))")
         }
         let serverRSS = Self.peakKilobytes(of: server.processIdentifier)
+        let cpu = Self.cpuSeconds(of: server.processIdentifier) - cpuBefore
 
         sync()
         let peerStart = Date()
@@ -94,6 +96,19 @@ struct BenchIngest: AsyncParsableCommand {
             )
         )
         print("peak RSS: server \(serverRSS / 1024) MB, ogr2ogr \(peerRSS / 1024) MB")
+        // CPU time is steadier than the wall clock on a shared machine: it compares two builds where MB/s swings.
+        print(String(format: "server CPU: %.2f s for %.2f s of wall time (%.2f cores), %.1f ms per MB", cpu, seconds, cpu / seconds, cpu * 1000 / (Double(total) / 1e6)))
+    }
+
+    /// A running process's user and system CPU time, from /proc (fields 14 and 15 of `stat`, in clock ticks).
+    static func cpuSeconds(of pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
+        // After the command's closing parenthesis: field 3 onwards.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// A running process's peak resident set, from /proc.
